@@ -61,10 +61,13 @@ function ownSpan(sections: Section[], i: number): [number, number] {
   return [section.start, end];
 }
 
-/** Splits a parsed document into chunks. Pure; options default to ~120-360 characters. */
+/** The default chunk sizes (part of the index's pipeline version). */
+export const chunkOptions: Required<ChunkOptions> = { maxChars: 360, minChars: 120 };
+
+/** Splits a parsed document into chunks. Pure; options default to chunkOptions. */
 export function splitIntoChunks(doc: ParsedDocument, options: ChunkOptions = {}): Chunk[] {
-  const max = options.maxChars ?? 360;
-  const min = options.minChars ?? 120;
+  const max = options.maxChars ?? chunkOptions.maxChars;
+  const min = options.minChars ?? chunkOptions.minChars;
   const chunks: Chunk[] = [];
   doc.sections.forEach((section, i) => {
     const [start, end] = ownSpan(doc.sections, i);

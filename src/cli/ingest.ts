@@ -1,0 +1,58 @@
+/** Entry point of `npm run ingest`: builds or updates index/ from corpus/, with progress and a summary. */
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import type { IngestStage } from '../index/build.js';
+import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
+
+const program = new Command()
+  .name('ingest')
+  .description('Build the index from the reports in CORPUS_DIR')
+  .option('--skip-bad', 'skip files that cannot be read instead of failing', false)
+  .option('--full', 're-process every file, even unchanged ones', false)
+  .parse();
+const opts = program.opts<{ skipBad: boolean; full: boolean }>();
+
+const STAGE_LABEL: Record<IngestStage, string> = { load: 'read  ', parse: 'parse ', embed: 'embed ', write: 'write ' };
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const embedder = await openEmbedder(config, log);
+  const bars = new cliProgress.MultiBar(
+    { format: '{stage} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true, noTTYOutput: false, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  const active = new Map<IngestStage, cliProgress.SingleBar>();
+  const interactive = Boolean(process.stderr.isTTY);
+  const summary = await runIngest(config, embedder, {
+    skipBad: opts.skipBad,
+    full: opts.full,
+    onProgress(stage, done, total) {
+      if (!interactive) {
+        if (done === total) process.stderr.write(`${STAGE_LABEL[stage]}${done}/${total}\n`);
+        return;
+      }
+      let bar = active.get(stage);
+      if (!bar) {
+        bar = bars.create(total, 0, { stage: STAGE_LABEL[stage] });
+        active.set(stage, bar);
+      }
+      bar.setTotal(total);
+      bar.update(done);
+    },
+  }).finally(() => bars.stop());
+
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  for (const s of summary.skipped) out(`skipped ${s.file}: ${s.message}`);
+  for (const d of summary.duplicates) out(`duplicate ${d.file}: same content as ${d.sameAs}, indexed once`);
+  for (const [file, n] of Object.entries(summary.spamRemoved)) if (n > 0) out(`cleaned ${file}: removed ${n} injected spam run(s)`);
+  if (summary.removed.length) out(`removed from index: ${summary.removed.join(', ')}`);
+  const rate = summary.embedMs > 0 ? (summary.chunksEmbedded / (summary.embedMs / 1000)).toFixed(1) : '-';
+  out(
+    `indexed ${summary.documents} document(s), ${summary.chunks} chunks from ${summary.files} file(s) in ${(summary.totalMs / 1000).toFixed(1)} s; ` +
+      `embedded ${summary.chunksEmbedded} chunks (${summary.embedded.length} new or changed file(s), ${rate} chunks/s), ` +
+      `reused ${summary.reused.length} unchanged file(s); index ${summary.indexVersion}`,
+  );
+}
+
+main().catch(exitWithError);

@@ -1,0 +1,165 @@
+/**
+ * Turns text into bge-small-zh vectors locally with Transformers.js (quantized onnx, CLS pooling,
+ * L2-normalised), plus a LangChain `Embeddings` adapter so vector stores can use it.
+ */
+import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
+import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
+import { AppError } from '../errors.js';
+import { checkModelFiles } from './model-files.js';
+
+/** Vector size of bge-small-zh-v1.5 (its hidden_size). */
+export const EMBEDDING_DIMENSION = 512;
+
+/** bge's instruction for Chinese retrieval queries (passages are embedded without it). */
+export const BGE_ZH_QUERY_INSTRUCTION = '为这个句子生成表示以用于检索相关文章：';
+
+/** Longest input the model accepts (max_position_embeddings); longer text is truncated. */
+export const MAX_MODEL_TOKENS = 512;
+
+/** Produces unit-length vectors; dot product equals cosine similarity. */
+export interface Embedder {
+  /** Identifies the model and every setting that changes document vectors; stored with an index. */
+  id: string;
+  dimension: number;
+  embedDocuments(texts: string[]): Promise<Float32Array[]>;
+  embedQuery(text: string): Promise<Float32Array>;
+}
+
+export interface EmbedderOptions {
+  /** Root of the model files (MODEL_DIR). */
+  modelDir: string;
+  /** Transformers.js model id (EMBEDDING_MODEL). */
+  modelId: string;
+  /** Texts per forward pass in embedDocuments. Default 16. */
+  batchSize?: number;
+  /** Prefix queries with {@link BGE_ZH_QUERY_INSTRUCTION}. */
+  queryInstruction: boolean;
+  /** Truncate inputs to this many tokens (including [CLS]/[SEP]); at most 512. */
+  maxTokens?: number;
+}
+
+/** Static facts about the default embedder, for code that needs them before loading the model. */
+export const embedderInfo = {
+  modelId: 'Xenova/bge-small-zh-v1.5',
+  dimension: EMBEDDING_DIMENSION,
+  pooling: 'cls',
+  normalized: true,
+  quantized: true,
+  maxTokens: MAX_MODEL_TOKENS,
+  queryInstruction: BGE_ZH_QUERY_INSTRUCTION,
+} as const;
+
+/** Loaded pipelines by model folder: loading takes a while and the session is safe to share. */
+const pipelines = new Map<string, Promise<FeatureExtractionPipeline>>();
+
+async function loadPipeline(modelDir: string, modelId: string): Promise<FeatureExtractionPipeline> {
+  const key = `${modelDir}\u0000${modelId}`;
+  let loading = pipelines.get(key);
+  if (!loading) {
+    // Serving must never reach the network: files come from model:fetch only.
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    (env as { localModelPath: string }).localModelPath = modelDir;
+    // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
+    // be read instead of the verified files under modelDir.
+    (env as { useFSCache: boolean }).useFSCache = false;
+    loading = pipeline('feature-extraction', modelId, { quantized: true });
+    pipelines.set(key, loading);
+    // A failed load must not be cached, or a later model:fetch would not help until a restart.
+    loading.catch(() => pipelines.delete(key));
+  }
+  return loading;
+}
+
+/**
+ * Loads the model from `<modelDir>/<modelId>` (never from the network) and returns an embedder.
+ * Throws E_MODEL_MISSING, pointing at `npm run model:fetch`, when files are absent or corrupt.
+ * The loaded model is shared by every embedder of the same folder and id in this process.
+ */
+export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  const { modelDir, modelId, queryInstruction } = options;
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
+  const maxTokens = Math.min(MAX_MODEL_TOKENS, Math.max(8, Math.floor(options.maxTokens ?? MAX_MODEL_TOKENS)));
+
+  const check = await checkModelFiles(modelDir, modelId);
+  if (!check.ok) {
+    const problems = [
+      check.missing.length > 0 ? `missing ${check.missing.join(', ')}` : '',
+      check.badChecksum.length > 0 ? `wrong checksum for ${check.badChecksum.join(', ')}` : '',
+    ].filter(Boolean);
+    throw new AppError(
+      'E_MODEL_MISSING',
+      `embedding model ${modelId} is not usable in ${check.modelPath} (${problems.join('; ')}); run \`npm run model:fetch\``,
+    );
+  }
+
+  let extractor: FeatureExtractionPipeline;
+  try {
+    extractor = await loadPipeline(modelDir, modelId);
+  } catch (err) {
+    throw new AppError('E_MODEL_MISSING', `embedding model ${modelId} failed to load from ${check.modelPath}: ${(err as Error).message}; run \`npm run model:fetch\``, { cause: err });
+  }
+
+  const tokenizer = extractor.tokenizer as { model_max_length?: number };
+  // The pipeline truncates to the tokenizer's model_max_length only; a config that omits it (or says
+  // 1e30, as some tokenizer_config.json files do) would let long text overflow the 512 positions.
+  const configured = typeof tokenizer.model_max_length === 'number' ? tokenizer.model_max_length : Infinity;
+  const limit = Math.min(configured, maxTokens);
+  const hidden = (extractor.model as { config?: { hidden_size?: unknown } }).config?.hidden_size;
+  const dimension = typeof hidden === 'number' ? hidden : EMBEDDING_DIMENSION;
+
+  const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
+    // Set on every call because the pipeline is shared by embedders that may differ in maxTokens;
+    // the pipeline tokenizes synchronously when called, before any other code can change it.
+    tokenizer.model_max_length = limit;
+    const output = await extractor(texts, { pooling: 'cls', normalize: true });
+    const data = output.data as Float32Array;
+    const rows = output.dims[0] ?? 0;
+    if (rows !== texts.length || data.length !== rows * dimension) {
+      throw new AppError('E_INTERNAL', `embedder: expected ${texts.length}x${dimension} output, got [${output.dims.join(', ')}]`);
+    }
+    // Copies, so callers do not keep the whole batch tensor alive through a view.
+    return Array.from({ length: rows }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
+  };
+
+  return {
+    id: `${modelId}@q8-cls-norm-${limit}`,
+    dimension,
+    async embedDocuments(texts: string[]): Promise<Float32Array[]> {
+      const result = new Array<Float32Array>(texts.length);
+      // Batches of similar length waste less compute on padding; results go back in input order.
+      const order = texts.map((_, i) => i).sort((a, b) => (texts[a] ?? '').length - (texts[b] ?? '').length);
+      for (let start = 0; start < order.length; start += batchSize) {
+        const indices = order.slice(start, start + batchSize);
+        const vectors = await embedBatch(indices.map((i) => texts[i] ?? ''));
+        indices.forEach((textIndex, k) => {
+          result[textIndex] = vectors[k] as Float32Array;
+        });
+      }
+      return result;
+    },
+    async embedQuery(text: string): Promise<Float32Array> {
+      const [vector] = await embedBatch([queryInstruction ? `${BGE_ZH_QUERY_INSTRUCTION}${text}` : text]);
+      return vector as Float32Array;
+    },
+  };
+}
+
+/** LangChain adapter: lets an {@link Embedder} back any LangChain vector store. */
+export class TransformersEmbeddings extends Embeddings {
+  readonly embedder: Embedder;
+
+  constructor(embedder: Embedder, params: EmbeddingsParams = {}) {
+    super(params);
+    this.embedder = embedder;
+  }
+
+  async embedDocuments(documents: string[]): Promise<number[][]> {
+    const vectors = await this.embedder.embedDocuments(documents);
+    return vectors.map((v) => Array.from(v));
+  }
+
+  async embedQuery(document: string): Promise<number[]> {
+    return Array.from(await this.embedder.embedQuery(document));
+  }
+}

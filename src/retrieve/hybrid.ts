@@ -1,0 +1,140 @@
+/**
+ * Hybrid retrieval: dense (hnswlib, cosine) and BM25 candidates fused by reciprocal rank fusion,
+ * under the caller's filters and the question's own hints. A town named in the question narrows
+ * the search to that town; a year or a plan/result wording boosts matching sections.
+ */
+import type { Embedder } from '../embed/embedder.js';
+import { searchKeywordIndex } from '../index/lexical.js';
+import type { LoadedIndex } from '../index/store.js';
+import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
+import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../types.js';
+import { analyzeQuery, type QueryAnalysis } from './query.js';
+
+/** A loaded index with what retrieval derives from it once: tokenizer, lookups, town list. */
+export interface SearchableIndex {
+  index: LoadedIndex;
+  tokenizer: Tokenizer;
+  documents: Map<string, ParsedDocument>;
+  towns: string[];
+}
+
+export function makeSearchable(index: LoadedIndex): SearchableIndex {
+  return {
+    index,
+    tokenizer: createTokenizer(index.lexicon),
+    documents: new Map(index.documents.map((d) => [d.meta.docId, d])),
+    towns: [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))],
+  };
+}
+
+export interface RetrieveOptions {
+  /** Passages returned. */
+  topK: number;
+  filters?: SearchFilters;
+  /** Candidates taken from each retriever before fusion. Default 40. */
+  candidates?: number;
+  /** Use the question's own town/year/intent hints. Default true. */
+  useHints?: boolean;
+}
+
+/** A fused candidate with the evidence retrieval has about it. */
+export interface ScoredChunk {
+  row: number;
+  chunk: Chunk;
+  fused: number;
+  /** Cosine similarity of chunk and question (0 when only BM25 found it). */
+  dense: number;
+  bm25: number;
+}
+
+export interface Retrieval {
+  question: string;
+  analysis: QueryAnalysis;
+  queryTokens: string[];
+  ranked: ScoredChunk[];
+  passages: Passage[];
+}
+
+/** RRF constant: ranks beyond a few dozen contribute little; 60 is the customary value. */
+const RRF_K = 60;
+const ROLE_BOOST = 1.3;
+const YEAR_BOOST = 1.15;
+
+export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
+  const doc = searchable.documents.get(chunk.docId);
+  return {
+    chunkId: chunk.id,
+    docId: chunk.docId,
+    title: doc?.meta.title ?? '',
+    town: chunk.town,
+    date: doc?.meta.date ?? '',
+    section: chunk.sectionPath.join(' > '),
+    role: chunk.role,
+    text: chunk.text,
+    start: chunk.start,
+    end: chunk.end,
+    score: Math.round(score * 1000) / 1000,
+  };
+}
+
+/** Retrieves the passages that best answer a question. */
+export async function retrieve(
+  searchable: SearchableIndex,
+  embedder: Embedder,
+  question: string,
+  options: RetrieveOptions,
+): Promise<Retrieval> {
+  const { index } = searchable;
+  const filters = options.filters ?? {};
+  const analysis = analyzeQuery(question, searchable.towns);
+  const hints = options.useHints !== false;
+  const towns = filters.town ? [filters.town] : hints ? analysis.towns : [];
+  const accept = (row: number): boolean => {
+    const chunk = index.chunks[row]!;
+    if (towns.length > 0 && !towns.includes(chunk.town)) return false;
+    if (filters.role && chunk.role !== filters.role) return false;
+    if (filters.year !== undefined && !chunk.years.includes(filters.year)) return false;
+    return true;
+  };
+
+  const n = options.candidates ?? 40;
+  const queryTokens = searchable.tokenizer.tokenize(question);
+  const [queryVector] = [await embedder.embedQuery(question)];
+  const dense = index.vectors.search(queryVector, n, accept);
+  const lexical = searchKeywordIndex(index.keywords, queryTokens, n, accept);
+
+  const byRow = new Map<number, ScoredChunk>();
+  const entry = (row: number): ScoredChunk => {
+    let e = byRow.get(row);
+    if (!e) {
+      e = { row, chunk: index.chunks[row]!, fused: 0, dense: 0, bm25: 0 };
+      byRow.set(row, e);
+    }
+    return e;
+  };
+  dense.forEach((hit, rank) => {
+    const e = entry(hit.index);
+    e.fused += 1 / (RRF_K + rank + 1);
+    e.dense = hit.score;
+  });
+  lexical.forEach((hit, rank) => {
+    const e = entry(hit.index);
+    e.fused += 1 / (RRF_K + rank + 1);
+    e.bm25 = hit.score;
+  });
+  // Chunks only BM25 found still need a cosine score for answer confidence.
+  for (const e of byRow.values()) {
+    if (e.dense === 0) e.dense = dot(queryVector, index.embeddings[e.row]!);
+    if (hints && analysis.role && e.chunk.role === analysis.role) e.fused *= ROLE_BOOST;
+    if (hints && analysis.years.some((y) => e.chunk.years.includes(y))) e.fused *= YEAR_BOOST;
+  }
+  const ranked = [...byRow.values()].sort((a, b) => b.fused - a.fused || a.row - b.row);
+  const passages = ranked.slice(0, options.topK).map((e) => toPassage(searchable, e.chunk, e.dense));
+  return { question, analysis, queryTokens, ranked, passages };
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
