@@ -97,6 +97,8 @@ export interface Chunk {
   town: string;
   /** Years the chunk's section covers. */
   years: number[];
+  /** The chunk's sentences as [start, end) offsets into the document; each is embedded on its own. */
+  sentences: Array<[number, number]>;
 }
 
 /** A retrieved chunk with its document metadata and score: what the API returns. */

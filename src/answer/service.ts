@@ -47,7 +47,7 @@ export interface QaService {
 }
 
 /** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
-export const DEFAULT_THRESHOLD = 0.5;
+export const DEFAULT_THRESHOLD = 0.53;
 
 export function createQaService(index: LoadedIndex, embedder: Embedder, options: ServiceOptions): QaService {
   const searchable: SearchableIndex = makeSearchable(index);

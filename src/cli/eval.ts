@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       const d = response.diagnostics;
       process.stderr.write(
         `${result.correct ? 'ok  ' : 'MISS'} ${item.id} ${item.kind.padEnd(12)} rank=${result.rank} found=${response.found} ` +
-          `conf=${d.confidence.toFixed(2)} cov=${d.coverage.toFixed(2)} dense=${d.topDense.toFixed(2)} ${d.reason} | ${item.question}\n` +
+          `conf=${d.confidence.toFixed(2)} cov=${d.coverage.toFixed(2)} miss=${d.missing.toFixed(2)} dense=${d.topDense.toFixed(2)} sent=${d.sentenceDense.toFixed(2)} ${d.reason} | ${item.question}\n` +
           `      ${response.answer.slice(0, 140)}\n`,
       );
     }

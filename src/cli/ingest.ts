@@ -47,10 +47,10 @@ async function main(): Promise<void> {
   for (const d of summary.duplicates) out(`duplicate ${d.file}: same content as ${d.sameAs}, indexed once`);
   for (const [file, n] of Object.entries(summary.spamRemoved)) if (n > 0) out(`cleaned ${file}: removed ${n} injected spam run(s)`);
   if (summary.removed.length) out(`removed from index: ${summary.removed.join(', ')}`);
-  const rate = summary.embedMs > 0 ? (summary.chunksEmbedded / (summary.embedMs / 1000)).toFixed(1) : '-';
+  const rate = summary.embedMs > 0 ? (summary.textsEmbedded / (summary.embedMs / 1000)).toFixed(1) : '-';
   out(
     `indexed ${summary.documents} document(s), ${summary.chunks} chunks from ${summary.files} file(s) in ${(summary.totalMs / 1000).toFixed(1)} s; ` +
-      `embedded ${summary.chunksEmbedded} chunks (${summary.embedded.length} new or changed file(s), ${rate} chunks/s), ` +
+      `embedded ${summary.chunksEmbedded} chunks and their sentences (${summary.textsEmbedded} texts, ${summary.embedded.length} new or changed file(s), ${rate} texts/s), ` +
       `reused ${summary.reused.length} unchanged file(s); index ${summary.indexVersion}`,
   );
 }

@@ -10,27 +10,26 @@ import { ensureModel, type ModelFetchProgress } from '../embed/model-fetch.js';
 
 const interactive = Boolean(process.stderr.isTTY);
 
-/** Byte bar per downloaded file on a terminal; plain stage lines otherwise (logs, CI). */
+/** A byte bar per downloaded file on a terminal (files arrive concurrently); stage lines otherwise. */
 function progressReporter(): { onProgress: (e: ModelFetchProgress) => void; stop: () => void } {
-  let bar: cliProgress.SingleBar | undefined;
-  let barFile: string | undefined;
+  let bars: cliProgress.MultiBar | undefined;
+  const byFile = new Map<string, cliProgress.SingleBar>();
   const stop = (): void => {
-    bar?.stop();
-    bar = undefined;
-    barFile = undefined;
+    bars?.stop();
+    bars = undefined;
+    byFile.clear();
   };
   const onProgress = (e: ModelFetchProgress): void => {
     if (e.stage === 'hub' && e.file !== undefined && e.loaded !== undefined) {
       const total = e.total ?? 0;
       if (interactive) {
-        if (!bar || barFile !== e.file) {
-          stop();
-          bar = new cliProgress.SingleBar(
-            { format: '  {file} [{bar}] {percentage}% {value}/{total} bytes', stream: process.stderr, hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(total, e.loaded, { file: e.file });
-          barFile = e.file;
+        bars ??= new cliProgress.MultiBar(
+          { format: '  {file} [{bar}] {percentage}% {value}/{total} bytes', stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        const bar = byFile.get(e.file);
+        if (!bar) {
+          byFile.set(e.file, bars.create(total, e.loaded, { file: e.file }));
         } else {
           if (total > 0) bar.setTotal(total);
           bar.update(e.loaded);

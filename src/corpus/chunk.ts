@@ -75,6 +75,7 @@ export function splitIntoChunks(doc: ParsedDocument, options: ChunkOptions = {})
     // A heading with no body of its own (its text lives in subsections) makes no chunk.
     if (sentences.length === 1 && doc.text.slice(...sentences[0]!).replace(/[。;]$/, '') === section.heading) return;
     let current: [number, number] | undefined;
+    let members: Array<[number, number]> = [];
     const emit = () => {
       if (!current) return;
       chunks.push({
@@ -87,12 +88,15 @@ export function splitIntoChunks(doc: ParsedDocument, options: ChunkOptions = {})
         role: section.role,
         town: doc.meta.town,
         years: section.years,
+        sentences: members,
       });
       current = undefined;
+      members = [];
     };
     for (const sentence of sentences) {
       if (current && sentence[1] - current[0] > max && current[1] - current[0] >= min) emit();
       current = current ? [current[0], sentence[1]] : sentence;
+      members.push(sentence);
     }
     emit();
   });

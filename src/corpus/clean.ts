@@ -31,6 +31,33 @@ export function findSpam(text: string): Array<{ start: number; end: number }> {
   return spans;
 }
 
+/**
+ * Spam spans, searched again in what remains after each removal until nothing new appears:
+ * cutting 网投 out of 体育网投直播 leaves 体育直播, which is spam too. Spans are sorted and disjoint.
+ */
+function findSpamUntilStable(text: string): Array<{ start: number; end: number }> {
+  let spans = findSpam(text);
+  for (;;) {
+    const kept: number[] = [];
+    let rest = '';
+    for (let i = 0; i < text.length; i++) {
+      if (inSpans(spans, i)) continue;
+      kept.push(i);
+      rest += text[i];
+    }
+    const more = findSpam(rest).map((s) => ({ start: kept[s.start]!, end: kept[s.end - 1]! + 1 }));
+    if (more.length === 0) return spans;
+    // A new span bridges the removals it joined; merge so every span stays one contiguous source range.
+    const merged: Array<{ start: number; end: number }> = [];
+    for (const s of [...spans, ...more].sort((a, b) => a.start - b.start)) {
+      const last = merged[merged.length - 1];
+      if (last && s.start <= last.end) last.end = Math.max(last.end, s.end);
+      else merged.push({ ...s });
+    }
+    spans = merged;
+  }
+}
+
 /** Lines that are page furniture wherever they appear. */
 const FURNITURE = [
   /打印此页|关闭窗口|【\s*打印\s*】|【\s*关闭\s*】|【\s*字体/,
@@ -139,14 +166,19 @@ function isFurniture(line: string): boolean {
  * cleaned text changes nothing.
  */
 export function cleanText(source: string): CleanedText {
-  const spam = findSpam(source);
+  // Detect spam on the width-normalised text (same length, 1:1) so ３６５体育彩票 is caught as 365体育彩票 is.
+  let normalised = '';
+  for (let i = 0; i < source.length; i++) normalised += toHalfWidth(source[i]!);
+  const spam = findSpamUntilStable(normalised);
   const removed: RemovedSpan[] = spam.map((s) => ({ ...s, reason: 'spam', text: source.slice(s.start, s.end) }));
   const lines = splitLines(source, spam);
 
-  const bodyStart = lines.findIndex((l) => isBodyStart(l.visible));
+  // Only lines that survive may bound the body: otherwise cleaning the output again would move the bounds.
+  const bodyStart = lines.findIndex((l) => isBodyStart(l.visible) && !isFurniture(l.visible));
   let bodyEnd = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]!.visible.length >= 50 && /[。!?;]$/.test(lines[i]!.visible)) {
+    const v = lines[i]!.visible;
+    if (v.length >= 50 && /[。!?;]$/.test(v) && !isFurniture(v)) {
       bodyEnd = i;
       break;
     }

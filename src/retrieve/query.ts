@@ -28,6 +28,17 @@ function aliasesOf(town: string): string[] {
   return [...aliases].filter((a) => a.length >= 2).sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The question without the town and year it names: what it asks about. Sentences are scored
+ * against this, since almost any sentence of the right report shares the town and year.
+ */
+export function focusOf(question: string, towns: readonly string[]): string {
+  let focus = question.normalize('NFKC');
+  for (const town of towns) for (const alias of aliasesOf(town)) focus = focus.split(alias).join('');
+  focus = focus.replace(/(19|20)\d{2}年/g, '').replace(/^[\s,,:的在]+/, '');
+  return focus.trim() || question;
+}
+
 /** Reads town, year and plan/result intent from a question, given the corpus' towns. */
 export function analyzeQuery(question: string, knownTowns: readonly string[]): QueryAnalysis {
   const text = question.normalize('NFKC');

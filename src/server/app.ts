@@ -1,0 +1,238 @@
+/**
+ * The HTTP API over the QA service (contract: docs/design.md, "HTTP contract"). `createApp(deps)`
+ * builds the Express app from what the entry point hands it, so tests build the very same app.
+ * The service may arrive after the server listens: until then /api answers 503.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { pino, type Logger } from 'pino';
+import type { AskOutput, QaService } from '../answer/service.js';
+import type { Citation } from '../answer/extractive.js';
+import { AppError, type ErrorCode } from '../errors.js';
+import type { Passage } from '../types.js';
+import { errorHandler, notFound, requestIdOf } from './errors.js';
+import { createRequestParsers } from './validation.js';
+
+export interface AppDeps {
+  /**
+   * Returns the service, or undefined while none is loaded. Read on every request, so the entry
+   * point can start listening first and swap the service in once the index is loaded.
+   */
+  getService?: () => QaService | undefined;
+  /** A fixed service (undefined: none loaded). Used when `getService` is not given. */
+  service?: QaService | undefined;
+  /**
+   * Why no service is loaded, once loading has failed; undefined while it is still loading.
+   * /api/health reports `loading` before and `no-index` after a failure.
+   */
+  getLoadError?: () => AppError | undefined;
+  /** Longest accepted question, in characters (config MAX_QUESTION_CHARS). */
+  maxQuestionChars: number;
+  /** Passages cited when a request names no topK (config DEFAULT_TOP_K). */
+  defaultTopK: number;
+  /** Structured log for requests and errors. Default: silent. */
+  logger?: Logger | undefined;
+}
+
+/** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
+export const BODY_LIMIT = '16kb';
+
+/** A document id as the index derives it from a file name: word characters, CJK, hyphens. */
+const DOC_ID = /^[\w\u4e00-\u9fff-]{1,200}$/;
+
+/** A client's X-Request-Id is kept (for tracing through a proxy) only when it is this tame. */
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Codes a failed load keeps when reported to clients; others are reported as E_INDEX_MISSING. */
+const LOAD_CODES = new Set<ErrorCode>(['E_INDEX_MISSING', 'E_INDEX_MISMATCH', 'E_INDEX_CORRUPT', 'E_MODEL_MISSING', 'E_MODEL_FETCH']);
+
+export function createApp(deps: AppDeps): Express {
+  const getService = deps.getService ?? (() => deps.service);
+  const getLoadError = deps.getLoadError ?? (() => undefined);
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const parsers = createRequestParsers({ maxQuestionChars: deps.maxQuestionChars });
+
+  /** The error every /api route but health answers while no service is loaded. */
+  const unavailable = (): AppError => {
+    const failure = getLoadError();
+    if (!failure) {
+      return new AppError('E_INDEX_MISSING', 'index not loaded yet: the server is still loading it; retry shortly (if it never loads, run `npm run ingest`)', { status: 503 });
+    }
+    if (LOAD_CODES.has(failure.code)) return new AppError(failure.code, failure.message, { status: 503 });
+    return new AppError('E_INDEX_MISSING', `index could not be loaded (${failure.code}: ${failure.message}); fix that and run \`npm run ingest\``, { status: 503 });
+  };
+  const requireService = (): QaService => {
+    const service = getService();
+    if (!service) throw unavailable();
+    return service;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Node's querystring: a repeated parameter arrives as an array (rejected by validation), and
+  // bracket syntax (?filters[town]=) stays a plain key instead of building nested objects.
+  app.set('query parser', 'simple');
+
+  app.use(requestContext(logger));
+
+  // Every /api route but health needs the service.
+  app.use('/api', (req, res, next) => {
+    if (req.path === '/health' || getService()) {
+      next();
+      return;
+    }
+    if (!getLoadError()) res.setHeader('Retry-After', '10');
+    next(unavailable());
+  });
+
+  app
+    .route('/api/ask')
+    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
+      const service = requireService();
+      const input = parsers.parseAskBody(req.body);
+      const { diagnostics, ...output } = await service.ask({ ...input, topK: input.topK ?? deps.defaultTopK });
+      logOf(res, logger).info(
+        { questionChars: input.question.length, found: output.found, reason: diagnostics.reason, confidence: Number(diagnostics.confidence.toFixed(3)), tookMs: output.tookMs },
+        'answered',
+      );
+      res.json(toAskResponse(output));
+    })
+    .all(methodNotAllowed('POST'));
+
+  app
+    .route('/api/search')
+    .get(async (req, res) => {
+      const service = requireService();
+      const { q, k, filters } = parsers.parseSearchQuery(req.query);
+      const { results, tookMs } = await service.search(q, k, Object.keys(filters).length > 0 ? filters : undefined);
+      res.json({ results: results.map(toPassage), tookMs });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+
+  app
+    .route('/api/documents')
+    .get((_req, res) => {
+      res.json({ documents: requireService().listDocuments() });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+
+  app
+    .route('/api/documents/:docId')
+    .get((req, res) => {
+      const service = requireService();
+      const docId = req.params['docId'] ?? '';
+      // Ids are checked before any lookup: ../ and friends never reach anything, and are not echoed.
+      const document = DOC_ID.test(docId) ? service.getDocument(docId) : undefined;
+      if (!document) {
+        throw new AppError('E_DOCUMENT_NOT_FOUND', DOC_ID.test(docId) ? `documents: no document "${docId}"; GET /api/documents lists them` : 'documents: no such document; GET /api/documents lists them', { status: 404 });
+      }
+      res.json(document);
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+
+  app
+    .route('/api/health')
+    .get((_req, res) => {
+      const service = getService();
+      if (service) {
+        const { documents, chunks } = service.stats();
+        res.json({ status: 'ok', documents, chunks, embeddingModel: service.embeddingModel, indexVersion: service.indexVersion });
+        return;
+      }
+      const failure = getLoadError();
+      if (!failure) {
+        res.setHeader('Retry-After', '10');
+        res.status(503).json({ status: 'loading' });
+        return;
+      }
+      const { code, message } = unavailable();
+      res.status(503).json({ status: 'no-index', error: { code, message } });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+
+  // Anything else, under /api or not, is a JSON 404 (the widget's static assets, when they come,
+  // are mounted before this).
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** The contract's answer: exactly these fields (diagnostics and any future internals stay home). */
+function toAskResponse(output: AskOutput): AskOutput {
+  return {
+    answer: output.answer,
+    found: output.found,
+    mode: output.mode,
+    citations: output.citations.map(toCitation),
+    tookMs: output.tookMs,
+  };
+}
+
+function toPassage(p: Passage): Passage {
+  return {
+    chunkId: p.chunkId,
+    docId: p.docId,
+    title: p.title,
+    town: p.town,
+    date: p.date,
+    section: p.section,
+    role: p.role,
+    text: p.text,
+    start: p.start,
+    end: p.end,
+    score: p.score,
+  };
+}
+
+function toCitation(c: Citation): Citation {
+  // quote: where the sentence the answer quotes sits, so a client can highlight it.
+  return { n: c.n, ...toPassage(c), ...(c.quote ? { quote: { start: c.quote.start, end: c.quote.end } } : {}) };
+}
+
+/**
+ * Request id (the client's X-Request-Id when it is tame, else a fresh UUID, echoed in the
+ * response), a per-request child logger, a one-line access log, and nosniff.
+ */
+function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals['requestId'] = requestId;
+    res.locals['log'] = logger.child({ requestId });
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const started = performance.now();
+    res.on('finish', () => {
+      const entry = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      // Health is polled by probes: keep it out of the info log.
+      if (req.path === '/api/health') logger.debug(entry, 'request');
+      else logger.info(entry, 'request');
+    });
+    next();
+  };
+}
+
+function logOf(res: Response, fallback: Logger): Logger {
+  const log: unknown = res.locals['log'];
+  return log && typeof log === 'object' && 'info' in log ? (log as Logger) : fallback.child({ requestId: requestIdOf(res) });
+}
+
+/**
+ * POST /api/ask takes JSON only. Anything else (a form post, text/plain, no content type) is
+ * 415 Unsupported Media Type rather than 400: the body may be fine, its declared type is not.
+ */
+function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json') {
+    next();
+    return;
+  }
+  next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
+}
+
+function methodNotAllowed(allow: string): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('Allow', allow);
+    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * Request validation at the HTTP boundary: zod schemas for the body of POST /api/ask and the
+ * query of GET /api/search, and the mapping of their issues to the project's error codes.
+ * Everything the service receives from a client has passed through here.
+ */
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../errors.js';
+import type { SearchFilters } from '../types.js';
+
+/** What POST /api/ask accepts, once validated. */
+export interface AskRequest {
+  /** The question, trimmed. */
+  question: string;
+  topK?: number;
+  filters?: SearchFilters;
+}
+
+/** What GET /api/search accepts, once validated. */
+export interface SearchRequest {
+  /** The query, trimmed. */
+  q: string;
+  k: number;
+  filters: SearchFilters;
+}
+
+export interface ValidationOptions {
+  /** Longest accepted question or query, in characters (Unicode code points, after trimming). */
+  maxQuestionChars: number;
+}
+
+/** Passages per answer a client may ask for. */
+export const TOP_K_MAX = 20;
+/** Results per search a client may ask for, and how many it gets when it names none. */
+export const SEARCH_K_MAX = 50;
+export const SEARCH_K_DEFAULT = 10;
+/** Years a filter may name: anything outside cannot be a township report's year. */
+export const YEAR_MIN = 1949;
+export const YEAR_MAX = 2100;
+/** Roles a client may filter on; `other` sections are searchable but not a filter value. */
+export const FILTER_ROLES = ['review', 'plan'] as const;
+const FILTER_KEYS = ['town', 'year', 'role'] as const;
+
+/**
+ * C0 and C1 control characters except tab, line feed and carriage return (a question pasted from
+ * a textarea arrives with \r\n), and lone surrogates. They carry no meaning in a question and
+ * are a classic vehicle for log forging and tokenizer surprises, so they are rejected, not
+ * silently stripped: a client that sends them has a bug worth seeing.
+ */
+const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/u;
+
+type Ctx = z.RefinementCtx;
+
+function fail(ctx: Ctx, appCode: ErrorCode, message: string): never {
+  ctx.addIssue({ code: 'custom', message, params: { appCode } });
+  return z.NEVER;
+}
+
+/** A free-text field (question, q): required, a single string, trimmed, bounded, clean. */
+function questionText(field: string, max: number) {
+  return z.unknown().transform((value, ctx): string => {
+    if (value === undefined || value === null) return fail(ctx, 'E_QUESTION_MISSING', `${field}: required`);
+    if (Array.isArray(value)) return fail(ctx, 'E_BAD_REQUEST', `${field}: given more than once`);
+    if (typeof value !== 'string') return fail(ctx, 'E_BAD_REQUEST', `${field}: must be a string, got ${typeof value}`);
+    const text = value.trim();
+    if (text === '') return fail(ctx, 'E_QUESTION_MISSING', `${field}: must not be empty`);
+    const length = [...text].length;
+    if (length > max) return fail(ctx, 'E_QUESTION_TOO_LONG', `${field}: at most ${max} characters allowed, got ${length}`);
+    if (FORBIDDEN_CHARS.test(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    return text;
+  });
+}
+
+/** A town name: non-empty, clean; whether the town exists is the service's call. */
+function townName(field: string) {
+  return z.string({ error: `${field}: must be a string` }).transform((value, ctx): string => {
+    const town = value.trim();
+    if (town === '') return fail(ctx, 'E_BAD_REQUEST', `${field}: must not be empty`);
+    if (FORBIDDEN_CHARS.test(town)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    // No town name is this long; saying so beats echoing a kilobyte back in the service's message.
+    if ([...town].length > 50) return fail(ctx, 'E_UNKNOWN_FILTER', `${field}: not a known town`);
+    return town;
+  });
+}
+
+const roleSchema = (field: string) =>
+  z.enum(FILTER_ROLES, { error: `${field}: must be one of ${FILTER_ROLES.join(', ')}` });
+
+const unknownKeysMessage = (where: string, known: readonly string[]) => (issue: { code?: string; keys?: string[] }) =>
+  issue.code === 'unrecognized_keys'
+    ? `${where}: unknown ${issue.keys?.length === 1 ? 'key' : 'keys'} ${issue.keys?.map((k) => `"${k}"`).join(', ')}; known: ${known.join(', ')}`
+    : undefined;
+
+/** The schema of POST /api/ask's body. Unknown keys are rejected: a typo (`topk`) must not pass silently. */
+export function createAskSchema(options: ValidationOptions) {
+  const filters = z.strictObject(
+    {
+      town: townName('filters.town').optional(),
+      year: z
+        .number({ error: 'filters.year: must be a number' })
+        .int({ error: 'filters.year: must be an integer' })
+        .min(YEAR_MIN, { error: `filters.year: must be between ${YEAR_MIN} and ${YEAR_MAX}` })
+        .max(YEAR_MAX, { error: `filters.year: must be between ${YEAR_MIN} and ${YEAR_MAX}` })
+        .optional(),
+      role: roleSchema('filters.role').optional(),
+    },
+    { error: (issue) => unknownKeysMessage('filters', FILTER_KEYS)(issue) ?? 'filters: must be an object' },
+  );
+  return z.strictObject(
+    {
+      question: questionText('question', options.maxQuestionChars),
+      topK: z
+        .number({ error: 'topK: must be a number' })
+        .int({ error: 'topK: must be an integer' })
+        .min(1, { error: `topK: must be between 1 and ${TOP_K_MAX}` })
+        .max(TOP_K_MAX, { error: `topK: must be between 1 and ${TOP_K_MAX}` })
+        .optional(),
+      filters: filters.optional(),
+    },
+    { error: (issue) => unknownKeysMessage('body', ['question', 'topK', 'filters'])(issue) ?? 'body: must be a JSON object' },
+  );
+}
+
+/** A single query parameter: arrays (the parameter repeated) are rejected. */
+function singleParam(field: string) {
+  return z.unknown().transform((value, ctx): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') return fail(ctx, 'E_BAD_REQUEST', `${field}: given more than once`);
+    // An empty parameter (?town=) is what a form sends for "any": treat it as absent.
+    return value.trim() === '' ? undefined : value;
+  });
+}
+
+function integerParam(field: string, min: number, max: number) {
+  return singleParam(field).transform((value, ctx): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\s*\d{1,6}\s*$/.test(value)) return fail(ctx, 'E_BAD_REQUEST', `${field}: must be an integer, got "${value.slice(0, 20)}"`);
+    const n = Number.parseInt(value, 10);
+    if (n < min || n > max) return fail(ctx, 'E_BAD_REQUEST', `${field}: must be between ${min} and ${max}`);
+    return n;
+  });
+}
+
+/** The schema of GET /api/search's query. Unknown parameters are rejected like unknown filters. */
+export function createSearchSchema(options: ValidationOptions) {
+  return z
+    .strictObject(
+      {
+        q: questionText('q', options.maxQuestionChars),
+        k: integerParam('k', 1, SEARCH_K_MAX),
+        town: singleParam('town').pipe(townName('town').optional()),
+        year: integerParam('year', YEAR_MIN, YEAR_MAX),
+        role: singleParam('role').pipe(roleSchema('role').optional()),
+      },
+      { error: (issue) => unknownKeysMessage('query', ['q', 'k', 'town', 'year', 'role'])(issue) },
+    )
+    .transform(({ q, k, town, year, role }): SearchRequest => ({
+      q,
+      k: k ?? SEARCH_K_DEFAULT,
+      filters: {
+        ...(town !== undefined ? { town } : {}),
+        ...(year !== undefined ? { year } : {}),
+        ...(role !== undefined ? { role } : {}),
+      },
+    }));
+}
+
+/**
+ * Picks the error code of a zod issue: ours when we raised it, else from where it sits. Unknown
+ * keys inside `filters` (and unknown search parameters, which are the search's filters) and a
+ * role outside review|plan are E_UNKNOWN_FILTER; every other shape problem is E_BAD_REQUEST.
+ */
+function codeOf(issue: z.core.$ZodIssue, where: 'body' | 'query'): ErrorCode {
+  const own = issue.code === 'custom' ? (issue.params?.['appCode'] as ErrorCode | undefined) : undefined;
+  if (own) return own;
+  const path = issue.path.map(String);
+  const filterPath = where === 'body' ? path.slice(path[0] === 'filters' ? 1 : path.length) : path;
+  const inFilters = where === 'query' || path[0] === 'filters';
+  if (issue.code === 'unrecognized_keys' && inFilters && filterPath.length === 0) return 'E_UNKNOWN_FILTER';
+  if (issue.code === 'invalid_value' && inFilters && filterPath[0] === 'role') return 'E_UNKNOWN_FILTER';
+  return 'E_BAD_REQUEST';
+}
+
+/** Turns a failed parse into one AppError (the first issue: fields are checked in contract order). */
+function toAppError(error: z.ZodError, where: 'body' | 'query'): AppError {
+  const issue = error.issues[0];
+  if (!issue) return new AppError('E_BAD_REQUEST', 'request: invalid', { status: 400 });
+  return new AppError(codeOf(issue, where), issue.message, { status: 400 });
+}
+
+export interface RequestParsers {
+  /** Validates a parsed JSON body of POST /api/ask; throws a 400 AppError naming the bad field. */
+  parseAskBody(body: unknown): AskRequest;
+  /** Validates the query of GET /api/search; throws a 400 AppError naming the bad parameter. */
+  parseSearchQuery(query: unknown): SearchRequest;
+}
+
+/** Builds the schemas once for the app's limits. */
+export function createRequestParsers(options: ValidationOptions): RequestParsers {
+  const ask = createAskSchema(options);
+  const search = createSearchSchema(options);
+  return {
+    parseAskBody(body) {
+      const parsed = ask.safeParse(body);
+      if (!parsed.success) throw toAppError(parsed.error, 'body');
+      const { question, topK, filters } = parsed.data;
+      const clean: SearchFilters = {};
+      if (filters?.town !== undefined) clean.town = filters.town;
+      if (filters?.year !== undefined) clean.year = filters.year;
+      if (filters?.role !== undefined) clean.role = filters.role;
+      return {
+        question,
+        ...(topK !== undefined ? { topK } : {}),
+        ...(Object.keys(clean).length > 0 ? { filters: clean } : {}),
+      };
+    },
+    parseSearchQuery(query) {
+      const parsed = search.safeParse(query ?? {});
+      if (!parsed.success) throw toAppError(parsed.error, 'query');
+      return parsed.data;
+    },
+  };
+}
