@@ -5,7 +5,8 @@
 import type { Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
 import type { LoadedIndex } from '../index/store.js';
-import { makeSearchable, retrieve, toPassage, type SearchableIndex } from '../retrieve/hybrid.js';
+import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
+import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
 import { composeExtractiveAnswer, type AnswerDiagnostics, type Citation } from './extractive.js';
 
@@ -44,6 +45,8 @@ export interface QaService {
   listDocuments(): DocumentSummary[];
   getDocument(docId: string): (DocumentSummary & { text: string }) | undefined;
   stats(): { documents: number; chunks: number };
+  /** The same retrieval as a LangChain retriever. */
+  asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
 }
 
 /** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
@@ -109,7 +112,10 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     stats() {
       return { documents: index.documents.length, chunks: index.chunks.length };
     },
+
+    asRetriever(retrieverOptions = {}) {
+      checkFilters(retrieverOptions.filters);
+      return new ReportRetriever({ searchable, embedder, ...retrieverOptions });
+    },
   };
 }
-
-export { toPassage };
