@@ -10,7 +10,7 @@ import type { AskOutput, QaService } from '../answer/service.js';
 import type { Citation } from '../answer/extractive.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Passage } from '../types.js';
-import { errorHandler, notFound, requestIdOf } from './errors.js';
+import { errorHandler, notFound, redactPaths, requestIdOf } from './errors.js';
 import { createRequestParsers } from './validation.js';
 
 export interface AppDeps {
@@ -58,8 +58,10 @@ export function createApp(deps: AppDeps): Express {
     if (!failure) {
       return new AppError('E_INDEX_MISSING', 'index not loaded yet: the server is still loading it; retry shortly (if it never loads, run `npm run ingest`)', { status: 503 });
     }
-    if (LOAD_CODES.has(failure.code)) return new AppError(failure.code, failure.message, { status: 503 });
-    return new AppError('E_INDEX_MISSING', `index could not be loaded (${failure.code}: ${failure.message}); fix that and run \`npm run ingest\``, { status: 503 });
+    // The message says what to run; the paths it may name stay on the server.
+    const message = redactPaths(failure.message);
+    if (LOAD_CODES.has(failure.code)) return new AppError(failure.code, message, { status: 503 });
+    return new AppError('E_INDEX_MISSING', `index could not be loaded (${failure.code}: ${message}); fix that and run \`npm run ingest\``, { status: 503 });
   };
   const requireService = (): QaService => {
     const service = getService();
@@ -72,6 +74,8 @@ export function createApp(deps: AppDeps): Express {
   // Node's querystring: a repeated parameter arrives as an array (rejected by validation), and
   // bracket syntax (?filters[town]=) stays a plain key instead of building nested objects.
   app.set('query parser', 'simple');
+  // <, > and & in JSON strings go out as \u003c etc.: a response opened as HTML runs nothing.
+  app.set('json escape', true);
 
   app.use(requestContext(logger));
 

@@ -112,10 +112,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const { status, code, message } = describeError(err);
     const requestId = requestIdOf(res);
     const context = { requestId, method: req.method, path: req.path, status, code };
-    // 5xx are our faults: log the full error (stack included, it stays in the log). 4xx are the
-    // caller's: a line is enough.
-    if (status >= 500) logger.error({ ...context, err }, 'request failed');
-    else logger.info({ ...context, reason: err instanceof Error ? err.message : String(err) }, 'request rejected');
+    // Unexpected faults are logged in full (the stack stays in the log). The caller's mistakes
+    // (4xx) and "no index loaded" (503 on every request until fixed) are expected: a line each.
+    if (status < 500) logger.info({ ...context, reason: err instanceof Error ? err.message : String(err) }, 'request rejected');
+    else if (isAppError(err) && status === 503) logger.warn({ ...context, reason: err.message }, 'service unavailable');
+    else logger.error({ ...context, err }, 'request failed');
     if (res.headersSent) {
       // Too late for a clean error body: let Express close the connection.
       next(err);

@@ -120,48 +120,55 @@ export function createAskSchema(options: ValidationOptions) {
   );
 }
 
-/** A single query parameter: arrays (the parameter repeated) are rejected. */
-function singleParam(field: string) {
-  return z.unknown().transform((value, ctx): string | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') return fail(ctx, 'E_BAD_REQUEST', `${field}: given more than once`);
-    // An empty parameter (?town=) is what a form sends for "any": treat it as absent.
-    return value.trim() === '' ? undefined : value;
-  });
+/**
+ * Query parameters as Node's querystring delivers them, made ready for the schema: a repeated
+ * parameter (an array) is rejected, and an empty filter parameter (?town=, what a form sends
+ * for "any") is dropped as if absent.
+ */
+function normalizeParams(input: unknown, ctx: Ctx): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key}: given more than once`, params: { appCode: 'E_BAD_REQUEST' } });
+      continue;
+    }
+    if (key !== 'q' && typeof value === 'string' && value.trim() === '') continue;
+    params[key] = value;
+  }
+  return params;
 }
 
 function integerParam(field: string, min: number, max: number) {
-  return singleParam(field).transform((value, ctx): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^\s*\d{1,6}\s*$/.test(value)) return fail(ctx, 'E_BAD_REQUEST', `${field}: must be an integer, got "${value.slice(0, 20)}"`);
-    const n = Number.parseInt(value, 10);
-    if (n < min || n > max) return fail(ctx, 'E_BAD_REQUEST', `${field}: must be between ${min} and ${max}`);
-    return n;
-  });
+  const range = `${field}: must be an integer between ${min} and ${max}`;
+  return z
+    .string({ error: range })
+    .regex(/^\s*\d{1,6}\s*$/, { error: range })
+    .transform((value) => Number.parseInt(value, 10))
+    .pipe(z.number().min(min, { error: range }).max(max, { error: range }));
 }
 
 /** The schema of GET /api/search's query. Unknown parameters are rejected like unknown filters. */
 export function createSearchSchema(options: ValidationOptions) {
-  return z
-    .strictObject(
-      {
-        q: questionText('q', options.maxQuestionChars),
-        k: integerParam('k', 1, SEARCH_K_MAX),
-        town: singleParam('town').pipe(townName('town').optional()),
-        year: integerParam('year', YEAR_MIN, YEAR_MAX),
-        role: singleParam('role').pipe(roleSchema('role').optional()),
-      },
-      { error: (issue) => unknownKeysMessage('query', ['q', 'k', 'town', 'year', 'role'])(issue) },
-    )
-    .transform(({ q, k, town, year, role }): SearchRequest => ({
-      q,
-      k: k ?? SEARCH_K_DEFAULT,
-      filters: {
-        ...(town !== undefined ? { town } : {}),
-        ...(year !== undefined ? { year } : {}),
-        ...(role !== undefined ? { role } : {}),
-      },
-    }));
+  const params = z.strictObject(
+    {
+      q: questionText('q', options.maxQuestionChars),
+      k: integerParam('k', 1, SEARCH_K_MAX).optional(),
+      town: townName('town').optional(),
+      year: integerParam('year', YEAR_MIN, YEAR_MAX).optional(),
+      role: roleSchema('role').optional(),
+    },
+    { error: (issue) => unknownKeysMessage('query', ['q', 'k', 'town', 'year', 'role'])(issue) },
+  );
+  return z.preprocess(normalizeParams, params).transform(({ q, k, town, year, role }): SearchRequest => ({
+    q,
+    k: k ?? SEARCH_K_DEFAULT,
+    filters: {
+      ...(town !== undefined ? { town } : {}),
+      ...(year !== undefined ? { year } : {}),
+      ...(role !== undefined ? { role } : {}),
+    },
+  }));
 }
 
 /**
