@@ -24,6 +24,22 @@ export interface AskOutput {
   tookMs: number;
 }
 
+/**
+ * What the streaming variant of ask emits, in order: `meta` once (citations are known before the
+ * text), `delta` pieces of answer text, possibly `replace` (the text so far is superseded, e.g.
+ * by a fallback answer), and `done` with the whole response, which is final.
+ */
+export type AskStreamEvent =
+  | { type: 'meta'; found: boolean; mode: AskOutput['mode']; citations: Citation[] }
+  | { type: 'delta'; text: string }
+  | { type: 'replace'; text: string }
+  | { type: 'done'; response: AskOutput };
+
+/** Splits an extractive answer after each citation marker, so it can be streamed quote by quote. */
+export function answerPieces(answer: string): string[] {
+  return answer.split(/(?<=\]|\][;。])(?=[^;。\]])/).filter(Boolean);
+}
+
 export interface ServiceOptions {
   /** Passages cited when a request names no topK. */
   defaultTopK: number;
@@ -41,6 +57,8 @@ export interface QaService {
   readonly embeddingModel: string;
   readonly towns: readonly string[];
   ask(input: AskInput): Promise<AskOutput & { diagnostics: AnswerDiagnostics }>;
+  /** The same answer as ask(), as events for a progressive display (server-sent events). */
+  askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
   search(query: string, k: number, filters?: SearchFilters): Promise<{ results: Passage[]; tookMs: number }>;
   listDocuments(): DocumentSummary[];
   getDocument(docId: string): (DocumentSummary & { text: string }) | undefined;
@@ -91,6 +109,13 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
       });
       const answer = composeExtractiveAnswer(searchable, retrieval, { threshold: options.threshold });
       return { ...answer, tookMs: Math.round(performance.now() - started) };
+    },
+
+    async *askStream(input) {
+      const { diagnostics: _diagnostics, ...response } = await this.ask(input);
+      yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations };
+      for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
+      yield { type: 'done', response };
     },
 
     async search(query, k, filters) {

@@ -11,6 +11,7 @@ import type { Citation } from '../answer/extractive.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Passage } from '../types.js';
 import { errorHandler, notFound, redactPaths, requestIdOf } from './errors.js';
+import { streamAnswer } from './stream.js';
 import { createRequestParsers } from './validation.js';
 
 export interface AppDeps {
@@ -100,6 +101,19 @@ export function createApp(deps: AppDeps): Express {
         'answered',
       );
       res.json(toAskResponse(output));
+    })
+    .all(methodNotAllowed('POST'));
+
+  app
+    .route('/api/ask/stream')
+    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
+      const service = requireService();
+      const input = parsers.parseAskBody(req.body);
+      await streamAnswer(res, {
+        service,
+        input: { ...input, topK: input.topK ?? deps.defaultTopK },
+        shape: { citations: (citations) => citations.map(toCitation), response: toAskResponse },
+      });
     })
     .all(methodNotAllowed('POST'));
 

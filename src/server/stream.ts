@@ -1,0 +1,50 @@
+/**
+ * POST /api/ask/stream: the answer as server-sent events, for a progressive display. Takes the
+ * same body as POST /api/ask. Events: `meta` {found, mode, citations}, `delta` {text},
+ * `replace` {text}, `done` (the full /api/ask response), or `error` {error: {code, message}}
+ * when something fails after the stream has started. Validation errors come before the stream,
+ * as ordinary JSON errors.
+ */
+import type { Response } from 'express';
+import type { AskInput, AskStreamEvent, QaService } from '../answer/service.js';
+import { describeError } from './errors.js';
+
+export interface StreamContext {
+  service: QaService;
+  input: AskInput;
+  /** Shapes a citation list or a response for clients (drops internals). */
+  shape: {
+    citations: (c: Extract<AskStreamEvent, { type: 'meta' }>['citations']) => unknown;
+    response: (r: Extract<AskStreamEvent, { type: 'done' }>['response']) => unknown;
+  };
+}
+
+function send(res: Response, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** Writes the service's answer events to the response as SSE; ends the response. */
+export async function streamAnswer(res: Response, ctx: StreamContext): Promise<void> {
+  // The response's close (not the request's, which fires once the body is read) means the
+  // client went away before the end.
+  let closed = false;
+  res.on('close', () => (closed = !res.writableEnded));
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  // Proxies such as nginx would otherwise hold the events back until the end.
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  try {
+    for await (const event of ctx.service.askStream(ctx.input)) {
+      if (closed) break;
+      if (event.type === 'meta') send(res, 'meta', { found: event.found, mode: event.mode, citations: ctx.shape.citations(event.citations) });
+      else if (event.type === 'done') send(res, 'done', ctx.shape.response(event.response));
+      else send(res, event.type, { text: event.text });
+    }
+  } catch (err) {
+    const { code, message } = describeError(err);
+    if (!closed) send(res, 'error', { error: { code, message } });
+  }
+  res.end();
+}
