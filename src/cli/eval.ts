@@ -1,49 +1,71 @@
 /**
  * Entry point of `npm run eval`: runs the development questions through the same service the
  * server uses and prints Hit@1, Hit@5, MRR, answer accuracy, abstention and latency by kind.
+ * `--compare` runs the same questions through the baselines too and records the table in
+ * docs/benchmarks.md.
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { formatTable, parseEvalFile, scoreItem, summarizeByKind, type ItemResult } from '../evaluate/metrics.js';
-import { createLogger, exitWithError, loadConfig, openService } from './runtime.js';
+import { formatComparison, formatTable, parseEvalFile, scoreItem, summarizeByKind, type EvalItem, type ItemResult } from '../evaluate/metrics.js';
+import { replaceSection } from '../evaluate/report.js';
+import { denseOnlySystem, keywordOnlySystem, langchainRecipeSystem, pipelineSystem, type EvalSystem } from '../evaluate/systems.js';
+import { createLogger, exitWithError, loadConfig, openRuntime } from './runtime.js';
 
 const program = new Command()
   .name('eval')
   .option('--file <path>', 'questions in JSONL (default: EVAL_FILE)')
   .option('--json', 'print the figures as JSON', false)
   .option('--verbose', 'print every question with its outcome', false)
+  .option('--compare', 'also run the baselines and write the comparison to docs/benchmarks.md', false)
   .parse();
 
-async function main(): Promise<void> {
-  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean }>();
-  const config = loadConfig();
-  const log = createLogger(config);
-  const items = parseEvalFile(fs.readFileSync(opts.file ?? config.evalFile, 'utf8'));
-  const service = await openService(config, log);
-  await service.ask({ question: '预热' }); // first call pays one-off costs; keep them out of latency figures
-
+async function runSystem(system: EvalSystem, items: EvalItem[], verbose: boolean): Promise<ItemResult[]> {
+  await system.answer('预热'); // first call pays one-off costs; keep them out of latency figures
   const results: ItemResult[] = [];
   for (const item of items) {
-    const response = await service.ask({ question: item.question });
-    const result = scoreItem(item, {
-      answer: response.answer,
-      found: response.found,
-      passages: response.citations.map((c) => c.text),
-      ms: response.tookMs,
-    });
+    const result = scoreItem(item, await system.answer(item.question));
     results.push(result);
-    if (opts.verbose) {
-      const d = response.diagnostics;
+    if (verbose) {
       process.stderr.write(
-        `${result.correct ? 'ok  ' : 'MISS'} ${item.id} ${item.kind.padEnd(12)} rank=${result.rank} found=${response.found} ` +
-          `conf=${d.confidence.toFixed(2)} cov=${d.coverage.toFixed(2)} miss=${d.missing.toFixed(2)} dense=${d.topDense.toFixed(2)} sent=${d.sentenceDense.toFixed(2)} ${d.reason} | ${item.question}\n` +
-          `      ${response.answer.slice(0, 140)}\n`,
+        `${result.correct ? 'ok  ' : 'MISS'} ${item.id} ${item.kind.padEnd(12)} rank=${result.rank} found=${result.response.found} ${result.response.detail ?? ''} | ${item.question}\n` +
+          `      ${result.response.answer.slice(0, 140)}\n`,
       );
     }
   }
-  const byKind = summarizeByKind(results);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, figures: byKind }, null, 2)}\n`);
-  else process.stdout.write(`${formatTable(byKind)}\n`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean; compare: boolean }>();
+  const config = loadConfig();
+  const log = createLogger(config);
+  const evalFile = opts.file ?? config.evalFile;
+  const items = parseEvalFile(fs.readFileSync(evalFile, 'utf8'));
+  const { service, index, embedder } = await openRuntime(config, log);
+
+  const systems: EvalSystem[] = [pipelineSystem(service)];
+  if (opts.compare) {
+    systems.push(await langchainRecipeSystem(config.corpusDir, embedder), keywordOnlySystem(index), denseOnlySystem(index, embedder));
+  }
+  const figures: Record<string, ReturnType<typeof summarizeByKind>> = {};
+  for (const system of systems) figures[system.name] = summarizeByKind(await runSystem(system, items, opts.verbose && system === systems[0]));
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, evalFile, figures }, null, 2)}\n`);
+    return;
+  }
+  if (!opts.compare) {
+    process.stdout.write(`${formatTable(figures[systems[0]!.name]!)}\n`);
+    return;
+  }
+  const table = formatComparison(figures);
+  process.stdout.write(`${table}\n`);
+  replaceSection(
+    'docs/benchmarks.md',
+    'eval-compare',
+    `Command: \`npm run eval -- --compare\` (${items.length} questions from ${evalFile.replace(process.cwd() + '/', '')}, ${new Date().toISOString().slice(0, 10)}).\n\n${table}`,
+  );
+  process.stdout.write('written to docs/benchmarks.md\n');
 }
 
 main().then(() => process.exit(0), exitWithError);

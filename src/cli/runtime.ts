@@ -10,7 +10,7 @@ import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { isAppError } from '../errors.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
-import { currentGeneration, loadIndex } from '../index/store.js';
+import { currentGeneration, loadIndex, type LoadedIndex } from '../index/store.js';
 
 export function createLogger(config: Config): Logger {
   // Logs go to stderr so that stdout stays for answers and tables.
@@ -40,8 +40,14 @@ export function runIngest(config: Config, embedder: Embedder, extra: Partial<Ing
   return ingestCorpus({ corpusDir: config.corpusDir, indexDir: config.indexDir, embedder, ...extra });
 }
 
-/** Loads the service, building the index first when there is none. */
-export async function openService(config: Config, log: Logger, embedder?: Embedder): Promise<QaService> {
+export interface Runtime {
+  embedder: Embedder;
+  index: LoadedIndex;
+  service: QaService;
+}
+
+/** Loads model, index and service, building the index first when there is none. */
+export async function openRuntime(config: Config, log: Logger, embedder?: Embedder): Promise<Runtime> {
   const model = embedder ?? (await openEmbedder(config, log));
   if (!currentGeneration(config.indexDir)) {
     log.info({ corpus: config.corpusDir }, 'no index yet: building it');
@@ -49,7 +55,13 @@ export async function openService(config: Config, log: Logger, embedder?: Embedd
     log.info({ documents: summary.documents, chunks: summary.chunks, ms: summary.totalMs }, 'index built');
   }
   const index = loadIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension });
-  return createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+  const service = createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+  return { embedder: model, index, service };
+}
+
+/** Loads the service, building the index first when there is none. */
+export async function openService(config: Config, log: Logger, embedder?: Embedder): Promise<QaService> {
+  return (await openRuntime(config, log, embedder)).service;
 }
 
 /** Ends a CLI with the error's message (never a stack) and a non-zero code. */

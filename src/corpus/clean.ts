@@ -9,7 +9,8 @@ import type { CleanedText, OffsetMap, RemovedSpan } from '../types.js';
 /** Words that only gambling advertising uses; one of them anywhere marks a spam run. */
 const STRONG_SPAM = ['竞猜网投', '网投', '博彩', '赌场', '娱乐城', '百家乐', '真人娱乐', '时时彩', '六合彩', '老虎机', '电子游艺', '体育直播', '体育投注'];
 /** Words that are spam only next to a brand prefix (365体育彩票) or chained with other spam. */
-const WEAK_SPAM = ['体育彩票', '彩票', '竞猜', '棋牌', '投注', '开户', '官网', '平台', 'app', 'APP'];
+// 平台, 官网, app and 开户 are left out: “12345平台” and “5G平台” are ordinary report text.
+const WEAK_SPAM = ['体育彩票', '彩票', '竞猜', '棋牌', '投注'];
 const SPAM_TERM = [...STRONG_SPAM, ...WEAK_SPAM].sort((a, b) => b.length - a.length).join('|');
 /** A spam unit: an optional Latin/digit brand (365, bet365) and one or more spam terms. */
 const SPAM_UNIT = `(?:[0-9A-Za-z]{2,12})?(?:${SPAM_TERM})+`;

@@ -21,6 +21,8 @@ export interface EvalResponse {
   /** Passage texts, best first. */
   passages: string[];
   ms: number;
+  /** Why the system answered as it did, for --verbose. */
+  detail?: string;
 }
 
 export interface ItemResult {
@@ -114,6 +116,28 @@ export function formatTable(byKind: Record<string, Figures>): string {
   return [
     '| kind | n | Hit@1 | Hit@5 | MRR | answer acc. | abstention (unanswerable) | false abstention | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** One table for several systems: a row per system and kind. */
+export function formatComparison(bySystem: Record<string, Record<string, Figures>>): string {
+  const f = (x: number) => x.toFixed(2);
+  const rows: string[] = [];
+  const kinds = Object.keys(Object.values(bySystem)[0] ?? {});
+  for (const kind of kinds) {
+    for (const [system, byKind] of Object.entries(bySystem)) {
+      const s = byKind[kind];
+      if (!s) continue;
+      const a = s.answerable > 0;
+      rows.push(
+        `| ${kind} | ${system} | ${a ? f(s.hit1) : '-'} | ${a ? f(s.hit5) : '-'} | ${a ? f(s.mrr) : '-'} | ${a ? f(s.accuracy) : '-'} | ${s.unanswerable ? f(s.abstention) : '-'} | ${a ? f(s.falseAbstention) : '-'} | ${s.p50Ms} |`,
+      );
+    }
+  }
+  return [
+    '| kind | system | Hit@1 | Hit@5 | MRR | answer acc. | abstention | false abstention | p50 ms |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
