@@ -37,6 +37,8 @@ const schema = z.object({
   QUERY_INSTRUCTION: boolean.default(false),
   /** Longest accepted question, in characters. */
   MAX_QUESTION_CHARS: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Answers kept in the in-memory cache of repeated questions (0 disables it). */
+  ANSWER_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(2000),
   /** Passages cited per answer unless the request says otherwise. */
   DEFAULT_TOP_K: z.coerce.number().int().min(1).max(50).default(5),
   /** pino log level. */
@@ -58,6 +60,7 @@ export type Config = Readonly<{
   queryInstruction: boolean;
   maxQuestionChars: number;
   defaultTopK: number;
+  answerCacheSize: number;
   logLevel: string;
   evalFile: string;
 }>;
@@ -83,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     queryInstruction: e.QUERY_INSTRUCTION,
     maxQuestionChars: e.MAX_QUESTION_CHARS,
     defaultTopK: e.DEFAULT_TOP_K,
+    answerCacheSize: e.ANSWER_CACHE_SIZE,
     logLevel: e.LOG_LEVEL,
     evalFile: path.resolve(cwd, e.EVAL_FILE),
   });

@@ -33,7 +33,8 @@ export interface AnswerDiagnostics {
   sentenceDense: number;
   /** Combined confidence compared against the threshold. */
   confidence: number;
-  reason: 'answered' | 'low-confidence' | 'unknown-place' | 'year-not-covered' | 'no-passages';
+  /** 'cached': served from the answer cache, whose entries keep only the public response. */
+  reason: 'answered' | 'low-confidence' | 'unknown-place' | 'year-not-covered' | 'no-passages' | 'cached';
 }
 
 export interface ExtractiveOptions {

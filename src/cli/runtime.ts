@@ -4,6 +4,7 @@
  */
 import 'dotenv/config';
 import { pino, type Logger } from 'pino';
+import { withAnswerCache, type CachedQaService } from '../answer/cache.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../answer/service.js';
 import { loadConfig, type Config } from '../config.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
@@ -43,7 +44,7 @@ export function runIngest(config: Config, embedder: Embedder, extra: Partial<Ing
 export interface Runtime {
   embedder: Embedder;
   index: LoadedIndex;
-  service: QaService;
+  service: CachedQaService;
 }
 
 /** Loads model, index and service, building the index first when there is none. */
@@ -55,7 +56,7 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
     log.info({ documents: summary.documents, chunks: summary.chunks, ms: summary.totalMs }, 'index built');
   }
   const index = loadIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension });
-  const service = createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+  const service = withAnswerCache(createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), config.answerCacheSize);
   return { embedder: model, index, service };
 }
 
