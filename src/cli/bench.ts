@@ -1,0 +1,293 @@
+/**
+ * Entry point of `npm run bench`: measures model load, embedding throughput against a plain
+ * onnxruntime loop, ingest, cold start, /api/ask and /api/search latency under 1, 8 and 32
+ * concurrent clients (autocannon against the real server on loopback), memory, and the cost
+ * growth with a synthetic 500-report corpus. Writes the figures to docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon, { type Request as LoadRequest } from 'autocannon';
+import { Command } from 'commander';
+import ort from 'onnxruntime-node';
+import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
+import { createEmbedder, type Embedder } from '../embed/embedder.js';
+import { modelPathOf } from '../embed/model-files.js';
+import { parseEvalFile } from '../evaluate/metrics.js';
+import { replaceSection } from '../evaluate/report.js';
+import { generateSyntheticCorpus } from '../evaluate/synthetic-corpus.js';
+import { ingestCorpus, type IngestSummary } from '../index/build.js';
+import { ensureModel } from '../embed/model-fetch.js';
+import { exitWithError, loadConfig } from './runtime.js';
+
+const program = new Command()
+  .name('bench')
+  .option('--duration <s>', 'seconds per load-test run', (v) => Number.parseInt(v, 10), 10)
+  .option('--scale <n>', 'synthetic reports for the scale test (0 skips it)', (v) => Number.parseInt(v, 10), 500)
+  .option('--no-write', 'print only; do not update docs/benchmarks.md')
+  .parse();
+const opts = program.opts<{ duration: number; scale: number; write: boolean }>();
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function dirSizeMb(dir: string): number {
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+/** Texts per second of a plain onnxruntime loop (tokenize, run, read CLS), the bound to compare with. */
+async function plainOrtThroughput(modelDir: string, modelId: string, texts: string[]): Promise<number> {
+  (transformersEnv as { localModelPath: string }).localModelPath = modelDir;
+  transformersEnv.allowRemoteModels = false;
+  const tokenizer = await AutoTokenizer.from_pretrained(modelId);
+  const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), 'onnx', 'model_quantized.onnx'));
+  const started = performance.now();
+  for (const text of texts) {
+    const encoded = tokenizer(text, { truncation: true, max_length: 512 }) as Record<string, { data: BigInt64Array; dims: number[] }>;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) feeds[name] = new ort.Tensor('int64', encoded[name]!.data, encoded[name]!.dims);
+    const result = await session.run(feeds);
+    void result['last_hidden_state'];
+  }
+  return texts.length / ((performance.now() - started) / 1000);
+}
+
+async function embedderThroughput(embedder: Embedder, texts: string[]): Promise<number> {
+  const started = performance.now();
+  await embedder.embedDocuments(texts);
+  return texts.length / ((performance.now() - started) / 1000);
+}
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+  /** Milliseconds from spawn to the first answered /api/ask. */
+  coldStartMs: number;
+}
+
+/** Starts `npm start`'s entry point as a child process and waits for its first answer. */
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
+    // The per-client rate limit is off: these runs measure capacity, all from one address.
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '梅李镇有多少个三级网格?' }) });
+      if (res.status === 200) {
+        await res.json();
+        return { child, base, coldStartMs: Math.round(performance.now() - started) };
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function stopServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.child.once('exit', () => resolve());
+    server.child.kill('SIGTERM');
+  });
+}
+
+interface LoadFigures {
+  connections: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+}
+
+/** One autocannon run: cycles through the given requests; latencies collected per response. */
+function load(base: string, requests: LoadRequest[], connections: number, duration: number): Promise<LoadFigures> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    const instance = autocannon({ url: base, connections, duration, requests, timeout: 10 }, (err, result) => {
+      if (err) {
+        reject(err);
+        return;
+      }
+      latencies.sort((a, b) => a - b);
+      resolve({
+        connections,
+        requests: latencies.length,
+        rps: Math.round(latencies.length / result.duration),
+        p50: Math.round(percentile(latencies, 50) * 10) / 10,
+        p95: Math.round(percentile(latencies, 95) * 10) / 10,
+        p99: Math.round(percentile(latencies, 99) * 10) / 10,
+        errors: errors + result.errors + result.timeouts,
+      });
+    });
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      if (statusCode >= 400) errors++;
+    });
+  });
+}
+
+function askRequests(questions: string[]): LoadRequest[] {
+  return questions.map((question) => ({
+    method: 'POST',
+    path: '/api/ask',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ question }),
+  }));
+}
+
+function searchRequests(questions: string[]): LoadRequest[] {
+  return questions.map((q) => ({ method: 'GET', path: `/api/search?q=${encodeURIComponent(q)}&k=10` }));
+}
+
+const loadRow = (label: string, f: LoadFigures) =>
+  `| ${label} | ${f.connections} | ${f.requests} | ${f.rps} | ${f.p50} | ${f.p95} | ${f.p99} | ${f.errors} |`;
+const LOAD_HEADER = ['| endpoint | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors |', '|---|---|---|---|---|---|---|---|'];
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const lines: string[] = [];
+  const note = (line = '') => {
+    lines.push(line);
+    out(line);
+  };
+  const questions = parseEvalFile(fs.readFileSync(config.evalFile, 'utf8')).map((i) => i.question);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+
+  note(`Command: \`npm run bench\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
+  note();
+
+  // Model load, in this fresh process (fetched first if needed, so only loading is timed).
+  await ensureModel({ modelDir: config.modelDir, modelId: config.embeddingModel, hfEndpoint: config.hfEndpoint, mavenVersions: config.mavenVersions });
+  const loadStarted = performance.now();
+  const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+  const modelLoadMs = Math.round(performance.now() - loadStarted);
+
+  // Ingest of the shipped corpus, from scratch.
+  const indexDir = path.join(work, 'index');
+  const ingest: IngestSummary = await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder });
+  const textsPerSecond = ingest.textsEmbedded / (ingest.embedMs / 1000);
+
+  // Embedding throughput against the plain onnxruntime loop, on the same texts.
+  const sample = JSON.parse(fs.readFileSync(path.join(indexDir, fs.readFileSync(path.join(indexDir, 'CURRENT'), 'utf8').trim(), 'chunks.json'), 'utf8'))
+    .slice(0, 60)
+    .map((c: { text: string }) => c.text) as string[];
+  const ortRate = await plainOrtThroughput(config.modelDir, config.embeddingModel, sample);
+  const ours = await embedderThroughput(embedder, sample);
+
+  note('### Model and ingest');
+  note();
+  note('| measure | value |');
+  note('|---|---|');
+  note(`| model load (createEmbedder, int8 ONNX) | ${modelLoadMs} ms |`);
+  note(`| ingest of the shipped corpus (${ingest.documents} reports, ${ingest.chunks} chunks, ${ingest.textsEmbedded} texts: chunks + sentences) | ${(ingest.totalMs / 1000).toFixed(1)} s |`);
+  note(`| embedding throughput during ingest (batch size ${config.embedBatchSize}) | ${textsPerSecond.toFixed(1)} texts/s |`);
+  note(`| chunks embedded per second (chunk texts only, ${sample.length} chunks): this embedder | ${ours.toFixed(1)} chunks/s |`);
+  note(`| the same chunks, plain onnxruntime loop (tokenize, run, no pooling) | ${ortRate.toFixed(1)} chunks/s |`);
+  note(`| ratio plain loop / this embedder | ${(ortRate / ours).toFixed(2)}× |`);
+  note();
+
+  // The real server, as `npm start` runs it, on the index just built.
+  const env = { INDEX_DIR: indexDir, CORPUS_DIR: config.corpusDir, MODEL_DIR: config.modelDir };
+  const server = await startServer(env);
+  const rssLoaded = rssMb(server.child.pid!);
+  note('### Server');
+  note();
+  note(`Cold start (process start to first answered /api/ask, index built, through tsx): ${server.coldStartMs} ms. RSS after loading: ${rssLoaded} MB.`);
+  note();
+  const rows: string[] = [];
+  for (const connections of [1, 8, 32]) rows.push(loadRow('/api/ask (cached)', await load(server.base, askRequests(questions), connections, opts.duration)));
+  for (const connections of [1, 8, 32]) rows.push(loadRow('/api/search', await load(server.base, searchRequests(questions), connections, opts.duration)));
+  const rssAfter = rssMb(server.child.pid!);
+  await stopServer(server);
+
+  // Uncached: every request computes its answer.
+  const uncached = await startServer({ ...env, ANSWER_CACHE_SIZE: '0' });
+  for (const connections of [1, 8, 32]) rows.push(loadRow('/api/ask (no cache)', await load(uncached.base, askRequests(questions), connections, opts.duration)));
+  const rssUncached = rssMb(uncached.child.pid!);
+  await stopServer(uncached);
+  note(`Load: autocannon, ${opts.duration} s per row, requests cycling through the ${questions.length} dev questions. "cached" is the server as shipped (repeated questions come from the answer cache); "no cache" sets ANSWER_CACHE_SIZE=0.`);
+  note();
+  for (const l of [...LOAD_HEADER, ...rows]) note(l);
+  note();
+  note(`RSS after the cached load tests: ${rssAfter} MB; after the uncached ones: ${rssUncached} MB.`);
+  note();
+
+  // Scale: a synthetic corpus of many reports.
+  if (opts.scale > 0) {
+    const scaleCorpus = path.join(work, 'scale-corpus');
+    const scaleIndex = path.join(work, 'scale-index');
+    generateSyntheticCorpus(config.corpusDir, scaleCorpus, opts.scale);
+    const scaleIngest = await ingestCorpus({ corpusDir: scaleCorpus, indexDir: scaleIndex, embedder });
+    const big = await startServer({ INDEX_DIR: scaleIndex, CORPUS_DIR: scaleCorpus, MODEL_DIR: config.modelDir, ANSWER_CACHE_SIZE: '0' });
+    const bigRss = rssMb(big.child.pid!);
+    const bigLoad = await load(big.base, askRequests(questions), 1, opts.duration);
+    await stopServer(big);
+    const small = await startServer({ ...env, ANSWER_CACHE_SIZE: '0' });
+    const smallRss = rssMb(small.child.pid!);
+    const smallLoad = await load(small.base, askRequests(questions), 1, opts.duration);
+    await stopServer(small);
+    note(`### Scale: ${opts.scale} synthetic reports`);
+    note();
+    note(
+      'Generated from the shipped reports (each keeps one report\'s headings, takes paragraphs of the same role from all five, and renames every town), ingested from scratch, then queried uncached by 1 client.',
+    );
+    note();
+    note('| corpus | reports | chunks | texts embedded | ingest | index on disk | RSS loaded | /api/ask p50 | p95 | cold start |');
+    note('|---|---|---|---|---|---|---|---|---|---|');
+    note(`| shipped | ${ingest.documents} | ${ingest.chunks} | ${ingest.textsEmbedded} | ${(ingest.totalMs / 1000).toFixed(1)} s | ${dirSizeMb(indexDir)} MB | ${smallRss} MB | ${smallLoad.p50} ms | ${smallLoad.p95} ms | ${small.coldStartMs} ms |`);
+    note(
+      `| synthetic | ${scaleIngest.documents} | ${scaleIngest.chunks} | ${scaleIngest.textsEmbedded} | ${(scaleIngest.totalMs / 1000).toFixed(1)} s | ${dirSizeMb(scaleIndex)} MB | ${bigRss} MB | ${bigLoad.p50} ms | ${bigLoad.p95} ms | ${big.coldStartMs} ms |`,
+    );
+    note();
+    note(`Query p50 ratio ${opts.scale} reports / shipped: ${(bigLoad.p50 / smallLoad.p50).toFixed(2)}×.`);
+  }
+
+  fs.rmSync(work, { recursive: true, force: true });
+  if (opts.write) {
+    replaceSection('docs/benchmarks.md', 'bench', lines.join('\n'));
+    out('written to docs/benchmarks.md');
+  }
+}
+
+main().then(() => process.exit(0), exitWithError);
