@@ -74,6 +74,8 @@ describe('ingestCorpus', () => {
     const changed = await ingest();
     expect(changed.embedded).toEqual([SMALL]);
     expect(changed.reused).toEqual([OTHER]);
+    // Content-addressed: only the edited sentence and the chunk holding it go through the model.
+    expect(changed.textsEmbedded).toBe(2);
     const index = open();
     expect(index.chunks.some((c) => c.text.includes('77个三级网格'))).toBe(true);
     expect(index.chunks.some((c) => c.text.includes('76个三级网格'))).toBe(false);

@@ -25,6 +25,9 @@ export const PIPELINE_VERSION = `p1-${chunkOptions.maxChars}-${chunkOptions.minC
 
 export type IngestStage = 'load' | 'parse' | 'embed' | 'write';
 
+/** See IngestOptions.onCheckpoint. */
+export type IngestCheckpoint = 'embed' | 'write' | 'swap';
+
 export interface IngestOptions {
   corpusDir: string;
   indexDir: string;
@@ -34,6 +37,13 @@ export interface IngestOptions {
   /** Re-process every file even when unchanged. */
   full?: boolean;
   onProgress?: (stage: IngestStage, done: number, total: number) => void;
+  /**
+   * Called at points where a crash must leave the previous index serving: `embed` after the first
+   * batch is embedded, `write` after the first file of the new generation is written, `swap` when
+   * the generation is complete and CURRENT is about to point at it. Synchronous: crash-safety
+   * tests block here and kill the process (see INGEST_PAUSE_AT in src/cli/ingest.ts).
+   */
+  onCheckpoint?: (point: IngestCheckpoint) => void;
 }
 
 export interface IngestSummary {
@@ -86,6 +96,19 @@ function previousIndex(options: IngestOptions): LoadedIndex | undefined {
     // No usable previous index: everything is embedded afresh.
     return undefined;
   }
+}
+
+/** Every text the live index embedded (chunks with their context, and sentences), with its vector. */
+function knownEmbeddings(previous: LoadedIndex, textOf: Map<string, string>): Map<string, Float32Array> {
+  const known = new Map<string, Float32Array>();
+  const previousText = new Map(previous.documents.map((d) => [d.meta.docId, d.text]));
+  previous.chunks.forEach((chunk, row) => {
+    known.set(textForIndexing(chunk), previous.embeddings[row]!);
+    const text = previousText.get(chunk.docId) ?? textOf.get(chunk.docId);
+    if (!text) return;
+    chunk.sentences.forEach(([s, e], k) => known.set(text.slice(s, e), previous.sentenceEmbeddings[previous.sentenceRows[row]! + k]!));
+  });
+  return known;
 }
 
 function newGenerationName(): string {
@@ -187,15 +210,25 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
       jobs.push({ text: textOf.get(chunk.docId)!.slice(s, e), store: (v) => (own[k] = v) });
     });
   }
+  // Embeddings are content-addressed: a text the live index already embedded (an unchanged
+  // paragraph of an edited report) or one that occurs twice in this run is embedded once.
+  const known = previous ? knownEmbeddings(previous, textOf) : new Map<string, Float32Array>();
+  const byText = new Map<string, Array<(v: Float32Array) => void>>();
+  for (const job of jobs) {
+    const vector = known.get(job.text);
+    if (vector) job.store(vector);
+    else byText.set(job.text, [...(byText.get(job.text) ?? []), job.store]);
+  }
   // Similar lengths batch together, so little of each forward pass is spent on padding.
-  jobs.sort((a, b) => a.text.length - b.text.length);
+  const unique = [...byText.keys()].sort((a, b) => a.length - b.length);
   const embedStarted = Date.now();
   const batch = 64;
-  for (let i = 0; i < jobs.length; i += batch) {
-    const slice = jobs.slice(i, i + batch);
-    const vectors = await options.embedder.embedDocuments(slice.map((j) => j.text));
-    slice.forEach((job, j) => job.store(vectors[j]!));
-    progress('embed', Math.min(i + batch, jobs.length), jobs.length);
+  for (let i = 0; i < unique.length; i += batch) {
+    const slice = unique.slice(i, i + batch);
+    const vectors = await options.embedder.embedDocuments(slice);
+    slice.forEach((text, j) => byText.get(text)!.forEach((store) => store(vectors[j]!)));
+    progress('embed', Math.min(i + batch, unique.length), unique.length);
+    if (i === 0) options.onCheckpoint?.('embed');
   }
   const embedMs = Date.now() - embedStarted;
 
@@ -222,7 +255,10 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   };
   const sentenceEmbeddings = sentenceVectors.flatMap((v) => v!);
   const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, keywords, lexicon };
-  writeIndex(options.indexDir, data, vectors);
+  writeIndex(options.indexDir, data, vectors, {
+    writing: () => options.onCheckpoint?.('write'),
+    swapping: () => options.onCheckpoint?.('swap'),
+  });
   progress('write', 1, 1);
 
   const removed = previous ? Object.keys(previous.manifest.files).filter((f) => !(f in files_)) : [];
@@ -237,7 +273,7 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     duplicates,
     spamRemoved,
     chunksEmbedded: pending.length,
-    textsEmbedded: jobs.length,
+    textsEmbedded: unique.length,
     embedMs,
     totalMs: Date.now() - started,
     indexVersion: manifest.indexVersion,
