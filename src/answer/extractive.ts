@@ -116,10 +116,10 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
       const text = doc.text.slice(s, e);
       // A bare heading (二、克难求进,经济发展保持稳健态势。) quotes nothing.
       if (text.length < 12 || passage.section.endsWith(text.replace(/[。;!?]$/, ''))) return;
-      const tokens = new Set(searchable.tokenizer.tokenize(text));
+      const tokens = searchable.sentenceTokens(row, k);
       const matched = new Set(terms.filter((t) => tokens.has(t)));
       const coverage = [...matched].reduce((a, t) => a + (weights.get(t) ?? 0), 0) / totalWeight;
-      const dense = dot(retrieval.focusVector, index.sentenceEmbeddings[index.sentenceRows[row]! + k]!);
+      const dense = dot(retrieval.queryVector, index.sentenceEmbeddings[index.sentenceRows[row]! + k]!);
       let score = confidenceOf(coverage, dense) * (1 - 0.05 * passageIndex);
       // A question after a figure is not answered by a sentence without one.
       if (wantsNumber && !HAS_FIGURE.test(text)) score *= 0.7;

@@ -16,14 +16,30 @@ export interface SearchableIndex {
   tokenizer: Tokenizer;
   documents: Map<string, ParsedDocument>;
   towns: string[];
+  /** Tokens of sentence k of chunk `row`, tokenised once and then remembered. */
+  sentenceTokens(row: number, k: number): Set<string>;
 }
 
 export function makeSearchable(index: LoadedIndex): SearchableIndex {
+  const tokenizer = createTokenizer(index.lexicon);
+  const documents = new Map(index.documents.map((d) => [d.meta.docId, d]));
+  const remembered = new Map<number, Set<string>>();
   return {
     index,
-    tokenizer: createTokenizer(index.lexicon),
-    documents: new Map(index.documents.map((d) => [d.meta.docId, d])),
+    tokenizer,
+    documents,
     towns: [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))],
+    sentenceTokens(row, k) {
+      const key = index.sentenceRows[row]! + k;
+      let tokens = remembered.get(key);
+      if (!tokens) {
+        const chunk = index.chunks[row]!;
+        const [s, e] = chunk.sentences[k]!;
+        tokens = new Set(tokenizer.tokenize(documents.get(chunk.docId)!.text.slice(s, e)));
+        remembered.set(key, tokens);
+      }
+      return tokens;
+    },
   };
 }
 
@@ -49,9 +65,8 @@ export interface ScoredChunk {
 
 export interface Retrieval {
   question: string;
+  /** Embedding of the question without the town and year it names (see focusOf). */
   queryVector: Float32Array;
-  /** Embedding of the question without its town and year (see focusOf), for scoring sentences. */
-  focusVector: Float32Array;
   /** Towns the search was restricted to (by filter or by the question); empty for all. */
   scopeTowns: string[];
   analysis: QueryAnalysis;
@@ -113,9 +128,9 @@ export async function retrieve(
 
   const n = options.candidates ?? 40;
   const queryTokens = searchable.tokenizer.tokenize(question);
-  const queryVector = await embedder.embedQuery(question);
-  const focus = focusOf(question, analysis.towns);
-  const focusVector = focus === question ? queryVector : await embedder.embedQuery(focus);
+  // One embedding per question, of its focus: the town is already a filter, and every passage of
+  // the right report shares the town and year, so they would only blur the comparison.
+  const queryVector = await embedder.embedQuery(focusOf(question, analysis.towns));
   const dense = index.vectors.search(queryVector, n, accept);
   const lexical = searchKeywordIndex(index.keywords, queryTokens, n, accept);
 
@@ -142,7 +157,7 @@ export async function retrieve(
   // A passage that holds one sentence answering the question can read, as a whole, about
   // something else.
   const bySentence = [...byRow.values()]
-    .map((e) => ({ e, best: bestSentenceSimilarity(index, e.row, focusVector) }))
+    .map((e) => ({ e, best: bestSentenceSimilarity(index, e.row, queryVector) }))
     .sort((a, b) => b.best - a.best);
   bySentence.forEach(({ e }, rank) => (e.fused += SENTENCE_WEIGHT / (RRF_K + rank + 1)));
   // Chunks only BM25 found still need a cosine score for answer confidence.
@@ -153,7 +168,7 @@ export async function retrieve(
   }
   const ranked = [...byRow.values()].sort((a, b) => b.fused - a.fused || a.row - b.row);
   const passages = ranked.slice(0, options.topK).map((e) => toPassage(searchable, e.chunk, e.dense));
-  return { question, queryVector, focusVector, scopeTowns: towns, analysis, queryTokens, ranked, passages };
+  return { question, queryVector, scopeTowns: towns, analysis, queryTokens, ranked, passages };
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {
