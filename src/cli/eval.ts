@@ -17,6 +17,7 @@ const program = new Command()
   .option('--json', 'print the figures as JSON', false)
   .option('--verbose', 'print every question with its outcome', false)
   .option('--compare', 'also run the baselines and write the comparison to docs/benchmarks.md', false)
+  .option('--write', 'record the table in docs/benchmarks.md', false)
   .parse();
 
 async function runSystem(system: EvalSystem, items: EvalItem[], verbose: boolean): Promise<ItemResult[]> {
@@ -36,7 +37,7 @@ async function runSystem(system: EvalSystem, items: EvalItem[], verbose: boolean
 }
 
 async function main(): Promise<void> {
-  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean; compare: boolean }>();
+  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean; compare: boolean; write: boolean }>();
   const config = loadConfig();
   const log = createLogger(config);
   const evalFile = opts.file ?? config.evalFile;
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
     return;
   }
   if (!opts.compare) {
-    process.stdout.write(`${formatTable(figures[systems[0]!.name]!)}\n`);
+    const table = formatTable(figures[systems[0]!.name]!);
+    process.stdout.write(`${table}\n`);
+    if (opts.write) replaceSection('docs/benchmarks.md', 'eval', `Command: \`npm run eval -- --write\` (${new Date().toISOString().slice(0, 10)}).\n\n${table}`);
     return;
   }
   const table = formatComparison(figures);
