@@ -10,6 +10,9 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** An empty variable (LLM_BASE_URL= in .env) means unset. */
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
 const schema = z.object({
   /** HTTP port of the server. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -41,8 +44,64 @@ const schema = z.object({
   ANSWER_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(2000),
   /** Passages cited per answer unless the request says otherwise. */
   DEFAULT_TOP_K: z.coerce.number().int().min(1).max(50).default(5),
+  /**
+   * Origins (scheme://host[:port], comma-separated) whose pages may call the API from a browser:
+   * the town websites that embed the widget. The service's own origin always may. Default: none.
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value, ctx): string[] => {
+      const origins: string[] = [];
+      for (const entry of value.split(',').map((v) => v.trim().replace(/\/+$/, '')).filter(Boolean)) {
+        let origin = '';
+        try {
+          const url = new URL(entry);
+          const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !entry.includes('*');
+          // .origin normalises case, default ports and internationalised names as browsers send them.
+          if ((url.protocol === 'http:' || url.protocol === 'https:') && bare) origin = url.origin;
+        } catch {
+          // reported below
+        }
+        if (!origin) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://www.example.gov.cn (no path, no wildcard)` });
+        else origins.push(origin);
+      }
+      return origins;
+    }),
+  /** Requests per minute each client IP may make to /api (beyond: 429 with Retry-After); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /** OpenAI-compatible endpoint of the optional LLM, e.g. https://api.deepseek.com/v1. Unset: no LLM, extractive answers. */
+  LLM_BASE_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  /** API key of the LLM endpoint (local Ollama/vLLM need none). */
+  LLM_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  /** Model name at the LLM endpoint, e.g. deepseek-chat, qwen-plus, qwen2.5:7b. Required with LLM_BASE_URL. */
+  LLM_MODEL: z.preprocess(emptyAsUnset, z.string().optional()),
+  /** Longest an LLM call may take before the extractive answer is given instead, in ms. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+  /** Bearer tokens accepted by the OpenAI-compatible /v1 routes, comma-separated. Empty: no auth. */
+  API_TOKENS: z.string().default(''),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log residents' question text at info level (off: questions can carry personal data; lengths only). */
+  LOG_QUESTIONS: boolean.default(false),
+  /**
+   * Bearer token of the admin API (/api/admin: upload, replace, delete reports, reindex). Empty or
+   * unset: the admin API is off. At least 24 characters: it guards a public server.
+   */
+  ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || v.length >= 24, { message: 'must be at least 24 characters (e.g. `openssl rand -hex 24`)' }),
+  /** Where admin actions are appended as JSON lines (who, what, when). */
+  AUDIT_LOG: z.string().default('logs/admin-audit.jsonl'),
+  /** Largest report the admin API accepts, in MB (the loader reads at most 20). */
+  MAX_UPLOAD_MB: z.coerce.number().min(0.001).max(20).default(20),
+  /** Bearer token for GET /metrics. Empty: /metrics is open (restrict it at the proxy instead). */
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined)),
   /** Development questions used by npm run eval. */
   EVAL_FILE: z.string().default('eval/dev.jsonl'),
 });
@@ -62,7 +121,25 @@ export type Config = Readonly<{
   defaultTopK: number;
   answerCacheSize: number;
   logLevel: string;
+  /** Log question text at info level (LOG_QUESTIONS). */
+  logQuestions: boolean;
+  /** Admin API token; undefined: admin API off (ADMIN_TOKEN). */
+  adminToken: string | undefined;
+  /** Audit log file of admin actions (AUDIT_LOG). */
+  auditLog: string;
+  /** Largest accepted upload, in bytes (MAX_UPLOAD_MB). */
+  maxUploadBytes: number;
+  /** Bearer token for /metrics; undefined: open (METRICS_TOKEN). */
+  metricsToken: string | undefined;
   evalFile: string;
+  /** Origins allowed to call the API from a browser, besides the service's own (ALLOWED_ORIGINS). */
+  allowedOrigins: readonly string[];
+  /** Requests per minute per client IP on /api; 0: no limit (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute: number;
+  /** The optional LLM (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT_MS); undefined: none. */
+  llm: Readonly<{ baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number }> | undefined;
+  /** Bearer tokens for /v1 (API_TOKENS); empty: no auth. */
+  apiTokens: readonly string[];
 }>;
 
 /** Parses and validates settings; throws E_CONFIG naming every bad variable. */
@@ -73,6 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new AppError('E_CONFIG', `config: invalid settings: ${problems}`);
   }
   const e = parsed.data;
+  if ((e.LLM_BASE_URL === undefined) !== (e.LLM_MODEL === undefined)) {
+    throw new AppError('E_CONFIG', `config: LLM_BASE_URL and LLM_MODEL go together; set both to use an LLM, or neither (${e.LLM_BASE_URL ? 'LLM_MODEL' : 'LLM_BASE_URL'} is missing)`);
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -88,6 +168,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     defaultTopK: e.DEFAULT_TOP_K,
     answerCacheSize: e.ANSWER_CACHE_SIZE,
     logLevel: e.LOG_LEVEL,
+    logQuestions: e.LOG_QUESTIONS,
+    adminToken: e.ADMIN_TOKEN,
+    auditLog: path.resolve(cwd, e.AUDIT_LOG),
+    maxUploadBytes: Math.round(e.MAX_UPLOAD_MB * 1024 * 1024),
+    metricsToken: e.METRICS_TOKEN,
     evalFile: path.resolve(cwd, e.EVAL_FILE),
+    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    llm:
+      e.LLM_BASE_URL && e.LLM_MODEL
+        ? Object.freeze({ baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS })
+        : undefined,
+    apiTokens: Object.freeze(e.API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean)),
   });
 }

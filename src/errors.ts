@@ -15,6 +15,19 @@ export type ErrorCode =
   | 'E_MODEL_FETCH'
   | 'E_PARSE'
   | 'E_CONFIG'
+  | 'E_RATE_LIMITED'
+  /** Admin API: missing or wrong bearer token. */
+  | 'E_UNAUTHORIZED'
+  /** Admin API: the upload is not an acceptable report (type, magic bytes, text, size). */
+  | 'E_UPLOAD_INVALID'
+  /** Admin API: the name or content is already taken (replace with PUT, or it duplicates another report). */
+  | 'E_CONFLICT'
+  /** Another ingest holds the index's write lock. */
+  | 'E_BUSY'
+  /** A reindex ran and failed; the previous index keeps serving. */
+  | 'E_REINDEX_FAILED'
+  /** The server is shutting down and takes no new requests. */
+  | 'E_SHUTTING_DOWN'
   | 'E_INTERNAL';
 
 export class AppError extends Error {

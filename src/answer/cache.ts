@@ -46,6 +46,8 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
   };
   const store = (key: string, value: AskOutput): void => {
     if (capacity <= 0) return;
+    // An LLM that timed out or failed may answer next time: its fallback is not kept.
+    if (value.checks?.llm === 'fallback' && value.checks.reason !== 'checks-failed') return;
     entries.set(key, value);
     if (entries.size > capacity) entries.delete(entries.keys().next().value!);
   };

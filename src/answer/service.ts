@@ -9,18 +9,35 @@ import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybr
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
 import { composeExtractiveAnswer, type AnswerDiagnostics, type Citation } from './extractive.js';
+import { CHECKS_OFF, CHECKS_SKIPPED, generateGroundedAnswer, runGroundedAnswer, settleAnswer, standaloneQuestion, type AnswerChecks } from './grounded.js';
+import type { LlmClient } from './llm.js';
+import type { HistoryTurn } from '../retrieve/follow-up.js';
+import { answerCommitmentQuestion } from '../commitments/answer.js';
+import { buildCommitmentBook, type CommitmentBook } from '../commitments/book.js';
 
 export interface AskInput {
   question: string;
   topK?: number;
   filters?: SearchFilters;
+  /** Earlier turns of the conversation, oldest first: the question may be a follow-up to them. */
+  history?: HistoryTurn[];
+  /**
+   * Whether a configured LLM may phrase the answer. Default true. Internal callers that only need
+   * to know whether the reports answer a question (suggestions, evaluation) pass false.
+   */
+  useLlm?: boolean;
 }
 
 export interface AskOutput {
   answer: string;
   found: boolean;
-  mode: 'extractive';
+  /** `llm`: phrased by the model and checked against the passages; `extractive`: quoted from them. */
+  mode: 'extractive' | 'llm';
   citations: Citation[];
+  /** Which grounding checks ran on a generated answer and how they came out (see grounded.ts). */
+  checks: AnswerChecks;
+  /** The standalone question that was searched, when the request carried history. */
+  rewrittenQuestion?: string;
   tookMs: number;
 }
 
@@ -30,7 +47,7 @@ export interface AskOutput {
  * by a fallback answer), and `done` with the whole response, which is final.
  */
 export type AskStreamEvent =
-  | { type: 'meta'; found: boolean; mode: AskOutput['mode']; citations: Citation[] }
+  | { type: 'meta'; found: boolean; mode: AskOutput['mode']; citations: Citation[]; rewrittenQuestion?: string }
   | { type: 'delta'; text: string }
   | { type: 'replace'; text: string }
   | { type: 'done'; response: AskOutput };
@@ -45,7 +62,14 @@ export interface ServiceOptions {
   defaultTopK: number;
   /** Confidence below which answers are `found: false` (see docs/benchmarks.md for calibration). */
   threshold: number;
+  /** The optional LLM (config LLM_*): answers are generated from the passages, then checked. Default: none. */
+  llm?: LlmClient | undefined;
 }
+
+/** Longest standalone question accepted from the model's rewrite of a follow-up, in characters. */
+const REWRITE_MAX_CHARS = 300;
+/** A follow-up rewrite is a short call: when the model takes longer, the rules take over. */
+const REWRITE_TIMEOUT_MS = 8000;
 
 export interface DocumentSummary extends DocumentMeta {
   chunks: number;
@@ -65,6 +89,8 @@ export interface QaService {
   stats(): { documents: number; chunks: number };
   /** The same retrieval as a LangChain retriever. */
   asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
+  /** Commitments of the plan sections with their follow-up (src/commitments): built on first use, then kept. */
+  commitments(): Promise<CommitmentBook>;
 }
 
 /** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
@@ -95,6 +121,33 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     };
   };
 
+  const llm = options.llm;
+  // Years each town's reports cover or mention: a follow-up does not carry a year to a town without it.
+  const townYears = new Map<string, number[]>();
+  for (const d of index.documents) {
+    const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
+    townYears.set(d.meta.town, [...new Set([...(townYears.get(d.meta.town) ?? []), ...d.meta.years, ...mentioned])]);
+  }
+  const yearsOf = (town: string): readonly number[] => townYears.get(town) ?? [];
+  let book: Promise<CommitmentBook> | undefined;
+  const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
+  /** The follow-up made standalone, its passages retrieved and the extractive answer composed. */
+  const prepare = async (input: AskInput) => {
+    checkFilters(input.filters);
+    const llm = input.useLlm === false ? undefined : options.llm;
+    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf });
+    // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
+    const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
+    if (listed) return { searched, answer: listed };
+    const retrieval = await retrieve(searchable, embedder, searched.question, {
+      topK: input.topK ?? options.defaultTopK,
+      ...(input.filters ? { filters: input.filters } : {}),
+    });
+    return { searched, llm, answer: composeExtractiveAnswer(searchable, retrieval, { threshold: options.threshold }) };
+  };
+  const rewrittenOf = (input: AskInput, question: string): { rewrittenQuestion?: string } =>
+    input.history && input.history.length > 0 ? { rewrittenQuestion: question } : {};
+
   return {
     indexVersion: index.manifest.indexVersion,
     embeddingModel: index.manifest.embeddingModel,
@@ -102,20 +155,48 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
 
     async ask(input) {
       const started = performance.now();
-      checkFilters(input.filters);
-      const retrieval = await retrieve(searchable, embedder, input.question, {
-        topK: input.topK ?? options.defaultTopK,
-        ...(input.filters ? { filters: input.filters } : {}),
-      });
-      const answer = composeExtractiveAnswer(searchable, retrieval, { threshold: options.threshold });
-      return { ...answer, tookMs: Math.round(performance.now() - started) };
+      const { searched, llm, answer } = await prepare(input);
+      const { diagnostics, ...extractive } = answer;
+      const settled =
+        !llm ? { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF }
+        : !answer.found ? { ...extractive, checks: CHECKS_SKIPPED }
+        : settleAnswer(answer, await runGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns }));
+      return { ...settled, ...rewrittenOf(input, searched.question), diagnostics, tookMs: Math.round(performance.now() - started) };
     },
 
     async *askStream(input) {
-      const { diagnostics: _diagnostics, ...response } = await this.ask(input);
-      yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations };
-      for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
-      yield { type: 'done', response };
+      const started = performance.now();
+      const { searched, llm, answer } = await prepare(input);
+      const { diagnostics: _diagnostics, ...extractive } = answer;
+      const rewritten = rewrittenOf(input, searched.question);
+      if (!llm || !answer.found) {
+        const response: AskOutput = { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF, ...rewritten, tookMs: Math.round(performance.now() - started) };
+        yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations, ...rewritten };
+        for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
+        yield { type: 'done', response };
+        return;
+      }
+      // The model's tokens as they come; if the final checks fail, `replace` swaps in the fallback.
+      yield { type: 'meta', found: true, mode: 'llm', citations: answer.citations.map(({ quote: _quote, ...c }) => c), ...rewritten };
+      const abort = new AbortController();
+      const generation = generateGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns, stream: true, signal: abort.signal });
+      try {
+        let shown = '';
+        let step = await generation.next();
+        while (!step.done) {
+          shown += step.value;
+          yield { type: 'delta', text: step.value };
+          step = await generation.next();
+        }
+        const response: AskOutput = { ...settleAnswer(answer, step.value), ...rewritten, tookMs: Math.round(performance.now() - started) };
+        if (shown === '') for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
+        else if (response.answer !== shown) yield { type: 'replace', text: response.answer };
+        yield { type: 'done', response };
+      } finally {
+        // A client that went away stops the model too.
+        abort.abort();
+        await generation.return(undefined as never);
+      }
     },
 
     async search(query, k, filters) {
@@ -142,5 +223,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
       checkFilters(retrieverOptions.filters);
       return new ReportRetriever({ searchable, embedder, ...retrieverOptions });
     },
+
+    commitments,
   };
 }

@@ -10,6 +10,13 @@ import { formatComparison, formatTable, parseEvalFile, scoreItem, summarizeByKin
 import { replaceSection } from '../evaluate/report.js';
 import { denseOnlySystem, keywordOnlySystem, langchainRecipeSystem, pipelineSystem, type EvalSystem } from '../evaluate/systems.js';
 import { createLogger, exitWithError, loadConfig, openRuntime } from './runtime.js';
+import path from 'node:path';
+import { createQaService, DEFAULT_THRESHOLD } from '../answer/service.js';
+import { formatFollowUps, parseFollowUpFile, runFollowUps, summarizeFollowUps } from '../evaluate/follow-ups.js';
+import { commitmentFigures, evaluateCommitments, formatCommitmentEvaluation } from './commitments-eval.js';
+
+/** Passages a follow-up's evidence must be among. */
+const FOLLOW_UP_K = 5;
 
 const program = new Command()
   .name('eval')
@@ -51,13 +58,26 @@ async function main(): Promise<void> {
   const figures: Record<string, ReturnType<typeof summarizeByKind>> = {};
   for (const system of systems) figures[system.name] = summarizeByKind(await runSystem(system, items, opts.verbose && system === systems[0]));
 
+  // --- Follow-up rewriting: the two-turn dialogues beside the dev questions, rule-based (no LLM). ---
+  const followUpFile = path.join(path.dirname(evalFile), 'follow-ups.jsonl');
+  const followUps = fs.existsSync(followUpFile)
+    ? summarizeFollowUps(await runFollowUps(createQaService(index, embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), parseFollowUpFile(fs.readFileSync(followUpFile, 'utf8')), FOLLOW_UP_K))
+    : undefined;
+  // --- end of follow-ups ---
+
+  // --- Commitment extraction: precision, recall, targets and topics against the labelled set (commitments-eval.ts). ---
+  const commitments = await evaluateCommitments(service, index.documents);
+  // --- end of commitment extraction ---
+
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, evalFile, figures }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, evalFile, figures, followUps, ...(commitments ? { commitments: commitmentFigures(commitments) } : {}) }, null, 2)}\n`);
     return;
   }
   if (!opts.compare) {
     const table = formatTable(figures[systems[0]!.name]!);
     process.stdout.write(`${table}\n`);
+    if (followUps) process.stdout.write(`\n${formatFollowUps(followUps, FOLLOW_UP_K)}\n`);
+    if (commitments) process.stdout.write(`\n${formatCommitmentEvaluation(commitments)}\n`);
     if (opts.write) replaceSection('docs/benchmarks.md', 'eval', `Command: \`npm run eval -- --write\` (${new Date().toISOString().slice(0, 10)}).\n\n${table}`);
     return;
   }

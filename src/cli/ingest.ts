@@ -1,7 +1,8 @@
 /** Entry point of `npm run ingest`: builds or updates index/ from corpus/, with progress and a summary. */
+import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import type { IngestStage } from '../index/build.js';
+import type { IngestCheckpoint, IngestStage } from '../index/build.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
 
 const program = new Command()
@@ -11,6 +12,23 @@ const program = new Command()
   .option('--full', 're-process every file, even unchanged ones', false)
   .parse();
 const opts = program.opts<{ skipBad: boolean; full: boolean }>();
+
+/**
+ * Test hook of the crash-safety tests (test/hardening/ingest-kill.test.ts), not a setting:
+ * INGEST_PAUSE_AT=embed|write|swap makes the run write `ingest: paused at <point>` to stderr at
+ * that checkpoint (see IngestOptions.onCheckpoint) and block there until the process is killed.
+ */
+const PAUSE_POINTS: readonly IngestCheckpoint[] = ['embed', 'write', 'swap'];
+const pauseAt = process.env['INGEST_PAUSE_AT'];
+if (pauseAt && !PAUSE_POINTS.includes(pauseAt as IngestCheckpoint)) {
+  exitWithError(new Error(`INGEST_PAUSE_AT must be one of ${PAUSE_POINTS.join(', ')}, got "${pauseAt}"`));
+}
+
+function pauseForever(point: IngestCheckpoint): void {
+  fs.writeSync(2, `ingest: paused at ${point}\n`);
+  // Blocks the thread (timers and I/O included) until a signal ends the process.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 
 const STAGE_LABEL: Record<IngestStage, string> = { load: 'read  ', parse: 'parse ', embed: 'embed ', write: 'write ' };
 
@@ -27,6 +45,7 @@ async function main(): Promise<void> {
   const summary = await runIngest(config, embedder, {
     skipBad: opts.skipBad,
     full: opts.full,
+    ...(pauseAt ? { onCheckpoint: (point: IngestCheckpoint) => (point === pauseAt ? pauseForever(point) : undefined) } : {}),
     onProgress(stage, done, total) {
       if (!interactive) {
         if (done === total) process.stderr.write(`${STAGE_LABEL[stage]}${done}/${total}\n`);

@@ -5,10 +5,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAuditLog } from '../admin/audit.js';
+import { createReportStore } from '../admin/reports.js';
 import type { QaService } from '../answer/service.js';
 import { AppError, isAppError } from '../errors.js';
+import { readManifest } from '../index/store.js';
 import { createApp } from '../server/app.js';
-import { createLogger, exitWithError, loadConfig, openService } from './runtime.js';
+import { createMetrics, type CacheCounts } from '../server/metrics.js';
+import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
+import { createLogger, exitWithError, loadConfig, openEmbedder, openRuntime, runIngest } from './runtime.js';
 
 /** How long in-flight requests get to finish after SIGTERM/SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -17,14 +22,67 @@ function main(): void {
   const config = loadConfig();
   const log = createLogger(config);
 
-  let service: QaService | undefined;
-  let loadError: AppError | undefined;
+  // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
+  const holder = createServiceHolder();
+  const metrics = createMetrics({ processMetrics: true });
+  metrics.watchService(holder.current);
+  metrics.watchCache(() => {
+    const live = holder.current() as (QaService & { cacheStats?: () => CacheCounts }) | undefined;
+    return typeof live?.cacheStats === 'function' ? live.cacheStats() : undefined;
+  });
+  // The model loads once; the startup load and every reindex use it.
+  const embedder = openEmbedder(config, log).then((e) => metrics.instrumentEmbedder(e));
+  embedder.catch(() => undefined); // reported by the startup load below
+  let startup: Promise<unknown> = Promise.resolve();
+  const rebuild: Rebuild = async ({ full }) => {
+    await startup.catch(() => undefined);
+    const model = await embedder;
+    // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
+    const summary = await runIngest(config, model, { skipBad: true, full });
+    const { service } = await openRuntime(config, log, model);
+    return { service: metrics.instrumentService(service), summary };
+  };
+  const reindexer = createReindexer({
+    holder,
+    rebuild,
+    onFinish(job, ms) {
+      metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
+      if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
+      else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
+    },
+  });
+  let stopping = false;
+
   const app = createApp({
-    getService: () => service,
-    getLoadError: () => loadError,
+    getService: holder.current,
+    getLoadError: holder.loadError,
+    logQuestions: config.logQuestions,
+    metrics,
+    metricsToken: config.metricsToken,
+    isShuttingDown: () => stopping,
+    admin: config.adminToken
+      ? {
+          token: config.adminToken,
+          reports: createReportStore({ corpusDir: config.corpusDir, maxBytes: config.maxUploadBytes }),
+          reindexer,
+          audit: createAuditLog({ file: config.auditLog, logger: log }),
+          getService: holder.current,
+          readManifest: () => {
+            try {
+              return readManifest(config.indexDir);
+            } catch {
+              return undefined;
+            }
+          },
+          maxUploadBytes: config.maxUploadBytes,
+        }
+      : undefined,
     maxQuestionChars: config.maxQuestionChars,
     defaultTopK: config.defaultTopK,
     logger: log,
+    allowedOrigins: config.allowedOrigins,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    apiTokens: config.apiTokens,
   });
 
   const server = http.createServer(app);
@@ -40,24 +98,28 @@ function main(): void {
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
-    log.info({ host: address, port }, `listening on http://${host}:${port}`);
-    openService(config, log).then(
-      (loaded) => {
-        service = loaded;
+    log.info({ host: address, port, admin: Boolean(config.adminToken) }, `listening on http://${host}:${port}`);
+    const opened = embedder.then((model) => openRuntime(config, log, model));
+    startup = opened;
+    opened.then(
+      (runtime) => {
+        const loaded = metrics.instrumentService(runtime.service);
+        // A reindex that finished first (an admin fixing a missing index) wins.
+        if (!holder.current()) holder.swap(loaded);
         const { documents, chunks } = loaded.stats();
         log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, 'service ready');
       },
       (err: unknown) => {
-        loadError = isAppError(err)
+        const loadError = isAppError(err)
           ? err
           : new AppError('E_INDEX_MISSING', `index could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        // The message says what to run; the API keeps answering 503 with it until a restart.
+        holder.fail(loadError);
+        // The message says what to run; the API keeps answering 503 with it until a restart or a reindex.
         log.error({ code: loadError.code, err: isAppError(err) ? undefined : err }, `service not loaded: ${loadError.message}`);
       },
     );
   });
 
-  let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');

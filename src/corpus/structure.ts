@@ -242,9 +242,14 @@ function detectTitle(cleaned: string): string | undefined {
   return undefined;
 }
 
+/** The document id of a corpus file: its path without the extension, other characters as `-`. */
+export function docIdOf(file: string): string {
+  return file.replace(/\.[^.\/]+$/, '').replace(/[^\w\u4e00-\u9fff-]+/g, '-');
+}
+
 /** Turns a loaded, cleaned report into a parsed document: metadata plus sections. */
 export function describeDocument(loaded: LoadedFile, cleaned: CleanedText, sidecar: Sidecar = {}): ParsedDocument {
-  const docId = loaded.file.replace(/\.[^.\/]+$/, '').replace(/[^\w\u4e00-\u9fff-]+/g, '-');
+  const docId = docIdOf(loaded.file);
   const sections = parseSections(cleaned.text, docId);
   const town = sidecar.town ?? detectTown(cleaned.text);
   const roleYears = (role: Role) => [...new Set(sections.filter((s) => s.role === role).flatMap((s) => s.years))].sort();

@@ -3,7 +3,9 @@
  * every file through a temporary name, fsync and rename, the manifest last; then the one-line
  * CURRENT pointer is replaced by rename. A crash at any point leaves the previous generation live.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Chunk, ParsedDocument } from '../types.js';
@@ -32,6 +34,20 @@ export interface Manifest {
   documents: number;
   chunks: number;
   files: Record<string, FileEntry>;
+  /**
+   * sha256 of every other file of the generation, checked before anything is parsed: a damaged
+   * file is reported with what to run instead of reaching hnswlib's native reader. Absent in
+   * indexes written before it was added (those are checked structurally only).
+   */
+  checksums?: Record<string, string>;
+}
+
+/** Points inside writeIndex where a caller may stop (crash-safety tests kill the process there). */
+export interface WriteCheckpoints {
+  /** After the first file of the new generation is durable, before the others. */
+  writing?: () => void;
+  /** After the whole generation is durable, before CURRENT is switched to it. */
+  swapping?: () => void;
 }
 
 /** Everything a generation holds, in memory. */
@@ -66,6 +82,8 @@ export function sentenceRowsOf(chunks: readonly Chunk[]): number[] {
 }
 
 const CURRENT = 'CURRENT';
+
+const sha256 = (data: string | Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
 
 function writeFileDurably(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp`;
@@ -103,37 +121,98 @@ function decodeEmbeddings(bytes: Buffer, dimension: number, count: number, name:
 }
 
 /** Writes a new generation and makes it live. Returns its name. */
-export function writeIndex(indexDir: string, data: IndexData, vectors: VectorIndex): string {
+export function writeIndex(indexDir: string, data: IndexData, vectors: VectorIndex, checkpoints: WriteCheckpoints = {}): string {
   fs.mkdirSync(indexDir, { recursive: true });
-  const generation = data.manifest.indexVersion;
-  const dir = path.join(indexDir, generation);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir);
-  writeFileDurably(path.join(dir, 'documents.json'), JSON.stringify(data.documents));
-  writeFileDurably(path.join(dir, 'chunks.json'), JSON.stringify(data.chunks));
-  writeFileDurably(path.join(dir, 'embeddings.f32'), encodeEmbeddings(data.embeddings, data.manifest.dimension));
-  writeFileDurably(path.join(dir, 'sentence-embeddings.f32'), encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
-  writeFileDurably(path.join(dir, 'keywords.json'), JSON.stringify(data.keywords));
-  writeFileDurably(path.join(dir, 'lexicon.json'), JSON.stringify(data.lexicon));
-  // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
-  const graphTmp = path.join(dir, 'vectors.hnsw.tmp');
-  vectors.save(graphTmp);
-  const fd = fs.openSync(graphTmp, 'r+');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(graphTmp, path.join(dir, 'vectors.hnsw'));
-  writeFileDurably(path.join(dir, 'manifest.json'), JSON.stringify(data.manifest, null, 2));
-  fsyncDir(dir);
-  writeFileDurably(path.join(indexDir, CURRENT), `${generation}\n`);
-  fsyncDir(indexDir);
-  removeStaleGenerations(indexDir, generation);
-  return generation;
+  const release = acquireWriteLock(indexDir);
+  try {
+    const generation = data.manifest.indexVersion;
+    const dir = path.join(indexDir, generation);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir);
+    const checksums: Record<string, string> = {};
+    const write = (name: string, content: string | Uint8Array): void => {
+      writeFileDurably(path.join(dir, name), content);
+      checksums[name] = sha256(content);
+    };
+    write('documents.json', JSON.stringify(data.documents));
+    checkpoints.writing?.();
+    write('chunks.json', JSON.stringify(data.chunks));
+    write('embeddings.f32', encodeEmbeddings(data.embeddings, data.manifest.dimension));
+    write('sentence-embeddings.f32', encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
+    write('keywords.json', JSON.stringify(data.keywords));
+    write('lexicon.json', JSON.stringify(data.lexicon));
+    // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
+    const graphTmp = path.join(dir, 'vectors.hnsw.tmp');
+    vectors.save(graphTmp);
+    const fd = fs.openSync(graphTmp, 'r+');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    checksums['vectors.hnsw'] = sha256(fs.readFileSync(graphTmp));
+    fs.renameSync(graphTmp, path.join(dir, 'vectors.hnsw'));
+    writeFileDurably(path.join(dir, 'manifest.json'), JSON.stringify({ ...data.manifest, checksums }, null, 2));
+    fsyncDir(dir);
+    checkpoints.swapping?.();
+    const previous = currentGeneration(indexDir);
+    writeFileDurably(path.join(indexDir, CURRENT), `${generation}\n`);
+    fsyncDir(indexDir);
+    removeStaleGenerations(indexDir, [generation, previous]);
+    return generation;
+  } finally {
+    release();
+  }
 }
 
-/** Deletes every generation folder but the live one (left behind by earlier builds or crashes). */
-function removeStaleGenerations(indexDir: string, live: string): void {
+/**
+ * Deletes generation folders left behind by earlier builds or crashes. The live one stays, and so
+ * does the one it replaced: a server that read CURRENT just before the switch may still be loading it.
+ */
+function removeStaleGenerations(indexDir: string, keep: Array<string | undefined>): void {
   for (const name of fs.readdirSync(indexDir)) {
-    if (name.startsWith('gen-') && name !== live) fs.rmSync(path.join(indexDir, name), { recursive: true, force: true });
+    if (name.startsWith('gen-') && !keep.includes(name)) fs.rmSync(path.join(indexDir, name), { recursive: true, force: true });
+  }
+}
+
+const LOCK = '.write.lock';
+
+/**
+ * Only one process writes generations at a time (a server's reindex and a CLI ingest could
+ * overlap): the second would otherwise delete the first's half-written folder as stale. The lock
+ * names its holder; one left by a process that died (SIGKILL) is taken over.
+ */
+function acquireWriteLock(indexDir: string): () => void {
+  const file = path.join(indexDir, LOCK);
+  const me = { pid: process.pid, host: os.hostname(), at: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: { pid?: unknown; host?: unknown; at?: unknown } = {};
+    try {
+      holder = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof holder;
+    } catch {
+      // Unreadable or half-written by a process killed while taking it: stale.
+    }
+    if (typeof holder.pid === 'number' && isAlive(holder.pid, holder.host, holder.at)) {
+      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`, { status: 409 });
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`, { status: 409 });
+}
+
+function isAlive(pid: number, host: unknown, at: unknown): boolean {
+  if (host !== os.hostname()) {
+    // Another machine's process cannot be asked; a day-old lock is stale anyway.
+    return typeof at === 'string' && Date.now() - Date.parse(at) < 24 * 3600_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -152,11 +231,26 @@ export interface Expectations {
   dimension: number;
 }
 
-function readJson<T>(dir: string, name: string): T {
+function readJson<T>(dir: string, name: string, checksums?: Record<string, string>): T {
+  let bytes: Buffer;
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as T;
+    bytes = fs.readFileSync(path.join(dir, name));
   } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause, status: 503 });
+  }
+  verifyChecksum(name, bytes, checksums);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (cause) {
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause, status: 503 });
+  }
+}
+
+/** Throws E_INDEX_CORRUPT when the manifest records a checksum for the file and the bytes differ. */
+function verifyChecksum(name: string, bytes: Uint8Array, checksums: Record<string, string> | undefined): void {
+  const expected = checksums?.[name];
+  if (expected !== undefined && sha256(bytes) !== expected) {
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is damaged (its checksum differs from the manifest's); run \`npm run ingest -- --full\``, { status: 503 });
   }
 }
 
@@ -188,8 +282,9 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
       { status: 503 },
     );
   }
-  const documents = readJson<ParsedDocument[]>(dir, 'documents.json');
-  const chunks = readJson<Chunk[]>(dir, 'chunks.json');
+  const sums = manifest.checksums;
+  const documents = readJson<ParsedDocument[]>(dir, 'documents.json', sums);
+  const chunks = readJson<Chunk[]>(dir, 'chunks.json', sums);
   if (chunks.length !== manifest.chunks || documents.length !== manifest.documents) {
     throw new AppError('E_INDEX_CORRUPT', 'index: chunk or document count differs from the manifest; run `npm run ingest -- --full`', { status: 503 });
   }
@@ -200,6 +295,7 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     } catch (cause) {
       throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing; run \`npm run ingest -- --full\``, { cause, status: 503 });
     }
+    verifyChecksum(name, bytes, sums);
     return decodeEmbeddings(bytes, manifest.dimension, count, name);
   };
   const embeddings = readEmbeddings('embeddings.f32', chunks.length);
@@ -207,6 +303,12 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
   const sentenceCount = chunks.reduce((n, c) => n + c.sentences.length, 0);
   const sentenceEmbeddings = readEmbeddings('sentence-embeddings.f32', sentenceCount);
   let vectors: VectorIndex;
+  try {
+    verifyChecksum('vectors.hnsw', fs.readFileSync(path.join(dir, 'vectors.hnsw')), sums);
+  } catch (cause) {
+    if (cause instanceof AppError) throw cause;
+    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause, status: 503 });
+  }
   try {
     vectors = readVectorIndex(path.join(dir, 'vectors.hnsw'), manifest.dimension, chunks.length);
   } catch (cause) {
@@ -219,8 +321,8 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     embeddings,
     sentenceEmbeddings,
     sentenceRows,
-    keywords: readJson<KeywordIndexData>(dir, 'keywords.json'),
-    lexicon: readJson<string[]>(dir, 'lexicon.json'),
+    keywords: readJson<KeywordIndexData>(dir, 'keywords.json', sums),
+    lexicon: readJson<string[]>(dir, 'lexicon.json', sums),
     vectors,
   };
 }

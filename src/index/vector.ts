@@ -1,4 +1,5 @@
 /** Approximate nearest-neighbour search over passage embeddings with hnswlib (cosine space). */
+import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import type { ScoredIndex } from './lexical.js';
 
@@ -41,8 +42,81 @@ export function buildVectorIndex(vectors: readonly Float32Array[], dimension: nu
   return wrap(index, vectors.length);
 }
 
-/** Reads an index written by save(). */
+/** Size of hnswlib's file header: six size_t, two 32-bit ints, three size_t, a double, a size_t. */
+const HEADER_BYTES = 96;
+
+/**
+ * Checks a graph file's structure before hnswlib reads it. hnswlib trusts its header: a damaged
+ * one (same length, other bytes) can make it divide by zero or follow wild pointers and kill the
+ * process with a native signal, which no try/catch can turn into a message. This walks the whole
+ * file (header, every element's links and label, the upper-level link lists) and throws a plain
+ * Error naming the first inconsistency. Links pointing outside the graph would crash searches.
+ */
+export function validateVectorFile(bytes: Uint8Array, dimension: number, size: number): void {
+  const fail = (why: string): never => {
+    throw new Error(`vector index file is damaged: ${why}`);
+  };
+  if (bytes.byteLength < HEADER_BYTES) fail(`${bytes.byteLength} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u64 = (at: number): number => {
+    const value = view.getBigUint64(at, true);
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(value);
+  };
+  const offsetLevel0 = u64(0);
+  const maxElements = u64(8);
+  const count = u64(16);
+  const sizePerElement = u64(24);
+  const labelOffset = u64(32);
+  const offsetData = u64(40);
+  const maxLevel = view.getInt32(48, true);
+  const enterPoint = view.getUint32(52, true);
+  const maxM = u64(56);
+  const maxM0 = u64(64);
+  const m = u64(72);
+  const mult = view.getFloat64(80, true);
+  const efConstruction = u64(88);
+
+  if (count !== size) fail(`holds ${count} vectors, expected ${size}`);
+  if (offsetLevel0 !== 0) fail('bad level-0 offset');
+  if (!(maxElements >= count && maxElements <= Math.max(1, count) * 4 + 1024)) fail('bad capacity');
+  if (!(m >= 2 && m <= 1024 && maxM === m && maxM0 === 2 * m)) fail('bad link counts');
+  if (offsetData !== maxM0 * 4 + 4) fail('bad data offset');
+  if (labelOffset !== offsetData + dimension * 4) fail(`vectors are not ${dimension}-dimensional`);
+  if (sizePerElement !== labelOffset + 8) fail('bad element size');
+  if (!(Number.isFinite(mult) && mult > 0) || !(efConstruction >= 1 && efConstruction <= 1_000_000)) fail('bad build parameters');
+  if (!(maxLevel >= 0 && maxLevel < 64)) fail('bad level count');
+  if (count > 0 && enterPoint >= count) fail('entry point outside the graph');
+
+  const level0Bytes = count * sizePerElement;
+  if (HEADER_BYTES + level0Bytes > bytes.byteLength) fail('truncated element data');
+  const checkLinks = (at: number, max: number): void => {
+    const n = view.getUint16(at, true);
+    if (n > max) fail('a node has more links than allowed');
+    for (let k = 0; k < n; k++) if (view.getUint32(at + 4 + 4 * k, true) >= count) fail('a link points outside the graph');
+  };
+  for (let i = 0; i < count; i++) {
+    const base = HEADER_BYTES + i * sizePerElement;
+    checkLinks(base, maxM0);
+    // Labels are chunk rows (see buildVectorIndex).
+    if (u64(base + labelOffset) >= count) fail('a label points outside the index');
+  }
+  const linksPerLevel = maxM * 4 + 4;
+  let at = HEADER_BYTES + level0Bytes;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > bytes.byteLength) fail('truncated link lists');
+    const listBytes = view.getUint32(at, true);
+    at += 4;
+    if (listBytes % linksPerLevel !== 0 || listBytes / linksPerLevel > maxLevel) fail('bad link list size');
+    if (at + listBytes > bytes.byteLength) fail('truncated link lists');
+    for (let level = 0; level < listBytes / linksPerLevel; level++) checkLinks(at + level * linksPerLevel, maxM);
+    at += listBytes;
+  }
+  if (at !== bytes.byteLength) fail(`${bytes.byteLength - at} unexpected trailing bytes`);
+}
+
+/** Reads an index written by save(), after checking its structure (see validateVectorFile). */
 export function readVectorIndex(file: string, dimension: number, size: number): VectorIndex {
+  validateVectorFile(fs.readFileSync(file), dimension, size);
   const index = new HierarchicalNSW('cosine', dimension);
   index.readIndexSync(file);
   if (index.getCurrentCount() !== size) {

@@ -11,8 +11,17 @@ import type { Citation } from '../answer/extractive.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Passage } from '../types.js';
 import { errorHandler, notFound, redactPaths, requestIdOf } from './errors.js';
+import { apiRateLimit } from './rate-limit.js';
+import { apiCors, securityHeaders } from './security.js';
+import { createStaticRoutes } from './static.js';
+import { createOpenAiRoutes } from './openai-compat.js';
 import { streamAnswer } from './stream.js';
+import { createSuggestionsRoute } from './suggestions.js';
+import { createCommitmentRoutes } from './commitments-routes.js';
 import { createRequestParsers } from './validation.js';
+import { createAdminRouter, type AdminDeps } from './admin-routes.js';
+import { refuseWhileStopping, rejectMalformedQuery, requireUtf8Body } from './hardening.js';
+import type { Metrics } from './metrics.js';
 
 export interface AppDeps {
   /**
@@ -33,6 +42,24 @@ export interface AppDeps {
   defaultTopK: number;
   /** Structured log for requests and errors. Default: silent. */
   logger?: Logger | undefined;
+  /** Log question text at info level (config LOG_QUESTIONS). Default false: only its length. */
+  logQuestions?: boolean | undefined;
+  /** Prometheus metrics (metrics.ts): counts and times every request, serves GET /metrics. Default: none. */
+  metrics?: Metrics | undefined;
+  /** Bearer token GET /metrics requires (config METRICS_TOKEN). Default: none, open. */
+  metricsToken?: string | undefined;
+  /** The admin API (admin-routes.ts), mounted under /api/admin when given (config ADMIN_TOKEN). */
+  admin?: AdminDeps | undefined;
+  /** True once the server is shutting down: new requests get 503, /api/health/ready says stopping. */
+  isShuttingDown?: (() => boolean) | undefined;
+  /** Origins (besides the service's own) whose pages may call /api from a browser (config ALLOWED_ORIGINS). Default: none. */
+  allowedOrigins?: readonly string[] | undefined;
+  /** Requests per minute per client IP on /api (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
+  rateLimitPerMinute?: number | undefined;
+  /** The chat widget and pages (web/, see static.ts): served unless false. Default: the project's web/. */
+  web?: false | { dir?: string } | undefined;
+  /** Bearer tokens accepted by the OpenAI-compatible /v1 routes (config API_TOKENS). Empty: no auth. */
+  apiTokens?: readonly string[] | undefined;
 }
 
 /** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
@@ -79,10 +106,20 @@ export function createApp(deps: AppDeps): Express {
   app.set('json escape', true);
 
   app.use(requestContext(logger));
+  if (deps.metrics) app.use(deps.metrics.middleware());
+  app.use(securityHeaders());
+  // CORS before the limit and the 503, so an allowed page can read those answers too.
+  app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 }));
+  // After the security headers and CORS, so these refusals carry them too.
+  const isShuttingDown = deps.isShuttingDown ?? (() => false);
+  app.use(refuseWhileStopping(isShuttingDown), rejectMalformedQuery());
+
+  // Staff manage reports even while no index is loaded (an upload and a reindex make the first one).
+  if (deps.admin) app.use('/api/admin', createAdminRouter(deps.admin));
 
   // Every /api route but health needs the service.
   app.use('/api', (req, res, next) => {
-    if (req.path === '/health' || getService()) {
+    if (req.path === '/health' || req.path.startsWith('/health/') || getService()) {
       next();
       return;
     }
@@ -92,12 +129,12 @@ export function createApp(deps: AppDeps): Express {
 
   app
     .route('/api/ask')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
+    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       const { diagnostics, ...output } = await service.ask({ ...input, topK: input.topK ?? deps.defaultTopK });
       logOf(res, logger).info(
-        { questionChars: input.question.length, found: output.found, reason: diagnostics.reason, confidence: Number(diagnostics.confidence.toFixed(3)), tookMs: output.tookMs },
+        { questionChars: input.question.length, ...(deps.logQuestions ? { question: input.question } : {}), found: output.found, reason: diagnostics.reason, confidence: Number(diagnostics.confidence.toFixed(3)), tookMs: output.tookMs },
         'answered',
       );
       res.json(toAskResponse(output));
@@ -106,7 +143,7 @@ export function createApp(deps: AppDeps): Express {
 
   app
     .route('/api/ask/stream')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
+    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       await streamAnswer(res, {
@@ -168,6 +205,33 @@ export function createApp(deps: AppDeps): Express {
     })
     .all(methodNotAllowed('GET, HEAD'));
 
+  // Probes: live while the process serves HTTP at all; ready only while it answers questions.
+  app
+    .route('/api/health/live')
+    .get((_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ status: 'alive' });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+  app
+    .route('/api/health/ready')
+    .get((_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      const service = getService();
+      if (isShuttingDown()) res.status(503).json({ status: 'stopping' });
+      else if (service) res.json({ status: 'ready', indexVersion: service.indexVersion });
+      else if (!getLoadError()) res.setHeader('Retry-After', '10').status(503).json({ status: 'loading' });
+      else res.status(503).json({ status: 'no-index', error: { code: unavailable().code, message: unavailable().message } });
+    })
+    .all(methodNotAllowed('GET, HEAD'));
+
+  if (deps.metrics) app.route('/metrics').get(deps.metrics.handler(deps.metricsToken)).all(methodNotAllowed('GET, HEAD'));
+
+  app.use('/api/suggestions', createSuggestionsRoute(requireService));
+  app.use(createCommitmentRoutes({ requireService }));
+  app.use('/v1', createOpenAiRoutes({ requireService, maxQuestionChars: deps.maxQuestionChars, defaultTopK: deps.defaultTopK, apiTokens: deps.apiTokens ?? [], citation: toCitation, logger }));
+  if (deps.web !== false) app.use(createStaticRoutes(deps.web ?? {}));
+
   // Anything else, under /api or not, is a JSON 404 (the widget's static assets, when they come,
   // are mounted before this).
   app.use(notFound());
@@ -182,6 +246,8 @@ function toAskResponse(output: AskOutput): AskOutput {
     found: output.found,
     mode: output.mode,
     citations: output.citations.map(toCitation),
+    checks: output.checks,
+    ...(output.rewrittenQuestion !== undefined ? { rewrittenQuestion: output.rewrittenQuestion } : {}),
     tookMs: output.tookMs,
   };
 }
@@ -221,9 +287,11 @@ function requestContext(logger: Logger): RequestHandler {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const started = performance.now();
     res.on('finish', () => {
-      const entry = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
-      // Health is polled by probes: keep it out of the info log.
-      if (req.path === '/api/health') logger.debug(entry, 'request');
+      // The full path (req.path is relative to a router's mount point), never the query: it holds questions.
+      const fullPath = req.originalUrl.split('?')[0] ?? '';
+      const entry = { requestId, method: req.method, path: fullPath, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      // Health and metrics are polled by probes and scrapers: keep them out of the info log.
+      if (fullPath === '/api/health' || fullPath.startsWith('/api/health/') || fullPath === '/metrics') logger.debug(entry, 'request');
       else logger.info(entry, 'request');
     });
     next();

@@ -1,6 +1,6 @@
 /**
  * POST /api/ask/stream: the answer as server-sent events, for a progressive display. Takes the
- * same body as POST /api/ask. Events: `meta` {found, mode, citations}, `delta` {text},
+ * same body as POST /api/ask. Events: `meta` {found, mode, citations, rewrittenQuestion?}, `delta` {text},
  * `replace` {text}, `done` (the full /api/ask response), or `error` {error: {code, message}}
  * when something fails after the stream has started. Validation errors come before the stream,
  * as ordinary JSON errors.
@@ -38,7 +38,10 @@ export async function streamAnswer(res: Response, ctx: StreamContext): Promise<v
   try {
     for await (const event of ctx.service.askStream(ctx.input)) {
       if (closed) break;
-      if (event.type === 'meta') send(res, 'meta', { found: event.found, mode: event.mode, citations: ctx.shape.citations(event.citations) });
+      if (event.type === 'meta') {
+        const rewritten = event.rewrittenQuestion !== undefined ? { rewrittenQuestion: event.rewrittenQuestion } : {};
+        send(res, 'meta', { found: event.found, mode: event.mode, citations: ctx.shape.citations(event.citations), ...rewritten });
+      }
       else if (event.type === 'done') send(res, 'done', ctx.shape.response(event.response));
       else send(res, event.type, { text: event.text });
     }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
+import type { HistoryTurn } from '../retrieve/follow-up.js';
 import type { SearchFilters } from '../types.js';
 
 /** What POST /api/ask accepts, once validated. */
@@ -13,7 +14,14 @@ export interface AskRequest {
   question: string;
   topK?: number;
   filters?: SearchFilters;
+  /** Earlier turns, oldest first, when the question is a follow-up. */
+  history?: HistoryTurn[];
 }
+
+/** Earlier turns a request may carry: a follow-up needs the last one or two. */
+export const HISTORY_MAX_TURNS = 10;
+/** Longest answer a history turn may repeat, in characters (an answer with its sources fits). */
+export const HISTORY_ANSWER_MAX_CHARS = 4000;
 
 /** What GET /api/search accepts, once validated. */
 export interface SearchRequest {
@@ -115,9 +123,36 @@ export function createAskSchema(options: ValidationOptions) {
         .max(TOP_K_MAX, { error: `topK: must be between 1 and ${TOP_K_MAX}` })
         .optional(),
       filters: filters.optional(),
+      history: historySchema(options).optional(),
     },
-    { error: (issue) => unknownKeysMessage('body', ['question', 'topK', 'filters'])(issue) ?? 'body: must be a JSON object' },
+    { error: (issue) => unknownKeysMessage('body', ['question', 'topK', 'filters', 'history'])(issue) ?? 'body: must be a JSON object' },
   );
+}
+
+/** One string of a history turn: bounded, clean (line breaks allowed), trimmed. */
+function historyText(field: string, max: number, required: boolean) {
+  return z.unknown().transform((value, ctx): string => {
+    if (typeof value !== 'string') return fail(ctx, 'E_BAD_REQUEST', `${field}: must be a string`);
+    const text = value.trim();
+    if (required && text === '') return fail(ctx, 'E_BAD_REQUEST', `${field}: must not be empty`);
+    if ([...text].length > max) return fail(ctx, 'E_BAD_REQUEST', `${field}: at most ${max} characters allowed`);
+    if (FORBIDDEN_CHARS.test(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    return text;
+  });
+}
+
+/** `history`: the conversation so far, [{question, answer}], oldest first, at most HISTORY_MAX_TURNS. */
+export function historySchema(options: ValidationOptions) {
+  const turn = z.strictObject(
+    {
+      question: historyText('history[].question', options.maxQuestionChars, true),
+      answer: historyText('history[].answer', HISTORY_ANSWER_MAX_CHARS, false),
+    },
+    { error: (issue) => unknownKeysMessage('history[]', ['question', 'answer'])(issue) ?? 'history[]: each turn must be an object {question, answer}' },
+  );
+  return z
+    .array(turn, { error: 'history: must be an array of {question, answer}' })
+    .max(HISTORY_MAX_TURNS, { error: `history: at most ${HISTORY_MAX_TURNS} turns allowed` });
 }
 
 /**
@@ -209,7 +244,7 @@ export function createRequestParsers(options: ValidationOptions): RequestParsers
     parseAskBody(body) {
       const parsed = ask.safeParse(body);
       if (!parsed.success) throw toAppError(parsed.error, 'body');
-      const { question, topK, filters } = parsed.data;
+      const { question, topK, filters, history } = parsed.data;
       const clean: SearchFilters = {};
       if (filters?.town !== undefined) clean.town = filters.town;
       if (filters?.year !== undefined) clean.year = filters.year;
@@ -218,6 +253,7 @@ export function createRequestParsers(options: ValidationOptions): RequestParsers
         question,
         ...(topK !== undefined ? { topK } : {}),
         ...(Object.keys(clean).length > 0 ? { filters: clean } : {}),
+        ...(history && history.length > 0 ? { history } : {}),
       };
     },
     parseSearchQuery(query) {

@@ -93,8 +93,8 @@ describe('API with the index loaded', () => {
       expect(reply.status).toBe(200);
       expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
       const body = reply.body;
-      expect(Object.keys(body).sort()).toEqual(['answer', 'citations', 'found', 'mode', 'tookMs']);
-      expect(body).toMatchObject({ found: true, mode: 'extractive', tookMs: expect.any(Number) });
+      expect(Object.keys(body).sort()).toEqual(['answer', 'checks', 'citations', 'found', 'mode', 'tookMs']);
+      expect(body).toMatchObject({ found: true, mode: 'extractive', checks: { llm: 'off', attempts: [] }, tookMs: expect.any(Number) });
       expect(body.answer).toContain('35家');
       expect(body.answer).toMatch(/\[\d+\]/);
       expect(body.citations.length).toBeGreaterThan(0);
@@ -308,7 +308,7 @@ describe('API with the index loaded', () => {
   });
 
   describe('unknown routes', () => {
-    it.each(['/api/nope', '/api', '/api/ask/extra', '/', '/index.html'])('answer %s with a JSON 404 E_NOT_FOUND', async (path) => {
+    it.each(['/api/nope', '/api', '/api/ask/extra', '/index.html', '/assets/nope.js', '/assets/../package.json'])('answer %s with a JSON 404 E_NOT_FOUND', async (path) => {
       expectError(await call(path), 404, 'E_NOT_FOUND');
     });
   });

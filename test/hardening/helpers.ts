@@ -1,0 +1,183 @@
+/**
+ * What the hardening suites share: real servers on 127.0.0.1 (in-process or as child processes
+ * running the real entry points), temporary corpora copied from the shipped reports, and an
+ * HTTP client that keeps status, headers, raw body and parsed JSON.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { expect } from 'vitest';
+
+export const ROOT = path.resolve('.');
+export const SHIPPED = path.join(ROOT, 'corpus');
+/** The smallest shipped report (16 passages): cheap to embed in child processes. */
+export const SMALL_REPORT = 'meili-2023-reform-plan.txt';
+export const OTHER_REPORT = 'tianshenggang-2022-summary-2023-plan.txt';
+/** What must never appear in an error body: a stack frame, a dependency path, a server path. */
+export const LEAK = /at .*\(|node_modules|\/work\/|\/tmp\//;
+
+export async function listen(app: Express): Promise<{ server: Server; base: string }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  raw: string;
+  body: any;
+}
+
+export async function call(base: string, route: string, init?: RequestInit): Promise<Reply> {
+  const res = await fetch(base + route, init);
+  const raw = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, raw, body };
+}
+
+export const postJson = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+/** Asserts an error reply: status, code, the one error shape, and nothing leaked. */
+export function expectError(reply: Reply, status: number, code: string): void {
+  expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
+  expect(Object.keys(reply.body)).toEqual(['error']);
+  expect(reply.body.error.message).toEqual(expect.any(String));
+  expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(reply.raw).not.toMatch(LEAK);
+}
+
+/** A scratch folder, removed by the returned function. */
+export function scratch(prefix: string): { dir: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies shipped reports (and their sidecars) into `corpusDir`, writable. */
+export function copyReports(corpusDir: string, names: string[]): void {
+  fs.mkdirSync(corpusDir, { recursive: true });
+  for (const name of names) {
+    for (const file of [name, name.replace(/\.[^.]+$/, '.meta.json')]) {
+      const from = path.join(SHIPPED, file);
+      if (!fs.existsSync(from)) continue;
+      fs.writeFileSync(path.join(corpusDir, file), fs.readFileSync(from));
+    }
+  }
+}
+
+/** A child process running one of the project's entry points with tsx, its stderr collected. */
+export interface Child {
+  process: ChildProcess;
+  /** Everything written to stderr (and stdout) so far. */
+  output(): string;
+  /** Resolves when the output matches, rejects when the process exits first or time runs out. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Environment for child processes: the caller's, minus settings that would change behaviour. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(LLM_|OPENAI_|ADMIN_TOKEN|METRICS_TOKEN|INGEST_PAUSE_AT|NODE_OPTIONS|VITEST)/.test(key)) delete env[key];
+  }
+  return { ...env, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '0', ...overrides };
+}
+
+export function runEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    process: child,
+    output: () => out,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = out.match(pattern);
+          if (match) {
+            done();
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${pattern}; output:\n${out.slice(-3000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          // Output may still be buffered: look once more before giving up.
+          setTimeout(() => {
+            check();
+            if (listeners.has(check)) {
+              done();
+              reject(new Error(`process exited before ${pattern}; output:\n${out.slice(-3000)}`));
+            }
+          }, 50);
+        };
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+  };
+}
+
+/** Starts `npm start`'s entry point on a free port; resolves once it listens. */
+export async function startServer(env: Record<string, string>): Promise<Child & { base: string }> {
+  const child = runEntry('src/cli/serve.ts', [], childEnv({ PORT: '0', HOST: '127.0.0.1', ...env }));
+  const match = await child.waitFor(/"port":(\d+)[^\n]*listening on/);
+  return Object.assign(child, { base: `http://127.0.0.1:${match[1]}` });
+}
+
+/** Kills a child (if still running) and waits for it to exit. */
+export async function stop(child: Child | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!child) return;
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal);
+  await child.exited;
+}
+
+/** Polls until `check` resolves truthy. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

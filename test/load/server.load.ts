@@ -1,0 +1,203 @@
+/**
+ * Load test (`npm run test:load`, not part of `npm test`): the real server process on 127.0.0.1
+ * over the shipped corpus, driven for a bounded time by concurrent clients (plain fetch loops)
+ * sending a mix of questions, searches, document and health reads, streamed answers and a share
+ * of malformed requests. Passes when no request gets a 5xx or fails at the network level, every
+ * malformed one gets its 4xx, and the server's RSS at the end is not far above the start. Prints
+ * the figures and records them in docs/benchmarks.md between the load-test markers.
+ *
+ * LOAD_SECONDS (default 60) and LOAD_CONNECTIONS (default 32) change the run; the section in
+ * docs/benchmarks.md is only rewritten by runs of at least 60 s.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testIndexDir } from '../services.js';
+import { eventually, ROOT, startServer, stop, type Child } from '../hardening/helpers.js';
+
+const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 60);
+const CONNECTIONS = Number(process.env['LOAD_CONNECTIONS'] ?? 32);
+const BENCHMARKS = path.join(ROOT, 'docs/benchmarks.md');
+
+interface Planned {
+  kind: string;
+  route: string;
+  init?: RequestInit;
+  /** Whether the request is malformed: it must get a 4xx; anything else must get 200. */
+  malformed: boolean;
+}
+
+interface Sample {
+  kind: string;
+  status: number;
+  ms: number;
+  malformed: boolean;
+}
+
+/** A small deterministic PRNG, so every run sends the same mix. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+function planner(questions: string[], docIds: string[], random: () => number): () => Planned {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const malformed: Array<() => Planned> = [
+    () => ({ kind: 'bad json', route: '/api/ask', init: json('{"question": "牛塘镇'), malformed: true }),
+    () => ({ kind: 'empty question', route: '/api/ask', init: json({ question: '   ' }), malformed: true }),
+    () => ({ kind: 'too long', route: '/api/ask', init: json({ question: '镇'.repeat(501) }), malformed: true }),
+    () => ({ kind: 'unknown filter', route: '/api/ask', init: json({ question: pick(questions), filters: { town: '火星镇' } }), malformed: true }),
+    () => ({ kind: 'bad topK', route: '/api/ask', init: json({ question: pick(questions), topK: 0 }), malformed: true }),
+    () => ({ kind: 'wrong type', route: '/api/ask', init: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: pick(questions) }, malformed: true }),
+    () => ({ kind: 'invalid utf-8', route: '/api/ask', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array([...Buffer.from('{"question":"'), 0xff, 0xfe, ...Buffer.from('"}')]) }, malformed: true }),
+    () => ({ kind: 'control chars', route: '/api/ask', init: json({ question: '牛塘镇\u0000\u001b[2J' }), malformed: true }),
+    () => ({ kind: 'repeated q', route: `/api/search?q=a&q=b`, malformed: true }),
+    () => ({ kind: 'bad k', route: `/api/search?q=${encodeURIComponent('安置房')}&k=999`, malformed: true }),
+    () => ({ kind: 'path trick', route: '/api/documents/..%2f..%2fetc%2fpasswd', malformed: true }),
+    () => ({ kind: 'unknown route', route: '/api/nope', malformed: true }),
+  ];
+  return () => {
+    const r = random();
+    if (r < 0.4) return { kind: 'ask', route: '/api/ask', init: json({ question: pick(questions), ...(random() < 0.3 ? { topK: 1 + Math.floor(random() * 8) } : {}) }), malformed: false };
+    if (r < 0.62) return { kind: 'search', route: `/api/search?q=${encodeURIComponent(pick(questions))}&k=${1 + Math.floor(random() * 20)}`, malformed: false };
+    if (r < 0.67) return { kind: 'ask/stream', route: '/api/ask/stream', init: json({ question: pick(questions) }), malformed: false };
+    if (r < 0.72) return { kind: 'documents', route: random() < 0.5 ? '/api/documents' : `/api/documents/${encodeURIComponent(pick(docIds))}`, malformed: false };
+    if (r < 0.8) return { kind: 'health', route: pick(['/api/health', '/api/health/ready', '/api/health/live']), malformed: false };
+    return pick(malformed)();
+  };
+}
+
+function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+const percentile = (sorted: number[], q: number): number => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+
+/** Replaces the load-test section of docs/benchmarks.md (appending it the first time), re-reading the file first. */
+function record(section: string): void {
+  const start = '<!-- load-test:start -->';
+  const end = '<!-- load-test:end -->';
+  const current = fs.readFileSync(BENCHMARKS, 'utf8');
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next =
+    from >= 0 && to > from
+      ? `${current.slice(0, from + start.length)}\n${section}\n${current.slice(to)}`
+      : `${current.trimEnd()}\n\n## Under load\n\n\`npm run test:load\` drives the real server process for a bounded time and fails on any 5xx, any\nnetwork error, a malformed request not answered 4xx, or RSS growing well past its start.\n\n${start}\n${section}\n${end}\n`;
+  fs.writeFileSync(BENCHMARKS, next);
+}
+
+describe('the server under load', () => {
+  let server: (Child & { base: string }) | undefined;
+  let questions: string[] = [];
+  let docIds: string[] = [];
+
+  beforeAll(async () => {
+    questions = fs
+      .readFileSync(path.join(ROOT, 'eval/dev.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { question: string }).question);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'load-'));
+    server = await startServer({
+      INDEX_DIR: testIndexDir(),
+      CORPUS_DIR: path.join(ROOT, 'corpus'),
+      AUDIT_LOG: path.join(work, 'audit.jsonl'),
+      // What is measured is the service, every question computed: no answer cache and no per-IP
+      // limit (all clients share 127.0.0.1). Logging as in production: a line per request.
+      ANSWER_CACHE_SIZE: '0',
+      RATE_LIMIT_PER_MINUTE: '0',
+      LOG_LEVEL: 'info',
+    });
+    await eventually(async () => (await fetch(`${server!.base}/api/health/ready`)).status === 200, 180_000);
+    docIds = ((await (await fetch(`${server.base}/api/documents`)).json()) as { documents: Array<{ docId: string }> }).documents.map((d) => d.docId);
+  }, 300_000);
+
+  afterAll(() => stop(server, 'SIGTERM'));
+
+  it(`answers ${CONNECTIONS} concurrent clients for ${SECONDS} s with no 5xx and bounded memory`, async () => {
+    const { base, process: child } = server!;
+    const pid = child.pid!;
+    const next = planner(questions, docIds, prng(20261123));
+    const send = async (plan: Planned): Promise<Sample> => {
+      const started = performance.now();
+      try {
+        const res = await fetch(base + plan.route, plan.init);
+        await res.arrayBuffer();
+        return { kind: plan.kind, status: res.status, ms: performance.now() - started, malformed: plan.malformed };
+      } catch {
+        return { kind: plan.kind, status: 0, ms: performance.now() - started, malformed: plan.malformed };
+      }
+    };
+
+    // The machine may be shared: say how busy it was (the clients run on it too).
+    const loadBefore = os.loadavg()[0]!;
+    // Warm up (model caches, JIT), then take the starting RSS.
+    for (let i = 0; i < 60; i++) await send(next());
+    const rssStart = rssOf(pid);
+    const rss: number[] = [rssStart];
+    const sampler = setInterval(() => rss.push(rssOf(pid)), 1000);
+
+    const samples: Sample[] = [];
+    const deadline = performance.now() + SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < deadline) samples.push(await send(next()));
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const rssEnd = rssOf(pid);
+    rss.push(rssEnd);
+
+    const latencies = samples.map((s) => s.ms).sort((a, b) => a - b);
+    const serverErrors = samples.filter((s) => s.status >= 500);
+    const networkErrors = samples.filter((s) => s.status === 0);
+    const wrongMalformed = samples.filter((s) => s.malformed && !(s.status >= 400 && s.status < 500));
+    const wrongValid = samples.filter((s) => !s.malformed && s.status !== 200);
+    const kinds = [...new Set(samples.map((s) => (s.malformed ? 'malformed' : s.kind)))];
+    const rows = kinds.map((kind) => {
+      const of = samples.filter((s) => (s.malformed ? 'malformed' : s.kind) === kind);
+      const sorted = of.map((s) => s.ms).sort((a, b) => a - b);
+      return `| ${kind} | ${of.length} | ${of.filter((s) => s.status >= 500 || s.status === 0).length} | ${percentile(sorted, 0.5).toFixed(0)} | ${percentile(sorted, 0.95).toFixed(0)} | ${percentile(sorted, 0.99).toFixed(0)} |`;
+    });
+    const secondHalf = rss.slice(Math.floor(rss.length / 2));
+    const section = [
+      `Command: \`npm run test:load\` (${SECONDS} s, ${CONNECTIONS} concurrent clients, ${new Date().toISOString().slice(0, 10)}): the real server process on`,
+      `127.0.0.1 over the shipped corpus (${docIds.length} reports), answer cache off, rate limit off, info logging; 40% questions, 22% searches, 5% streamed`,
+      `answers, 13% document and health reads, 20% malformed requests (bad JSON, invalid UTF-8, empty, over-long,`,
+      `unknown filter, wrong content type, control characters, repeated parameters, path tricks). Node ${process.version}, ${os.cpus().length} cores`,
+      `shared by the server and the clients (1-minute load average ${loadBefore.toFixed(1)} before the run).`,
+      '',
+      `| requests | per second | 5xx | network errors | malformed not 4xx | valid not 200 | p50 ms | p95 ms | p99 ms | max ms |`,
+      `|---|---|---|---|---|---|---|---|---|---|`,
+      `| ${samples.length} | ${(samples.length / elapsed).toFixed(1)} | ${serverErrors.length} | ${networkErrors.length} | ${wrongMalformed.length} | ${wrongValid.length} | ${percentile(latencies, 0.5).toFixed(0)} | ${percentile(latencies, 0.95).toFixed(0)} | ${percentile(latencies, 0.99).toFixed(0)} | ${latencies.at(-1)!.toFixed(0)} |`,
+      '',
+      `| kind | requests | 5xx or network errors | p50 ms | p95 ms | p99 ms |`,
+      `|---|---|---|---|---|---|`,
+      ...rows,
+      '',
+      `Server RSS: ${mb(rssStart)} MB after warm-up, ${mb(Math.max(...rss))} MB peak, ${mb(rssEnd)} MB at the end (${mb(Math.min(...secondHalf))}–${mb(Math.max(...secondHalf))} MB over the second half).`,
+    ].join('\n');
+    process.stdout.write(`\n${section}\n\n`);
+    if (SECONDS >= 60) record(section);
+
+    expect(serverErrors.map((s) => `${s.kind} ${s.status}`)).toEqual([]);
+    expect(networkErrors.length).toBe(0);
+    expect(wrongMalformed.map((s) => `${s.kind} ${s.status}`)).toEqual([]);
+    expect(wrongValid.map((s) => `${s.kind} ${s.status}`)).toEqual([]);
+    expect(samples.filter((s) => s.malformed).length).toBeGreaterThan(samples.length * 0.1);
+    // Memory: the end is not far above the start (a leak grows with the requests served).
+    expect(rssEnd).toBeLessThan(Math.max(rssStart * 1.5, rssStart + 150 * 1024 * 1024));
+    expect(server!.process.exitCode).toBeNull();
+  });
+});
