@@ -133,7 +133,6 @@ const invalid = (message: string, status = 400): AppError => new AppError('E_UPL
  */
 export function sanitizeReportName(raw: string): string {
   const base = raw.normalize('NFC').split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(base)) throw invalid('upload: the file name contains control characters');
   const ext = path.extname(base).toLowerCase();
   if (!(REPORT_EXTENSIONS as readonly string[]).includes(ext)) {

@@ -297,14 +297,18 @@ describe('managing reports', () => {
     expect(byFile.get('linhu-2024-gbk.txt')).toMatchObject({ status: 'pending' });
   });
 
-  it('lists a bad file dropped into the corpus by hand as failed after a reindex, with why', async () => {
+  it('lists files dropped into the corpus by hand: a bad one as failed (with why), a copy as duplicate', async () => {
     fs.writeFileSync(path.join(corpusDir, 'dropped.pdf'), buildPdf('0 0 1 rg 72 72 400 600 re f'));
+    fs.writeFileSync(path.join(corpusDir, 'zz-copy-of-meili.txt'), MEILI);
     const reindex = await admin('/reindex?wait=1', { method: 'POST' });
     expect(reindex.body.reindex.summary.skipped).toEqual([{ file: 'dropped.pdf', message: expect.stringMatching(/no text layer/) }]);
     const list = (await admin('/documents')).body.documents as Array<{ file: string; status: string; statusDetail?: string }>;
     expect(list.find((d) => d.file === 'dropped.pdf')).toMatchObject({ status: 'failed', statusDetail: expect.stringMatching(/no text layer/) });
     expect(list.find((d) => d.file === 'linhu-2024-gbk.txt')).toMatchObject({ status: 'indexed', meta: { town: '临湖镇' } });
+    expect(list.find((d) => d.file === 'zz-copy-of-meili.txt')).toMatchObject({ status: 'duplicate', statusDetail: expect.stringContaining(SMALL_REPORT) });
+    expect(list.find((d) => d.file === SMALL_REPORT)).toMatchObject({ status: 'indexed' });
     fs.rmSync(path.join(corpusDir, 'dropped.pdf'));
+    fs.rmSync(path.join(corpusDir, 'zz-copy-of-meili.txt'));
   });
 
   it('replaces a report by its id, keeping the id; refuses unknown ids and id changes', async () => {

@@ -160,8 +160,15 @@ export function runEntry(entry: string, args: string[], env: NodeJS.ProcessEnv):
 /** Starts `npm start`'s entry point on a free port; resolves once it listens. */
 export async function startServer(env: Record<string, string>): Promise<Child & { base: string }> {
   const child = runEntry('src/cli/serve.ts', [], childEnv({ PORT: '0', HOST: '127.0.0.1', ...env }));
-  const match = await child.waitFor(/"port":(\d+)[^\n]*listening on/);
-  return Object.assign(child, { base: `http://127.0.0.1:${match[1]}` });
+  try {
+    // The listening line is logged at info level: LOG_LEVEL must not be above info.
+    const match = await child.waitFor(/"port":(\d+)[^\n]*listening on/);
+    return Object.assign(child, { base: `http://127.0.0.1:${match[1]}` });
+  } catch (err) {
+    // Never leave a server behind when its start fails.
+    await stop(child);
+    throw err;
+  }
 }
 
 /** Kills a child (if still running) and waits for it to exit. */

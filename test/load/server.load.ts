@@ -99,6 +99,7 @@ describe('the server under load', () => {
   let server: (Child & { base: string }) | undefined;
   let questions: string[] = [];
   let docIds: string[] = [];
+  let work = '';
 
   beforeAll(async () => {
     questions = fs
@@ -106,7 +107,7 @@ describe('the server under load', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => (JSON.parse(l) as { question: string }).question);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'load-'));
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'load-'));
     server = await startServer({
       INDEX_DIR: testIndexDir(),
       CORPUS_DIR: path.join(ROOT, 'corpus'),
@@ -121,7 +122,10 @@ describe('the server under load', () => {
     docIds = ((await (await fetch(`${server.base}/api/documents`)).json()) as { documents: Array<{ docId: string }> }).documents.map((d) => d.docId);
   }, 300_000);
 
-  afterAll(() => stop(server, 'SIGTERM'));
+  afterAll(async () => {
+    await stop(server, 'SIGTERM');
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it(`answers ${CONNECTIONS} concurrent clients for ${SECONDS} s with no 5xx and bounded memory`, async () => {
     const { base, process: child } = server!;
