@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { describeError } from './errors.js';
 import { HISTORY_ANSWER_MAX_CHARS, HISTORY_MAX_TURNS } from './validation.js';
+import { openEventStream } from './stream.js';
 
 /** The one model this service offers. */
 export const MODEL_ID = 'township-report-qa';
@@ -298,16 +299,10 @@ interface StreamContext {
 
 /** Writes the answer as chat.completion.chunk events, then `data: [DONE]`. */
 async function streamCompletion(res: Response, ctx: StreamContext): Promise<void> {
-  let closed = false;
-  res.on('close', () => (closed = !res.writableEnded));
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
+  const isClosed = openEventStream(res);
   const base = { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: MODEL_ID };
   const send = (data: unknown) => {
-    if (!closed) res.write(`data: ${JSON.stringify(data)}\n\n`);
+    if (!isClosed()) res.write(`data: ${JSON.stringify(data)}\n\n`);
   };
   const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: object = {}) =>
     send({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra });
@@ -322,7 +317,7 @@ async function streamCompletion(res: Response, ctx: StreamContext): Promise<void
   try {
     let gate: ReturnType<typeof createSentenceGate> | undefined;
     for await (const event of ctx.events) {
-      if (closed) break;
+      if (isClosed()) break;
       if (event.type === 'meta') {
         // Extractive text is verbatim quotation: it streams as it is. A model's text is gated.
         gate = event.mode === 'llm' ? createSentenceGate(event.citations, ctx.towns) : undefined;
@@ -349,7 +344,7 @@ async function streamCompletion(res: Response, ctx: StreamContext): Promise<void
     const { code, message } = describeError(err);
     send({ error: { message, type: 'server_error', code } });
   }
-  if (!closed) res.write('data: [DONE]\n\n');
+  if (!isClosed()) res.write('data: [DONE]\n\n');
   res.end();
 }
 

@@ -23,10 +23,11 @@ function send(res: Response, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-/** Writes the service's answer events to the response as SSE; ends the response. */
-export async function streamAnswer(res: Response, ctx: StreamContext): Promise<void> {
-  // The response's close (not the request's, which fires once the body is read) means the
-  // client went away before the end.
+/**
+ * Starts a server-sent-events response. Returns whether the client has gone away: the
+ * response's close (not the request's, which fires once the body is read) before the end.
+ */
+export function openEventStream(res: Response): () => boolean {
   let closed = false;
   res.on('close', () => (closed = !res.writableEnded));
   res.status(200);
@@ -35,9 +36,15 @@ export async function streamAnswer(res: Response, ctx: StreamContext): Promise<v
   // Proxies such as nginx would otherwise hold the events back until the end.
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
+  return () => closed;
+}
+
+/** Writes the service's answer events to the response as SSE; ends the response. */
+export async function streamAnswer(res: Response, ctx: StreamContext): Promise<void> {
+  const isClosed = openEventStream(res);
   try {
     for await (const event of ctx.service.askStream(ctx.input)) {
-      if (closed) break;
+      if (isClosed()) break;
       if (event.type === 'meta') {
         const rewritten = event.rewrittenQuestion !== undefined ? { rewrittenQuestion: event.rewrittenQuestion } : {};
         send(res, 'meta', { found: event.found, mode: event.mode, citations: ctx.shape.citations(event.citations), ...rewritten });
@@ -47,7 +54,7 @@ export async function streamAnswer(res: Response, ctx: StreamContext): Promise<v
     }
   } catch (err) {
     const { code, message } = describeError(err);
-    if (!closed) send(res, 'error', { error: { code, message } });
+    if (!isClosed()) send(res, 'error', { error: { code, message } });
   }
   res.end();
 }
