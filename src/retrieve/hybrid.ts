@@ -82,12 +82,19 @@ const YEAR_BOOST = 1.15;
 /** Weight of the best-sentence ranking in the fusion, relative to dense and BM25 (1 each). */
 const SENTENCE_WEIGHT = 1;
 
-function bestSentenceSimilarity(index: LoadedIndex, row: number, vector: Float32Array): number {
+/** The chunk's sentence closest to the question: its similarity and its index. */
+function bestSentence(index: LoadedIndex, row: number, vector: Float32Array): { similarity: number; k: number } {
   const first = index.sentenceRows[row]!;
-  let best = -1;
-  for (let k = 0; k < index.chunks[row]!.sentences.length; k++) best = Math.max(best, dot(vector, index.sentenceEmbeddings[first + k]!));
+  let best = { similarity: -1, k: 0 };
+  for (let k = 0; k < index.chunks[row]!.sentences.length; k++) {
+    const similarity = dot(vector, index.sentenceEmbeddings[first + k]!);
+    if (similarity > best.similarity) best = { similarity, k };
+  }
   return best;
 }
+
+/** Wording of a scheduled or promised action, which a review section also uses (二期计划9月底前竣工). */
+const PLANNED = /计划|将|拟|力争|确保|预计|年内|月底前/;
 
 export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
   const doc = searchable.documents.get(chunk.docId);
@@ -157,13 +164,22 @@ export async function retrieve(
   // A passage that holds one sentence answering the question can read, as a whole, about
   // something else.
   const bySentence = [...byRow.values()]
-    .map((e) => ({ e, best: bestSentenceSimilarity(index, e.row, queryVector) }))
-    .sort((a, b) => b.best - a.best);
+    .map((e) => ({ e, best: bestSentence(index, e.row, queryVector) }))
+    .sort((a, b) => b.best.similarity - a.best.similarity);
   bySentence.forEach(({ e }, rank) => (e.fused += SENTENCE_WEIGHT / (RRF_K + rank + 1)));
+  // Plan or result is a property of the statement; the section's role stands for it, except
+  // where the sentence that answers says otherwise (a plan reported in a review section).
+  const statesPlan = new Map(
+    bySentence.map(({ e, best }) => {
+      const [s, end] = e.chunk.sentences[best.k] ?? [0, 0];
+      return [e.row, PLANNED.test(searchable.documents.get(e.chunk.docId)?.text.slice(s, end) ?? '')];
+    }),
+  );
   // Chunks only BM25 found still need a cosine score for answer confidence.
   for (const e of byRow.values()) {
     if (e.dense === 0) e.dense = dot(queryVector, index.embeddings[e.row]!);
-    if (hints && analysis.role && e.chunk.role === analysis.role) e.fused *= ROLE_BOOST;
+    const roleMatches = e.chunk.role === analysis.role || (analysis.role === 'plan' && statesPlan.get(e.row) === true);
+    if (hints && analysis.role && roleMatches) e.fused *= ROLE_BOOST;
     if (hints && analysis.years.some((y) => e.chunk.years.includes(y))) e.fused *= YEAR_BOOST;
   }
   const ranked = [...byRow.values()].sort((a, b) => b.fused - a.fused || a.row - b.row);
