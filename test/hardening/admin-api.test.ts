@@ -23,7 +23,7 @@ import { loadIndex, readManifest } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../../src/server/service-holder.js';
 import { openTestService } from '../services.js';
-import { buildDocx, buildPdf, encryptedPdf } from './fixtures/files.js';
+import { buildDocx, buildPdf, encryptedPdf } from '../fixtures/report-files.js';
 import { call, close, expectError, LEAK, listen, postJson, scratch, SHIPPED, SMALL_REPORT, type Reply } from './helpers.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';

@@ -15,7 +15,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { ingestCorpus } from '../../src/index/build.js';
 import { currentGeneration, loadIndex } from '../../src/index/store.js';
 import { openTestService } from '../services.js';
-import { buildDocx, buildPdf, encryptedPdf } from './fixtures/files.js';
+import { buildDocx, buildPdf, encryptedPdf } from '../fixtures/report-files.js';
 import { copyReports, scratch, SMALL_REPORT } from './helpers.js';
 
 /** A GBK-encoded report whose text also carries an instruction aimed at a language model. */
