@@ -4,7 +4,7 @@
  * the search to that town; a year or a plan/result wording boosts matching sections.
  */
 import type { Embedder } from '../embed/embedder.js';
-import { searchKeywordIndex } from '../index/lexical.js';
+import { searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import type { LoadedIndex } from '../index/store.js';
 import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../types.js';
@@ -18,14 +18,23 @@ export interface SearchableIndex {
   towns: string[];
   /** Tokens of sentence k of chunk `row`, tokenised once and then remembered. */
   sentenceTokens(row: number, k: number): Set<string>;
+  /** Chunk rows of each town, for searching one town's reports exactly. */
+  rowsByTown: Map<string, number[]>;
 }
 
 export function makeSearchable(index: LoadedIndex): SearchableIndex {
   const tokenizer = createTokenizer(index.lexicon);
   const documents = new Map(index.documents.map((d) => [d.meta.docId, d]));
   const remembered = new Map<number, Set<string>>();
+  const rowsByTown = new Map<string, number[]>();
+  index.chunks.forEach((c, row) => {
+    const rows = rowsByTown.get(c.town);
+    if (rows) rows.push(row);
+    else rowsByTown.set(c.town, [row]);
+  });
   return {
     index,
+    rowsByTown,
     tokenizer,
     documents,
     towns: [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))],
@@ -81,6 +90,21 @@ const ROLE_BOOST = 1.15;
 const YEAR_BOOST = 1.15;
 /** Weight of the best-sentence ranking in the fusion, relative to dense and BM25 (1 each). */
 const SENTENCE_WEIGHT = 1;
+
+/**
+ * Exact dense search within some towns' chunks. A town is a small share of a large corpus, and
+ * hnswlib under so selective a filter walks much of its graph to find enough accepted nodes;
+ * comparing with the few hundred vectors of a town directly is faster and exact.
+ */
+function exactSearch(searchable: SearchableIndex, towns: string[], vector: Float32Array, k: number, accept: (row: number) => boolean): ScoredIndex[] {
+  const { embeddings } = searchable.index;
+  return towns
+    .flatMap((town) => searchable.rowsByTown.get(town) ?? [])
+    .filter(accept)
+    .map((row) => ({ index: row, score: dot(vector, embeddings[row]!) }))
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, k);
+}
 
 /** The chunk's sentence closest to the question: its similarity and its index. */
 function bestSentence(index: LoadedIndex, row: number, vector: Float32Array): { similarity: number; k: number } {
@@ -138,7 +162,7 @@ export async function retrieve(
   // One embedding per question, of its focus: the town is already a filter, and every passage of
   // the right report shares the town and year, so they would only blur the comparison.
   const queryVector = await embedder.embedQuery(focusOf(question, analysis.towns));
-  const dense = index.vectors.search(queryVector, n, accept);
+  const dense = towns.length > 0 ? exactSearch(searchable, towns, queryVector, n, accept) : index.vectors.search(queryVector, n, accept);
   const lexical = searchKeywordIndex(index.keywords, queryTokens, n, accept);
 
   const byRow = new Map<number, ScoredChunk>();
