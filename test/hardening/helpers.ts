@@ -5,70 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Express } from 'express';
-import { expect } from 'vitest';
 
 export const ROOT = path.resolve('.');
 export const SHIPPED = path.join(ROOT, 'corpus');
 /** The smallest shipped report (16 passages): cheap to embed in child processes. */
 export const SMALL_REPORT = 'meili-2023-reform-plan.txt';
 export const OTHER_REPORT = 'tianshenggang-2022-summary-2023-plan.txt';
-/** What must never appear in an error body: a stack frame, a dependency path, a server path. */
-export const LEAK = /at .*\(|node_modules|\/work\/|\/tmp\//;
+export { LEAK, call, close, expectError, listen, postJson, type Reply } from '../http.js';
 
-export async function listen(app: Express): Promise<{ server: Server; base: string }> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-export function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-export interface Reply {
-  status: number;
-  headers: Headers;
-  raw: string;
-  body: any;
-}
-
-export async function call(base: string, route: string, init?: RequestInit): Promise<Reply> {
-  const res = await fetch(base + route, init);
-  const raw = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, raw, body };
-}
-
-export const postJson = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
-
-/** Asserts an error reply: status, code, the one error shape, and nothing leaked. */
-export function expectError(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(reply.body)).toEqual(['error']);
-  expect(reply.body.error.message).toEqual(expect.any(String));
-  expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(reply.raw).not.toMatch(LEAK);
-}
-
-/** A scratch folder, removed by the returned function. */
 export function scratch(prefix: string): { dir: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };

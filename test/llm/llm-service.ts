@@ -48,17 +48,7 @@ export async function serve(service: QaService, config: Config, extra: Partial<A
 export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-/** Parses an SSE body into events (`event:` name, JSON `data:`). */
-export function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const raw = /^data: (.*)$/m.exec(block)?.[1] ?? 'null';
-      return { event, data: raw === '[DONE]' ? '[DONE]' : JSON.parse(raw) };
-    });
-}
+export { parseSse } from '../http.js';
 
 /** Names of the checks that failed in an attempt. */
 export function failedChecks(attempt: { results: Array<{ name: string; passed: boolean }> }): string[] {

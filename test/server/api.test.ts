@@ -2,70 +2,15 @@
  * The HTTP contract of docs/design.md, exercised over a real server on 127.0.0.1 with the real
  * QA service (real index from the shipped corpus, real model).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { createApp } from '../../src/server/app.js';
+import type { Server } from 'node:http';
+import { call as callAt, close, expectError, listen, postJson, LEAK } from '../http.js';
 import { openTestService } from '../services.js';
 
-/** What must never appear in an error body: a stack frame, a dependency path, a server path. */
-const LEAK = /at .*\(|node_modules|\/work\//;
-
 const PASSAGE_FIELDS = ['chunkId', 'docId', 'title', 'town', 'date', 'section', 'role', 'text', 'start', 'end', 'score'];
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  raw: string;
-  body: any;
-}
-
-async function listen(app: Express): Promise<{ server: Server; base: string }> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function makeClient(base: () => string) {
-  return async (path: string, init?: RequestInit): Promise<Reply> => {
-    const res = await fetch(base() + path, init);
-    const raw = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, headers: res.headers, raw, body };
-  };
-}
-
-const postJson = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
-
-/** Asserts an error reply: status, code, the one error shape, JSON, and nothing leaked. */
-function expectError(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(reply.body)).toEqual(['error']);
-  expect(Object.keys(reply.body.error).sort()).toEqual(['code', 'message']);
-  expect(reply.body.error.message).toEqual(expect.any(String));
-  expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(reply.raw).not.toMatch(LEAK);
-}
 
 describe('API with the index loaded', () => {
   const logLines: Array<Record<string, unknown>> = [];
@@ -73,7 +18,7 @@ describe('API with the index loaded', () => {
   let base = '';
   let maxQuestionChars = 0;
   let towns: readonly string[] = [];
-  const call = makeClient(() => base);
+  const call = (path: string, init?: RequestInit) => callAt(base, path, init);
 
   beforeAll(async () => {
     const { service, config } = await openTestService();
@@ -318,7 +263,7 @@ describe('API while no index is loaded', () => {
   let server: Server;
   let base = '';
   let loadError: AppError | undefined;
-  const call = makeClient(() => base);
+  const call = (path: string, init?: RequestInit) => callAt(base, path, init);
 
   beforeAll(async () => {
     ({ server, base } = await listen(createApp({ getService: () => undefined, getLoadError: () => loadError, maxQuestionChars: 500, defaultTopK: 5 })));

@@ -1,8 +1,8 @@
 /** POST /api/ask/stream over a real server: server-sent events that add up to the /api/ask answer. */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app.js';
+import { close, listen, parseSse } from '../http.js';
 import { openTestService } from '../services.js';
 
 let server: Server;
@@ -10,26 +10,10 @@ let base = '';
 
 beforeAll(async () => {
   const { service, config } = await openTestService();
-  const app = createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-/** Parses an SSE body into [event, data] pairs. */
-function parseEvents(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-      return { event, data };
-    });
-}
+afterAll(() => close(server));
 
 const post = (path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -40,7 +24,7 @@ describe('POST /api/ask/stream', () => {
     const res = await post('/api/ask/stream', { question });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const events = parseEvents(await res.text());
+    const events = parseSse(await res.text());
     expect(events[0]!.event).toBe('meta');
     expect(events[0]!.data.citations.length).toBeGreaterThan(0);
     expect(events.at(-1)!.event).toBe('done');
