@@ -217,7 +217,11 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   for (const job of jobs) {
     const vector = known.get(job.text);
     if (vector) job.store(vector);
-    else byText.set(job.text, [...(byText.get(job.text) ?? []), job.store]);
+    else {
+      const stores = byText.get(job.text);
+      if (stores) stores.push(job.store);
+      else byText.set(job.text, [job.store]);
+    }
   }
   // Similar lengths batch together, so little of each forward pass is spent on padding.
   const unique = [...byText.keys()].sort((a, b) => a.length - b.length);
