@@ -9,7 +9,8 @@ import { createEmbedder } from '../src/embed/embedder.js';
 import { ensureModel } from '../src/embed/model-fetch.js';
 import { ingestCorpus } from '../src/index/build.js';
 
-export const TEST_INDEX_DIR = path.resolve('node_modules/.cache/test-index');
+// TEST_INDEX_DIR lets several checkouts or parallel runs on one machine keep separate index folders.
+export const TEST_INDEX_DIR = path.resolve(process.env.TEST_INDEX_DIR ?? 'node_modules/.cache/test-index');
 
 export default async function setup(project: TestProject): Promise<void> {
   const config = loadConfig({ ...process.env, INDEX_DIR: TEST_INDEX_DIR });
