@@ -38,9 +38,24 @@ function postingsOf(data: KeywordIndexData, term: string): number[] | undefined 
 
 /** Inverse document frequency of a term (BM25+ style, never negative). */
 export function idf(data: KeywordIndexData, term: string): number {
-  const df = (postingsOf(data, term)?.length ?? 0) / 2;
-  const n = data.docLengths.length;
+  return idfOfCount((postingsOf(data, term)?.length ?? 0) / 2, data.docLengths.length);
+}
+
+/**
+ * The same weight from counts: a term in `df` of `n` passages. Exported so that a store holding
+ * postings elsewhere (a database) weighs terms exactly as this index does.
+ */
+export function idfOfCount(df: number, n: number): number {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
+/**
+ * One term's BM25 contribution to one passage: `weight` is the term's idf, `tf` its count in the
+ * passage, `length` the passage's token count. Exported for the same reason as idfOfCount.
+ */
+export function termScore(weight: number, tf: number, length: number, averageLength: number): number {
+  const norm = K1 * (1 - B + (B * length) / (averageLength || 1));
+  return (weight * tf * (K1 + 1)) / (tf + norm);
 }
 
 /** Scores every passage that shares a term with the query; best first, at most k. */
@@ -58,11 +73,14 @@ export function searchKeywordIndex(
     for (let i = 0; i < list.length; i += 2) {
       const doc = list[i]!;
       if (!accept(doc)) continue;
-      const tf = list[i + 1]!;
-      const norm = K1 * (1 - B + (B * data.docLengths[doc]!) / (data.averageLength || 1));
-      scores.set(doc, (scores.get(doc) ?? 0) + (weight * tf * (K1 + 1)) / (tf + norm));
+      scores.set(doc, (scores.get(doc) ?? 0) + termScore(weight, list[i + 1]!, data.docLengths[doc]!, data.averageLength));
     }
   }
+  return rankScores(scores, k);
+}
+
+/** Passage scores as a ranking: best first, ties by position, at most k. */
+export function rankScores(scores: ReadonlyMap<number, number>, k: number): ScoredIndex[] {
   return [...scores]
     .map(([index, score]) => ({ index, score }))
     .sort((a, b) => b.score - a.score || a.index - b.index)
