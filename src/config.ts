@@ -104,6 +104,13 @@ const schema = z.object({
     .transform((v) => (v?.trim() ? v.trim() : undefined)),
   /** Development questions used by npm run eval. */
   EVAL_FILE: z.string().default('eval/dev.jsonl'),
+  /**
+   * Where the index lives: `file` (INDEX_DIR, the default; no database needed) or `postgres`
+   * (DATABASE_URL; see README "Index stores"). The query side does not use it yet (issue 11).
+   */
+  INDEX_STORE: z.enum(['file', 'postgres']).default('file'),
+  /** PostgreSQL (with pgvector) connection string, e.g. postgres://user:pass@127.0.0.1:5432/reports. Required with INDEX_STORE=postgres. */
+  DATABASE_URL: z.preprocess(emptyAsUnset, z.string().optional()),
 });
 
 export type Config = Readonly<{
@@ -140,6 +147,10 @@ export type Config = Readonly<{
   llm: Readonly<{ baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number }> | undefined;
   /** Bearer tokens for /v1 (API_TOKENS); empty: no auth. */
   apiTokens: readonly string[];
+  /** Which index store to use (INDEX_STORE). */
+  indexStore: 'file' | 'postgres';
+  /** PostgreSQL connection string (DATABASE_URL); undefined unless set. */
+  databaseUrl: string | undefined;
 }>;
 
 /** Parses and validates settings; throws E_CONFIG naming every bad variable. */
@@ -152,6 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const e = parsed.data;
   if ((e.LLM_BASE_URL === undefined) !== (e.LLM_MODEL === undefined)) {
     throw new AppError('E_CONFIG', `config: LLM_BASE_URL and LLM_MODEL go together; set both to use an LLM, or neither (${e.LLM_BASE_URL ? 'LLM_MODEL' : 'LLM_BASE_URL'} is missing)`);
+  }
+  if (e.INDEX_STORE === 'postgres' && !e.DATABASE_URL) {
+    throw new AppError('E_CONFIG', 'config: INDEX_STORE=postgres needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres; `npm run db:embedded -- --port 5432` starts a development server)');
   }
   return Object.freeze({
     port: e.PORT,
@@ -181,5 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ? Object.freeze({ baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS })
         : undefined,
     apiTokens: Object.freeze(e.API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean)),
+    indexStore: e.INDEX_STORE,
+    databaseUrl: e.DATABASE_URL,
   });
 }
