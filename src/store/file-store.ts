@@ -29,7 +29,7 @@ import type {
   WatchOptions,
 } from './index-store.js';
 import { pollGeneration } from './index-store.js';
-import { checkGeneration, checkGenerationId, dotProduct, newGenerationId, passesFilters } from './shared.js';
+import { checkGenerationId, GenerationCheck, dotProduct, newGenerationId, passesFilters } from './shared.js';
 
 export interface FileStoreOptions {
   /** The index folder (config INDEX_DIR). */
@@ -40,6 +40,7 @@ export interface FileStoreOptions {
   dimension: number;
 }
 
+/** Derived records of a generation, beside its files (see the module comment). */
 const DERIVED = 'derived.json';
 
 interface DerivedFile {
@@ -50,7 +51,8 @@ interface DerivedFile {
 
 const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 
-function readDerived(generationDir: string): DerivedRecord[] {
+/** Reads the derived records of a generation folder (none when it has no derived.json); E_INDEX_CORRUPT when damaged. */
+export function readDerived(generationDir: string): DerivedRecord[] {
   let raw: string;
   try {
     raw = fs.readFileSync(path.join(generationDir, DERIVED), 'utf8');
@@ -206,12 +208,14 @@ class FileGenerationWriter implements GenerationWriter {
   private lexiconTerms: string[] = [];
   private derived = new Map<string, DerivedRecord>();
   private done = false;
+  private readonly check: GenerationCheck;
 
   constructor(
     private readonly indexDir: string,
     private readonly meta: GenerationMeta,
   ) {
     this.id = checkGenerationId(meta.id ?? newGenerationId());
+    this.check = new GenerationCheck(meta.dimension);
   }
 
   private open(): void {
@@ -220,11 +224,13 @@ class FileGenerationWriter implements GenerationWriter {
 
   async writeDocuments(documents: readonly ParsedDocument[]): Promise<void> {
     this.open();
+    this.check.addDocuments(documents);
     this.documents.push(...documents);
   }
 
   async writeChunks(records: readonly ChunkRecord[]): Promise<void> {
     this.open();
+    this.check.addChunks(records);
     this.records.push(...records);
   }
 
@@ -240,7 +246,7 @@ class FileGenerationWriter implements GenerationWriter {
 
   async publish(): Promise<GenerationInfo> {
     this.open();
-    checkGeneration(this.documents, this.records, this.meta.dimension);
+    this.check.finish();
     const chunks: Chunk[] = this.records.map((r) => r.chunk);
     const embeddings = this.records.map((r) => r.vector);
     const manifest: Manifest = {

@@ -4,6 +4,7 @@
  * the ranking order of vector hits.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { AppError } from '../errors.js';
 import type { Chunk, ParsedDocument } from '../types.js';
 import type { ChunkRecord, StoreFilters } from './index-store.js';
@@ -36,26 +37,64 @@ export function checkGenerationId(id: string): string {
 }
 
 /**
- * Refuses a generation that is not whole: a chunk without its document, a duplicate id, a vector
- * of the wrong length, sentence vectors that do not match the chunk's sentences. Throws
- * E_INDEX_CORRUPT naming the first problem.
+ * Watches what a writer writes and refuses a generation that is not whole: a chunk without its
+ * document, a duplicate id, a vector of the wrong length, sentence vectors that do not match the
+ * chunk's sentences. Incremental, so a writer that streams batches to a database need not keep
+ * them; finish() throws E_INDEX_CORRUPT naming the first problem.
  */
-export function checkGeneration(documents: readonly ParsedDocument[], records: readonly ChunkRecord[], dimension: number): void {
-  const fail = (why: string): never => {
-    throw new AppError('E_INDEX_CORRUPT', `store: generation refused: ${why}`);
-  };
-  const docIds = new Set<string>();
-  for (const doc of documents) {
-    if (docIds.has(doc.meta.docId)) fail(`document ${doc.meta.docId} written twice`);
-    docIds.add(doc.meta.docId);
+export class GenerationCheck {
+  private readonly docIds = new Set<string>();
+  private readonly chunkIds = new Set<string>();
+  /** Documents chunks named, checked at finish (a writer may write chunks before their document). */
+  private readonly chunkDocIds = new Map<string, string>();
+  private problem: string | undefined;
+  documents = 0;
+  chunks = 0;
+  sentences = 0;
+
+  constructor(private readonly dimension: number) {}
+
+  private fail(why: string): void {
+    this.problem ??= why;
   }
-  const chunkIds = new Set<string>();
-  for (const { chunk, vector, sentenceVectors } of records) {
-    if (chunkIds.has(chunk.id)) fail(`chunk ${chunk.id} written twice`);
-    chunkIds.add(chunk.id);
-    if (!docIds.has(chunk.docId)) fail(`chunk ${chunk.id} belongs to document ${chunk.docId}, which was not written`);
-    if (vector.length !== dimension) fail(`chunk ${chunk.id} has a ${vector.length}-dimensional vector, expected ${dimension}`);
-    if (sentenceVectors.length !== chunk.sentences.length) fail(`chunk ${chunk.id} has ${chunk.sentences.length} sentences but ${sentenceVectors.length} sentence vectors`);
-    for (const v of sentenceVectors) if (v.length !== dimension) fail(`a sentence of chunk ${chunk.id} has a ${v.length}-dimensional vector, expected ${dimension}`);
+
+  addDocuments(documents: readonly ParsedDocument[]): void {
+    for (const doc of documents) {
+      if (this.docIds.has(doc.meta.docId)) this.fail(`document ${doc.meta.docId} written twice`);
+      this.docIds.add(doc.meta.docId);
+      this.documents++;
+    }
+  }
+
+  addChunks(records: readonly ChunkRecord[]): void {
+    for (const { chunk, vector, sentenceVectors } of records) {
+      if (this.chunkIds.has(chunk.id)) this.fail(`chunk ${chunk.id} written twice`);
+      this.chunkIds.add(chunk.id);
+      this.chunkDocIds.set(chunk.id, chunk.docId);
+      if (vector.length !== this.dimension) this.fail(`chunk ${chunk.id} has a ${vector.length}-dimensional vector, expected ${this.dimension}`);
+      if (sentenceVectors.length !== chunk.sentences.length) this.fail(`chunk ${chunk.id} has ${chunk.sentences.length} sentences but ${sentenceVectors.length} sentence vectors`);
+      for (const v of sentenceVectors) if (v.length !== this.dimension) this.fail(`a sentence of chunk ${chunk.id} has a ${v.length}-dimensional vector, expected ${this.dimension}`);
+      this.chunks++;
+      this.sentences += sentenceVectors.length;
+    }
+  }
+
+  /** Throws E_INDEX_CORRUPT when anything written so far makes the generation unfit to publish. */
+  finish(): void {
+    for (const [chunkId, docId] of this.chunkDocIds) {
+      if (!this.docIds.has(docId)) this.fail(`chunk ${chunkId} belongs to document ${docId}, which was not written`);
+    }
+    if (this.problem) throw new AppError('E_INDEX_CORRUPT', `store: generation refused: ${this.problem}`);
+  }
+}
+
+/** Whether a process holding a lock is still running (same host: ask the OS; another host: trust a recent lease). */
+export function isProcessAlive(pid: number, host: string, sinceMs: number, leaseMs: number): boolean {
+  if (host !== os.hostname()) return sinceMs < leaseMs;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

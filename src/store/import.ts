@@ -1,0 +1,76 @@
+/**
+ * Copies a built file index (its published generation) into another index store, under the same
+ * generation name, so that both stores answer from identical data (npm run db:import).
+ */
+import type { LoadedIndex } from '../index/store.js';
+import type { ChunkRecord, DerivedRecord, GenerationInfo, IndexStore } from './index-store.js';
+
+export interface ImportOptions {
+  /** Chunks per write. Default 200. */
+  batchChunks?: number;
+  /** Called after each batch with chunks written and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportResult {
+  generation: string;
+  /** False when the target already published this generation (nothing was written). */
+  imported: boolean;
+  info?: GenerationInfo;
+}
+
+/**
+ * Each chunk's keyword tokens, recovered from the postings (term repeated tf times): the order of
+ * tokens is lost, which BM25 never uses; counts and lengths are exact.
+ */
+export function tokensFromPostings(index: Pick<LoadedIndex, 'chunks' | 'keywords'>): string[][] {
+  const tokens = index.chunks.map((): string[] => []);
+  for (const term of Object.keys(index.keywords.postings)) {
+    const list = index.keywords.postings[term]!;
+    for (let i = 0; i < list.length; i += 2) {
+      const row = tokens[list[i]!]!;
+      for (let n = 0; n < list[i + 1]!; n++) row.push(term);
+    }
+  }
+  return tokens;
+}
+
+/** Writes `index` (with its derived records) as a new generation of `target` and publishes it. */
+export async function importFileIndex(index: LoadedIndex, derived: readonly DerivedRecord[], target: IndexStore, options: ImportOptions = {}): Promise<ImportResult> {
+  const { manifest } = index;
+  const generation = manifest.indexVersion;
+  if ((await target.publishedGeneration()) === generation) return { generation, imported: false };
+  const writer = await target.beginGeneration({
+    id: generation,
+    embeddingModel: manifest.embeddingModel,
+    dimension: manifest.dimension,
+    pipelineVersion: manifest.pipelineVersion,
+    files: manifest.files,
+  });
+  try {
+    await writer.writeDocuments(index.documents);
+    const tokens = tokensFromPostings(index);
+    const batch = options.batchChunks ?? 200;
+    for (let start = 0; start < index.chunks.length; start += batch) {
+      const records: ChunkRecord[] = [];
+      for (let row = start; row < Math.min(start + batch, index.chunks.length); row++) {
+        const chunk = index.chunks[row]!;
+        const first = index.sentenceRows[row]!;
+        records.push({
+          chunk,
+          vector: index.embeddings[row]!,
+          sentenceVectors: index.sentenceEmbeddings.slice(first, first + chunk.sentences.length),
+          tokens: tokens[row]!,
+        });
+      }
+      await writer.writeChunks(records);
+      options.onProgress?.(Math.min(start + batch, index.chunks.length), index.chunks.length);
+    }
+    await writer.writeLexicon(index.lexicon);
+    if (derived.length > 0) await writer.writeDerived(derived);
+    return { generation, imported: true, info: await writer.publish() };
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+}
