@@ -167,6 +167,11 @@ export interface GenerationWriter {
 export interface WatchOptions {
   /** How often the published generation is polled, in ms. Default 1000. */
   intervalMs?: number;
+  /**
+   * The generation the caller already serves: a published generation other than this one is
+   * reported at the first poll. Default: the first poll's answer is the baseline.
+   */
+  since?: string;
   /** Called when polling fails (the watch goes on). Default: ignore. */
   onError?: (error: unknown) => void;
 }
@@ -203,8 +208,8 @@ export function pollGeneration(
   options: WatchOptions = {},
 ): () => void {
   // The first read is the baseline: only later changes are reported (a first publish included).
-  let first = true;
-  let last: string | undefined;
+  let first = options.since === undefined;
+  let last: string | undefined = options.since;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async (): Promise<void> => {
