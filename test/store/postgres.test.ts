@@ -1,0 +1,122 @@
+/**
+ * The index store contract against PostgreSQL: PGlite with pgvector served over the wire by
+ * `npm run db:embedded` in a child process, reached through `pg` as production would be, filled
+ * with the real test index by the importer. With TEST_DATABASE_URL (a real PostgreSQL with
+ * pgvector), the same suite runs there too, in a schema of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { readDerived } from '../../src/store/file-store.js';
+import { importFileIndex } from '../../src/store/import.js';
+import { migrate } from '../../src/store/postgres/migrate.js';
+import { createPostgresStore } from '../../src/store/postgres/store.js';
+import { childEnv, runEntry, type Child } from '../hardening/helpers.js';
+import { testIndexDir } from '../services.js';
+import { describeIndexStore, loadReference, publishedFolder, type StoreHarness } from './contract.js';
+import path from 'node:path';
+
+/** Starts `npm run db:embedded -- --port 0` and returns its URL. */
+async function startEmbedded(): Promise<{ url: string; child: Child }> {
+  const child = runEntry('src/cli/db-embedded.ts', ['--port', '0'], childEnv({}));
+  const match = await child.waitFor(/\{"event":"listening","url":"([^"]+)"/);
+  return { url: match[1]!, child };
+}
+
+async function stopChild(child: Child): Promise<void> {
+  child.process.kill('SIGTERM');
+  await child.exited;
+}
+
+/** Migrates `url`, imports the test index, and returns a harness over it. */
+async function harnessOver(url: string, stop: () => Promise<void>): Promise<StoreHarness> {
+  const ref = await loadReference();
+  await migrate(url);
+  const options = { connectionString: url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension };
+  const importer = createPostgresStore(options);
+  await importFileIndex(ref.index, readDerived(path.join(testIndexDir(), publishedFolder(testIndexDir()))), importer);
+  await importer.close();
+  return {
+    async open() {
+      return createPostgresStore(options);
+    },
+    async damage() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('DELETE FROM sentences WHERE generation_id = (SELECT generation_id FROM published_generation) AND chunk_ord = 0 AND k = 0');
+      } finally {
+        await client.end();
+      }
+    },
+    dispose: stop,
+  };
+}
+
+describeIndexStore('postgres (embedded PGlite over the wire)', async () => {
+  const { url, child } = await startEmbedded();
+  return harnessOver(url, () => stopChild(child));
+});
+
+const external = process.env['TEST_DATABASE_URL'];
+if (external) {
+  describeIndexStore('postgres (TEST_DATABASE_URL)', async () => {
+    // A schema of its own, dropped afterwards: the database may hold other data.
+    const schema = `index_store_test_${process.pid}`;
+    const admin = new pg.Client({ connectionString: external });
+    await admin.connect();
+    await admin.query('CREATE EXTENSION IF NOT EXISTS vector');
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const url = new URL(external);
+    url.searchParams.set('options', `-c search_path=${schema},public`);
+    return harnessOver(url.toString(), async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    });
+  });
+}
+
+describe('postgres store: a writer killed mid-generation', () => {
+  let embedded: { url: string; child: Child };
+  beforeAll(async () => {
+    embedded = await startEmbedded();
+    const ref = await loadReference();
+    await migrate(embedded.url);
+    const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+    await importFileIndex(ref.index, [], store);
+    await store.close();
+  });
+  afterAll(async () => {
+    if (embedded) await stopChild(embedded.child);
+  });
+
+  it('leaves the published generation serving, and the next writer removes its rows', async () => {
+    const ref = await loadReference();
+    const name = `gen-killed-${process.pid}`;
+    const writer = runEntry('test/store/write-and-hang.ts', [embedded.url, testIndexDir(), name], childEnv({}));
+    await writer.waitFor(/written, hanging/);
+    const client = new pg.Client({ connectionString: embedded.url });
+    await client.connect();
+    const rowsOf = async (): Promise<number> =>
+      Number((await client.query('SELECT count(*) AS n FROM chunks c JOIN generations g ON g.id = c.generation_id WHERE g.name = $1', [name])).rows[0].n);
+    try {
+      expect(await rowsOf()).toBe(20);
+      const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+      try {
+        // While the writer lives, another writer is refused.
+        await expect(store.beginGeneration({ embeddingModel: 'm', dimension: 512, pipelineVersion: 'p' })).rejects.toMatchObject({ code: 'E_BUSY' });
+        writer.process.kill('SIGKILL');
+        await writer.exited;
+        expect((await store.snapshot()).generation.id).toBe(ref.index.manifest.indexVersion);
+        const next = await store.beginGeneration({ embeddingModel: 'm', dimension: 512, pipelineVersion: 'p' });
+        expect(await rowsOf()).toBe(0);
+        expect(Number((await client.query('SELECT count(*) AS n FROM generations WHERE name = $1', [name])).rows[0].n)).toBe(0);
+        await next.abort();
+        expect((await store.snapshot()).generation.id).toBe(ref.index.manifest.indexVersion);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await client.end();
+    }
+  });
+});
