@@ -25,6 +25,7 @@ export interface StoreFilters {
 
 /** A chunk found by a search. */
 export interface ChunkHit {
+  /** Chunk.id of the hit. */
   chunkId: string;
   /** Cosine similarity for vector search, BM25 score for keyword search. Higher is better. */
   score: number;
@@ -32,6 +33,7 @@ export interface ChunkHit {
 
 /** A sentence found by a vector search: sentence `sentence` of chunk `chunkId` (Chunk.sentences). */
 export interface SentenceHit {
+  /** Chunk.id of the chunk holding the sentence. */
   chunkId: string;
   /** Position of the sentence within its chunk's `sentences`. */
   sentence: number;
@@ -53,15 +55,21 @@ export interface TermStats {
 export interface GenerationInfo {
   /** Unique name of the generation (the file store's `gen-…` folder name); caches key on it. */
   id: string;
+  /** When the writer began it, ISO 8601. */
   createdAt: string;
+  /** INDEX_FORMAT_VERSION of the code that wrote it; a reader refuses another. */
   formatVersion: number;
+  /** Embedder id (model and pooling) its vectors come from; a reader refuses another. */
   embeddingModel: string;
   /** Length of every vector of the generation. */
   dimension: number;
   /** Identifies the corpus-stage code that produced the chunks (see PIPELINE_VERSION). */
   pipelineVersion: string;
+  /** Documents in the generation. */
   documents: number;
+  /** Chunks in the generation. */
   chunks: number;
+  /** Sentences (sentence vectors) in the generation. */
   sentences: number;
 }
 
@@ -71,7 +79,9 @@ export interface GenerationInfo {
  * 'sentence-annotations', …) need no schema change. Keys are unique within a kind.
  */
 export interface DerivedRecord<T = unknown> {
+  /** What the record is, e.g. 'commitments'. */
   kind: string;
+  /** Its id within the kind (a commitment id, a chunk id, a town …). */
   key: string;
   /** Any JSON value (objects, arrays, strings, numbers, booleans, null). */
   value: T;
@@ -114,8 +124,11 @@ export interface IndexSnapshot {
 
 /** What a writer states about the generation it begins. */
 export interface GenerationMeta {
+  /** Embedder id the vectors come from (Embedder.id). */
   embeddingModel: string;
+  /** Length of every vector that will be written. */
   dimension: number;
+  /** Identifies the corpus-stage code that produced the chunks (PIPELINE_VERSION). */
   pipelineVersion: string;
   /** Name for the generation; default: a fresh `gen-<time>-<random>`. */
   id?: string;
@@ -128,6 +141,7 @@ export interface GenerationMeta {
 
 /** One chunk as written: the chunk, its embeddings and the tokens its postings are built from. */
 export interface ChunkRecord {
+  /** The chunk itself; its docId must name a document written to the same generation. */
   chunk: Chunk;
   /** Embedding of the chunk's indexing text (textForIndexing). */
   vector: Float32Array;
