@@ -75,18 +75,31 @@ if (external) {
   });
 }
 
-describe('postgres store: a writer killed mid-generation', () => {
+describe('postgres store: schema, first import, a writer killed mid-generation', () => {
   let embedded: { url: string; child: Child };
   beforeAll(async () => {
     embedded = await startEmbedded();
-    const ref = await loadReference();
-    await migrate(embedded.url);
-    const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
-    await importFileIndex(ref.index, [], store);
-    await store.close();
   });
   afterAll(async () => {
     if (embedded) await stopChild(embedded.child);
+  });
+
+  it('says what to run before the schema exists and before anything is published; migrations apply once', async () => {
+    const ref = await loadReference();
+    const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+    try {
+      await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:migrate') });
+      expect(await migrate(embedded.url)).toEqual([1]);
+      expect(await migrate(embedded.url)).toEqual([]);
+      await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:import') });
+      expect(await store.publishedGeneration()).toBeUndefined();
+      expect(await importFileIndex(ref.index, [], store)).toMatchObject({ generation: ref.index.manifest.indexVersion, imported: true });
+      // Importing the published generation again writes nothing.
+      expect(await importFileIndex(ref.index, [], store)).toEqual({ generation: ref.index.manifest.indexVersion, imported: false });
+      expect((await store.snapshot()).generation.id).toBe(ref.index.manifest.indexVersion);
+    } finally {
+      await store.close();
+    }
   });
 
   it('leaves the published generation serving, and the next writer removes its rows', async () => {

@@ -17,7 +17,7 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import pgvector from 'pgvector/pg';
+import { fromSql, toSql } from 'pgvector';
 import { AppError } from '../../errors.js';
 import { idfOfCount, rankScores, termScore } from '../../index/lexical.js';
 import { INDEX_FORMAT_VERSION } from '../../index/store.js';
@@ -80,9 +80,14 @@ function filterSql(filters: StoreFilters | undefined, params: unknown[], alias: 
   return sql;
 }
 
-const vectorParam = (v: Float32Array): string => pgvector.toSql(Array.from(v)) as string;
+const vectorParam = (v: Float32Array): string => toSql(Array.from(v))!;
 const yearsLiteral = (years: readonly number[]): string => `{${years.join(',')}}`;
-const toFloat32 = (value: number[]): Float32Array => Float32Array.from(value);
+/**
+ * Vectors are read as text (`embedding::text`) and parsed here rather than by a type parser
+ * registered per connection: a connection opened before the schema (and the vector type) existed
+ * would otherwise return them unparsed.
+ */
+const toFloat32 = (text: string): Float32Array => Float32Array.from(fromSql(text) as number[]);
 
 interface GenerationRow {
   id: string;
@@ -200,7 +205,7 @@ class PostgresSnapshot implements IndexSnapshot {
 
   async getChunkVectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>> {
     const rows = (
-      await this.pool.query<{ chunk_id: string; embedding: number[] }>('SELECT chunk_id, embedding FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, [...ids]])
+      await this.pool.query<{ chunk_id: string; embedding: string }>('SELECT chunk_id, embedding::text AS embedding FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, [...ids]])
     ).rows;
     const byId = new Map(rows.map((r) => [r.chunk_id, toFloat32(r.embedding)]));
     return ids.map((id) => byId.get(id));
@@ -208,8 +213,8 @@ class PostgresSnapshot implements IndexSnapshot {
 
   async getSentenceVectors(chunkIds: readonly string[]): Promise<Map<string, Float32Array[]>> {
     const rows = (
-      await this.pool.query<{ chunk_id: string; embedding: number[] }>(
-        'SELECT c.chunk_id, s.embedding FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
+      await this.pool.query<{ chunk_id: string; embedding: string }>(
+        'SELECT c.chunk_id, s.embedding::text AS embedding FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
           'WHERE c.generation_id = $1 AND c.chunk_id = ANY($2::text[]) ORDER BY c.ord, s.k',
         [this.row.id, [...chunkIds]],
       )
@@ -474,7 +479,6 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
     connectionString: options.connectionString,
     max: options.maxConnections ?? 4,
     async onConnect(client) {
-      await pgvector.registerTypes(client);
       // iterative_scan: under a role or year filter, HNSW keeps walking until k rows pass (pgvector ≥ 0.8).
       await client.query(`SET hnsw.ef_search = ${EF_SEARCH}; SET hnsw.iterative_scan = strict_order`);
     },
