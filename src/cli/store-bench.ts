@@ -4,7 +4,8 @@
  * started in a child process, reached over the wire like a database server), then each dev
  * question's searches run against both stores: dense top-40 (within the question's towns, as
  * retrieval does), BM25 top-40, and a retrieval round (both, then the candidates' chunks and
- * sentence vectors). Prints p50/p95 per store and operation, and whether the rankings agree.
+ * their sentences' similarities with the question). Prints p50/p95 per store and operation,
+ * and whether the rankings agree.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
         await time(name, 'round', async () => {
           const [d, l] = await Promise.all([snap.searchChunks(q.vector, 40, filters), snap.searchKeywords(q.tokens, 40, filters)]);
           const ids = [...new Set([...d, ...l].map((h) => h.chunkId))];
-          await Promise.all([snap.getChunks(ids), snap.getSentenceVectors(ids)]);
+          await Promise.all([snap.getChunks(ids), snap.scoreSentences(q.vector, ids)]);
         });
         if (record) rankings[`${name}:${i}`] = [...dense.slice(0, 5), ...lexical.slice(0, 5)].map((h) => h.chunkId);
       }

@@ -175,6 +175,19 @@ export function snapshotOfLoadedIndex(index: LoadedIndex, derived: readonly Deri
       }
       return out;
     },
+    async scoreSentences(vector, chunkIds) {
+      const out = new Map<string, number[]>();
+      for (const id of chunkIds) {
+        const row = rowOf.get(id);
+        if (row === undefined) continue;
+        const first = index.sentenceRows[row]!;
+        out.set(
+          id,
+          index.chunks[row]!.sentences.map((_, k) => dotProduct(vector, index.sentenceEmbeddings[first + k]!)),
+        );
+      }
+      return out;
+    },
     async listDocuments() {
       return index.documents.map((d) => d.meta);
     },

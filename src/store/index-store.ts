@@ -110,6 +110,12 @@ export interface IndexSnapshot {
   getChunkVectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>>;
   /** Each chunk's sentence embeddings, in sentence order; unknown ids are absent from the map. */
   getSentenceVectors(chunkIds: readonly string[]): Promise<Map<string, Float32Array[]>>;
+  /**
+   * Cosine similarity of a unit query vector with each sentence of the given chunks, in sentence
+   * order (what fusion and the extractive composer compute for their candidates), without sending
+   * the vectors; unknown ids are absent from the map.
+   */
+  scoreSentences(vector: Float32Array, chunkIds: readonly string[]): Promise<Map<string, number[]>>;
   /** Metadata of every document, in ingest order. */
   listDocuments(): Promise<DocumentMeta[]>;
   /** Whole documents (cleaned text, sections, offsets) by id, in the order asked; undefined when unknown. */

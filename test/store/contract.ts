@@ -215,6 +215,22 @@ export function describeIndexStore(name: string, makeHarness: () => Promise<Stor
         });
       });
 
+      it("scores each candidate chunk's sentences against a query vector as a dot product with the stored vectors", async () => {
+        for (const q of ref.questions.slice(0, 10)) {
+          const rows = referenceDense(ref, q.vector, 40).map((h) => ref.index.chunks.findIndex((c) => c.id === h.chunkId));
+          const ids = rows.map((r) => ref.index.chunks[r]!.id);
+          const scores = await snap.scoreSentences(q.vector, [...ids, 'no-such-chunk']);
+          expect([...scores.keys()]).toEqual(ids);
+          rows.forEach((row, i) => {
+            const first = ref.index.sentenceRows[row]!;
+            const expected = ref.index.chunks[row]!.sentences.map((_, k) => dotProduct(q.vector, ref.index.sentenceEmbeddings[first + k]!));
+            const actual = scores.get(ids[i]!)!;
+            expect(actual.length).toBe(expected.length);
+            actual.forEach((score, k) => expect(Math.abs(score - expected[k]!)).toBeLessThanOrEqual(1e-5));
+          });
+        }
+      });
+
       it('ranks chunks by vector as today (hnswlib, exact within towns) for every dev question and filter', async () => {
         for (const q of ref.questions) {
           for (const { name: filter, filters } of filterCases(ref)) {

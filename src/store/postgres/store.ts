@@ -229,6 +229,23 @@ class PostgresSnapshot implements IndexSnapshot {
     return new Map(chunkIds.flatMap((id) => (out.has(id) ? [[id, out.get(id)!] as const] : [])));
   }
 
+  async scoreSentences(vector: Float32Array, chunkIds: readonly string[]): Promise<Map<string, number[]>> {
+    const rows = (
+      await this.pool.query<{ chunk_id: string; distance: number }>(
+        'SELECT c.chunk_id, s.embedding <=> $1 AS distance FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
+          'WHERE c.generation_id = $2 AND c.chunk_id = ANY($3::text[]) ORDER BY c.ord, s.k',
+        [vectorParam(vector), this.row.id, [...chunkIds]],
+      )
+    ).rows;
+    const out = new Map<string, number[]>();
+    for (const r of rows) {
+      const list = out.get(r.chunk_id);
+      if (list) list.push(1 - r.distance);
+      else out.set(r.chunk_id, [1 - r.distance]);
+    }
+    return new Map(chunkIds.flatMap((id) => (out.has(id) ? [[id, out.get(id)!] as const] : [])));
+  }
+
   async listDocuments(): Promise<DocumentMeta[]> {
     return (await this.pool.query<{ meta: DocumentMeta }>('SELECT meta FROM documents WHERE generation_id = $1 ORDER BY ord', [this.row.id])).rows.map((r) => r.meta);
   }
