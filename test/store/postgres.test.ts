@@ -133,3 +133,41 @@ describe('postgres store: schema, first import, a writer killed mid-generation',
     }
   });
 });
+
+describe('npm run db:migrate and db:import', () => {
+  let embedded: { url: string; child: Child };
+  beforeAll(async () => {
+    embedded = await startEmbedded();
+  });
+  afterAll(async () => {
+    if (embedded) await stopChild(embedded.child);
+  });
+
+  it('migrates, copies the file index and publishes it under the same generation name; a second import does nothing', async () => {
+    const ref = await loadReference();
+    const env = childEnv({ DATABASE_URL: embedded.url, INDEX_DIR: testIndexDir() });
+    const run = async (args: string[], pattern: RegExp): Promise<void> => {
+      const child = runEntry('src/cli/db.ts', args, env);
+      await child.waitFor(pattern);
+      expect((await child.exited).code).toBe(0);
+    };
+    await run(['migrate'], /applied migration\(s\) 1/);
+    await run(['migrate'], /schema up to date/);
+    const generation = ref.index.manifest.indexVersion;
+    await run(['import'], new RegExp(`imported and published ${generation} \\(${ref.index.documents.length} documents, ${ref.index.chunks.length} chunks\\)`));
+    await run(['import'], new RegExp(`${generation} is already the published generation`));
+    const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+    try {
+      const snap = await store.snapshot();
+      expect(snap.generation).toMatchObject({ id: generation, chunks: ref.index.chunks.length, sentences: ref.index.sentenceEmbeddings.length });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails with what to set when DATABASE_URL is missing', async () => {
+    const child = runEntry('src/cli/db.ts', ['migrate'], childEnv({ DATABASE_URL: '' }));
+    await child.waitFor(/set DATABASE_URL/);
+    expect((await child.exited).code).toBe(1);
+  });
+});
