@@ -100,7 +100,7 @@ describe('postgres store: schema, first import, a writer killed mid-generation',
     } finally {
       await store.close();
     }
-  });
+  }, 180_000);
 
   it('leaves the published generation serving, and the next writer removes its rows', async () => {
     const ref = await loadReference();
@@ -163,7 +163,8 @@ describe('npm run db:migrate and db:import', () => {
     } finally {
       await store.close();
     }
-  });
+    // Four child processes, each loading tsx (and one the index): slow on a busy machine.
+  }, 180_000);
 
   it('fails with what to set when DATABASE_URL is missing', async () => {
     const child = runEntry('src/cli/db.ts', ['migrate'], childEnv({ DATABASE_URL: '' }));
