@@ -207,7 +207,11 @@ export interface IndexStore {
    * E_INDEX_MISMATCH when it was built with another format, E_INDEX_CORRUPT when it is damaged.
    */
   snapshot(): Promise<IndexSnapshot>;
-  /** Begins a new generation. Throws E_BUSY while another writer holds the store. */
+  /**
+   * Begins a new generation. Throws E_BUSY while another live writer holds the store (the file
+   * store finds out at publish, when src/index/store.ts takes the folder's write lock); a writer
+   * that died is cleaned up here (PostgreSQL) or by the next write (files).
+   */
   beginGeneration(meta: GenerationMeta): Promise<GenerationWriter>;
   /**
    * Calls `listener` with the new id whenever the published generation changes (a replica reloads
