@@ -80,6 +80,8 @@ export interface QaService {
   readonly indexVersion: string;
   readonly embeddingModel: string;
   readonly towns: readonly string[];
+  /** The loaded index with retrieval's lookups, read-only, for features built beside the answers (src/drafting). */
+  readonly searchable: SearchableIndex;
   ask(input: AskInput): Promise<AskOutput & { diagnostics: AnswerDiagnostics }>;
   /** The same answer as ask(), as events for a progressive display (server-sent events). */
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
@@ -152,6 +154,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     indexVersion: index.manifest.indexVersion,
     embeddingModel: index.manifest.embeddingModel,
     towns: searchable.towns,
+    searchable,
 
     async ask(input) {
       const started = performance.now();
