@@ -6,6 +6,7 @@
 import { idf } from '../index/lexical.js';
 import { dot, type Retrieval, type SearchableIndex } from '../retrieve/hybrid.js';
 import type { Passage } from '../types.js';
+import type { AnswerReason, AnswerStatus } from './status.js';
 
 export interface Citation extends Passage {
   n: number;
@@ -15,7 +16,11 @@ export interface Citation extends Passage {
 
 export interface Answer {
   answer: string;
+  /** True exactly when status is `answered`. */
   found: boolean;
+  status: AnswerStatus;
+  /** Why the question was not answered (absent when answered). */
+  reason?: AnswerReason;
   mode: 'extractive';
   citations: Citation[];
   /** Why the answer is what it is, for evaluation and logs (not part of the HTTP contract). */
@@ -52,6 +57,14 @@ const HAS_FIGURE = /\d|[一二三四五六七八九十两百千万]+(个|家|条
 /** Words that say which kind of section to look in, not what to find there. */
 const INTENT_WORDS = new Set(['计划', '打算', '目标', '完成', '实现', '今年', '去年', '明年', '全年', '上半年', '下半年', '上半', '半年', '年', '要', '还要', '将']);
 
+/** The public reason of each internal one. */
+const PUBLIC_REASON: Partial<Record<AnswerDiagnostics['reason'], AnswerReason>> = {
+  'unknown-place': 'other-town',
+  'year-not-covered': 'other-year',
+  'no-passages': 'not-mentioned',
+  'low-confidence': 'low-confidence',
+};
+
 interface Candidate {
   passageIndex: number;
   start: number;
@@ -85,6 +98,8 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
   const notFound = (reason: AnswerDiagnostics['reason'], answer: string, coverage = 0, confidence = 0, sentenceDense = 0, missing = 0): Answer => ({
     answer,
     found: false,
+    status: 'not_found',
+    reason: PUBLIC_REASON[reason] ?? 'low-confidence',
     mode: 'extractive',
     citations,
     diagnostics: { coverage, missing, topDense, sentenceDense, confidence, reason },
@@ -155,6 +170,7 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
   return {
     answer: `${lead}${parts.join(';')}。`,
     found: true,
+    status: 'answered',
     mode: 'extractive',
     citations,
     diagnostics: { coverage, missing, topDense, sentenceDense: best.dense, confidence, reason: 'answered' },

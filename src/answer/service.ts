@@ -11,6 +11,7 @@ import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
 import { composeExtractiveAnswer, type AnswerDiagnostics, type Citation } from './extractive.js';
 import { CHECKS_OFF, CHECKS_SKIPPED, generateGroundedAnswer, runGroundedAnswer, settleAnswer, standaloneQuestion, type AnswerChecks } from './grounded.js';
 import type { LlmClient } from './llm.js';
+import type { AnswerOutcome, AnswerReason, AnswerStatus } from './status.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { answerCommitmentQuestion } from '../commitments/answer.js';
 import { buildCommitmentBook, type CommitmentBook } from '../commitments/book.js';
@@ -30,7 +31,12 @@ export interface AskInput {
 
 export interface AskOutput {
   answer: string;
+  /** True exactly when status is `answered` (kept for clients written before status). */
   found: boolean;
+  /** answered | partial | not_found (see status.ts). */
+  status: AnswerStatus;
+  /** Why the question was not answered; absent when answered. */
+  reason?: AnswerReason;
   /** `llm`: phrased by the model and checked against the passages; `extractive`: quoted from them. */
   mode: 'extractive' | 'llm';
   citations: Citation[];
@@ -47,7 +53,7 @@ export interface AskOutput {
  * by a fallback answer), and `done` with the whole response, which is final.
  */
 export type AskStreamEvent =
-  | { type: 'meta'; found: boolean; mode: AskOutput['mode']; citations: Citation[]; rewrittenQuestion?: string }
+  | { type: 'meta'; found: boolean; status: AnswerStatus; reason?: AnswerReason; mode: AskOutput['mode']; citations: Citation[]; rewrittenQuestion?: string }
   | { type: 'delta'; text: string }
   | { type: 'replace'; text: string }
   | { type: 'done'; response: AskOutput };
@@ -93,6 +99,16 @@ export interface QaService {
   asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
   /** Commitments of the plan sections with their follow-up (src/commitments): built on first use, then kept. */
   commitments(): Promise<CommitmentBook>;
+}
+
+/**
+ * The status of a settled answer: the extractive one's, unless a model's reply changed whether
+ * the question is answered (a model that declines leaves it not found, for lack of confidence).
+ */
+export function outcomeOf(extractive: AnswerOutcome & { found: boolean }, found: boolean): AnswerOutcome {
+  if (found) return { status: 'answered' };
+  if (!extractive.found) return { status: extractive.status, ...(extractive.reason ? { reason: extractive.reason } : {}) };
+  return { status: 'not_found', reason: 'low-confidence' };
 }
 
 /** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
@@ -164,7 +180,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
         !llm ? { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF }
         : !answer.found ? { ...extractive, checks: CHECKS_SKIPPED }
         : settleAnswer(answer, await runGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns }));
-      return { ...settled, ...rewrittenOf(input, searched.question), diagnostics, tookMs: Math.round(performance.now() - started) };
+      return { ...settled, ...outcomeOf(answer, settled.found), ...rewrittenOf(input, searched.question), diagnostics, tookMs: Math.round(performance.now() - started) };
     },
 
     async *askStream(input) {
@@ -174,13 +190,13 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
       const rewritten = rewrittenOf(input, searched.question);
       if (!llm || !answer.found) {
         const response: AskOutput = { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF, ...rewritten, tookMs: Math.round(performance.now() - started) };
-        yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations, ...rewritten };
+        yield { type: 'meta', found: response.found, ...outcomeOf(answer, response.found), mode: response.mode, citations: response.citations, ...rewritten };
         for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
         yield { type: 'done', response };
         return;
       }
       // The model's tokens as they come; if the final checks fail, `replace` swaps in the fallback.
-      yield { type: 'meta', found: true, mode: 'llm', citations: answer.citations.map(({ quote: _quote, ...c }) => c), ...rewritten };
+      yield { type: 'meta', found: true, status: 'answered', mode: 'llm', citations: answer.citations.map(({ quote: _quote, ...c }) => c), ...rewritten };
       const abort = new AbortController();
       const generation = generateGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns, stream: true, signal: abort.signal });
       try {
@@ -191,7 +207,8 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
           yield { type: 'delta', text: step.value };
           step = await generation.next();
         }
-        const response: AskOutput = { ...settleAnswer(answer, step.value), ...rewritten, tookMs: Math.round(performance.now() - started) };
+        const settled = settleAnswer(answer, step.value);
+        const response: AskOutput = { ...settled, ...outcomeOf(answer, settled.found), ...rewritten, tookMs: Math.round(performance.now() - started) };
         if (shown === '') for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
         else if (response.answer !== shown) yield { type: 'replace', text: response.answer };
         yield { type: 'done', response };

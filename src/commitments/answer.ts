@@ -122,6 +122,7 @@ class CitationList {
 const answered = (answer: string, citations: Citation[]): Answer => ({
   answer,
   found: true,
+  status: 'answered',
   mode: 'extractive',
   citations,
   // Commitments are quoted from the book, not scored against the question: full confidence.

@@ -244,6 +244,8 @@ function toAskResponse(output: AskOutput): AskOutput {
   return {
     answer: output.answer,
     found: output.found,
+    status: output.status,
+    ...(output.reason ? { reason: output.reason } : {}),
     mode: output.mode,
     citations: output.citations.map(toCitation),
     checks: output.checks,
