@@ -18,6 +18,7 @@ import { createOpenAiRoutes } from './openai-compat.js';
 import { streamAnswer } from './stream.js';
 import { createSuggestionsRoute } from './suggestions.js';
 import { createCommitmentRoutes } from './commitments-routes.js';
+import { createDraftingRoutes } from './drafting-routes.js';
 import { createRequestParsers } from './validation.js';
 import { createAdminRouter, type AdminDeps } from './admin-routes.js';
 import { refuseWhileStopping, rejectMalformedQuery, requireUtf8Body } from './hardening.js';
@@ -153,6 +154,10 @@ export function createApp(deps: AppDeps): Express {
       });
     })
     .all(methodNotAllowed('POST'));
+
+  // Drafting (issue 15): grouped, paged, exact and "more like this" search, similar sentences,
+  // export, indicators and their pages. Before /api/search, which it extends when asked to.
+  app.use(createDraftingRoutes({ requireService, maxQuestionChars: deps.maxQuestionChars }));
 
   app
     .route('/api/search')
