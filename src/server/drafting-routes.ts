@@ -13,6 +13,8 @@ import type { QaService } from '../answer/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
+import { filterIndicators, indicatorColumns, indicatorRows, indicatorsToCsv, indicatorTableOf, type IndicatorFilter } from '../drafting/indicators.js';
+import writeExcelFile from 'write-excel-file/node';
 import { AppError } from '../errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 import { createRequestParsers, SEARCH_K_DEFAULT } from './validation.js';
@@ -181,6 +183,48 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const buffer = await exportDocx(title, items);
     res.setHeader('Content-Disposition', disposition(title, 'docx'));
     res.type('application/vnd.openxmlformats-officedocument.wordprocessingml.document').send(buffer);
+  });
+
+  router.get('/api/indicators', async (req, res) => {
+    const service = requireService();
+    const query = req.query as Record<string, unknown>;
+    const unknown = Object.keys(query).filter((k) => !['town', 'indicator', 'year', 'format'].includes(k));
+    if (unknown.length > 0) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use town, indicator, year, format`, { status: 400 });
+    const table = indicatorTableOf(service.searchable.index);
+    const filter: IndicatorFilter = {};
+    const town = single(query, 'town', 'indicators');
+    if (town !== undefined) {
+      if (!service.towns.includes(town)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown town "${town.slice(0, 50)}"; known: ${service.towns.join(', ')}`, { status: 400 });
+      filter.town = town;
+    }
+    const indicators = [...new Set(table.map((f) => f.indicator))];
+    const indicator = single(query, 'indicator', 'indicators');
+    if (indicator !== undefined) {
+      if (!indicators.includes(indicator)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown indicator "${indicator.slice(0, 50)}"; known: ${indicators.join(', ')}`, { status: 400 });
+      filter.indicator = indicator;
+    }
+    const year = integer(single(query, 'year', 'indicators'), 'year', 1949, 2100, 'indicators');
+    if (year !== undefined) filter.year = year;
+    const format = single(query, 'format', 'indicators') ?? 'json';
+    const figures = filterIndicators(table, filter);
+    if (format === 'json') {
+      res.json({ figures, total: figures.length, indicators, towns: service.towns, years: [...new Set(table.map((f) => f.year))].sort() });
+      return;
+    }
+    if (format === 'csv') {
+      res.setHeader('Content-Disposition', `attachment; filename="indicators.csv"; filename*=UTF-8''${encodeURIComponent('指标对照.csv')}`);
+      res.type('text/csv; charset=utf-8').send(indicatorsToCsv(figures));
+      return;
+    }
+    if (format === 'xlsx') {
+      const header = indicatorColumns().map((value) => ({ value, fontWeight: 'bold' as const }));
+      const rows = indicatorRows(figures).map((row) => row.map((value) => ({ value })));
+      const buffer = await writeExcelFile([header, ...rows], { sheet: '指标对照', stickyRowsCount: 1 }).toBuffer();
+      res.setHeader('Content-Disposition', `attachment; filename="indicators.xlsx"; filename*=UTF-8''${encodeURIComponent('指标对照.xlsx')}`);
+      res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(buffer);
+      return;
+    }
+    throw new AppError('E_BAD_REQUEST', 'indicators: format must be json, csv or xlsx', { status: 400 });
   });
 
   for (const [route, file] of Object.entries(PAGES)) {
