@@ -104,6 +104,12 @@ const schema = z.object({
     .transform((v) => (v?.trim() ? v.trim() : undefined)),
   /** Development questions used by npm run eval. */
   EVAL_FILE: z.string().default('eval/dev.jsonl'),
+  /** Folder of the feedback store (feedback.jsonl: residents' ratings with the answers they rate). */
+  FEEDBACK_DIR: z.string().default('data/feedback'),
+  /** Feedback posts per minute each client IP may make (on top of RATE_LIMIT_PER_MINUTE); 0: no extra limit. */
+  FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(10),
+  /** Per-town widget settings: welcome line, preset questions, contact line, office hours (validated at start). */
+  TOWNS_FILE: z.string().default('config/towns.json'),
 });
 
 export type Config = Readonly<{
@@ -140,6 +146,12 @@ export type Config = Readonly<{
   llm: Readonly<{ baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number }> | undefined;
   /** Bearer tokens for /v1 (API_TOKENS); empty: no auth. */
   apiTokens: readonly string[];
+  /** Folder of the feedback store (FEEDBACK_DIR). */
+  feedbackDir: string;
+  /** Feedback posts per minute per client IP (FEEDBACK_PER_MINUTE). */
+  feedbackPerMinute: number;
+  /** Per-town widget settings file (TOWNS_FILE). */
+  townsFile: string;
 }>;
 
 /** Parses and validates settings; throws E_CONFIG naming every bad variable. */
@@ -181,5 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         ? Object.freeze({ baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS })
         : undefined,
     apiTokens: Object.freeze(e.API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean)),
+    feedbackDir: path.resolve(cwd, e.FEEDBACK_DIR),
+    feedbackPerMinute: e.FEEDBACK_PER_MINUTE,
+    townsFile: path.resolve(cwd, e.TOWNS_FILE),
   });
 }

@@ -11,6 +11,10 @@ import type { QaService } from '../answer/service.js';
 import { AppError, isAppError } from '../errors.js';
 import { readManifest } from '../index/store.js';
 import { createApp } from '../server/app.js';
+import { createFileFeedbackStore } from '../feedback/store.js';
+import { warmNextQuestions } from '../server/feedback-routes.js';
+import { warmSuggestions } from '../server/suggestions.js';
+import { loadTownsConfig } from '../towns-config.js';
 import { createMetrics, type CacheCounts } from '../server/metrics.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, openRuntime, runIngest } from './runtime.js';
@@ -21,6 +25,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 function main(): void {
   const config = loadConfig();
   const log = createLogger(config);
+  // A bad settings file stops the start here, with the file and the field named.
+  const towns = loadTownsConfig(config.townsFile);
 
   // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
   const holder = createServiceHolder();
@@ -33,6 +39,16 @@ function main(): void {
   // The model loads once; the startup load and every reindex use it.
   const embedder = openEmbedder(config, log).then((e) => metrics.instrumentEmbedder(e));
   embedder.catch(() => undefined); // reported by the startup load below
+  const embed = async (text: string): Promise<Float32Array> => (await embedder).embedQuery(text);
+  /** First-open suggestions, then every town's next questions: computed now, not on the first visitor's request. */
+  const warm = (service: QaService): void => {
+    const started = performance.now();
+    warmSuggestions(service)
+      .then(() => log.info({ ms: Math.round(performance.now() - started) }, 'suggestions ready'))
+      .then(() => warmNextQuestions(service, embed))
+      .then(() => log.info({ ms: Math.round(performance.now() - started) }, 'next questions ready'))
+      .catch((err: unknown) => log.warn({ err }, 'warming suggestions failed; they are computed on first request instead'));
+  };
   let startup: Promise<unknown> = Promise.resolve();
   const rebuild: Rebuild = async ({ full }) => {
     await startup.catch(() => undefined);
@@ -47,6 +63,7 @@ function main(): void {
     rebuild,
     onFinish(job, ms) {
       metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
+      if (job.state === 'succeeded' && holder.current()) warm(holder.current()!);
       if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
       else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
     },
@@ -83,6 +100,7 @@ function main(): void {
     allowedOrigins: config.allowedOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
     apiTokens: config.apiTokens,
+    feedback: { store: createFileFeedbackStore({ dir: config.feedbackDir }), embed, towns, perMinute: config.feedbackPerMinute },
   });
 
   const server = http.createServer(app);
@@ -106,6 +124,7 @@ function main(): void {
         const loaded = metrics.instrumentService(runtime.service);
         // A reindex that finished first (an admin fixing a missing index) wins.
         if (!holder.current()) holder.swap(loaded);
+        warm(holder.current()!);
         const { documents, chunks } = loaded.stats();
         log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, 'service ready');
       },

@@ -36,7 +36,7 @@ describe('follow-ups without an LLM', () => {
     const res = await postJson(`${app.base}/api/ask`, { question: '那下半年呢?', history: [FIRST] });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(Object.keys(body).sort()).toEqual(['answer', 'checks', 'citations', 'found', 'mode', 'rewrittenQuestion', 'tookMs']);
+    expect(Object.keys(body).sort()).toEqual(['answer', 'answerId', 'checks', 'citations', 'found', 'mode', 'rewrittenQuestion', 'status', 'tookMs']);
     expect(body.rewrittenQuestion).toMatch(/^牛塘镇2022年下半年.*安置房/);
     expect(body.found).toBe(true);
     // The plan for the second half is among the passages the rewritten question finds.
