@@ -8,7 +8,9 @@ import type { LoadedIndex } from '../index/store.js';
 import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
-import { composeExtractiveAnswer, type AnswerDiagnostics, type Citation } from './extractive.js';
+import { candidatesOf, composeExtractiveAnswer, questionOf, type AnswerDiagnostics, type Candidate, type Citation } from './extractive.js';
+import { parseModel, type DecisionModel } from './decision.js';
+import weightsJson from './decision-weights.json' with { type: 'json' };
 import { CHECKS_OFF, CHECKS_SKIPPED, generateGroundedAnswer, runGroundedAnswer, settleAnswer, standaloneQuestion, type AnswerChecks } from './grounded.js';
 import type { LlmClient } from './llm.js';
 import type { AnswerOutcome, AnswerReason, AnswerStatus } from './status.js';
@@ -66,8 +68,18 @@ export function answerPieces(answer: string): string[] {
 export interface ServiceOptions {
   /** Passages cited when a request names no topK. */
   defaultTopK: number;
-  /** Confidence below which answers are `found: false` (see docs/benchmarks.md for calibration). */
-  threshold: number;
+  /**
+   * Probability (of the decision model) below which a candidate does not answer. Default: the
+   * threshold fitted with the weights (decision-weights.json, `npm run calibrate`).
+   */
+  threshold?: number;
+  /** The answer/abstain model. Default: the committed decision-weights.json. */
+  model?: DecisionModel;
+  /**
+   * Always run the other-town probe (a second retrieval over the other towns), not only when the
+   * towns asked about do not answer: the evaluation re-decides with other weights and needs it.
+   */
+  alwaysProbe?: boolean;
   /** The optional LLM (config LLM_*): answers are generated from the passages, then checked. Default: none. */
   llm?: LlmClient | undefined;
 }
@@ -111,8 +123,11 @@ export function outcomeOf(extractive: AnswerOutcome & { found: boolean }, found:
   return { status: 'not_found', reason: 'low-confidence' };
 }
 
-/** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
-export const DEFAULT_THRESHOLD = 0.53;
+/** The committed answer/abstain model (fitted by `npm run calibrate`). */
+export const DECISION_MODEL: DecisionModel = parseModel(weightsJson);
+
+/** The probability threshold fitted with the committed model. */
+export const DEFAULT_THRESHOLD: number = DECISION_MODEL.threshold;
 
 export function createQaService(index: LoadedIndex, embedder: Embedder, options: ServiceOptions): QaService {
   const searchable: SearchableIndex = makeSearchable(index);
@@ -140,13 +155,8 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
   };
 
   const llm = options.llm;
-  // Years each town's reports cover or mention: a follow-up does not carry a year to a town without it.
-  const townYears = new Map<string, number[]>();
-  for (const d of index.documents) {
-    const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
-    townYears.set(d.meta.town, [...new Set([...(townYears.get(d.meta.town) ?? []), ...d.meta.years, ...mentioned])]);
-  }
-  const yearsOf = (town: string): readonly number[] => townYears.get(town) ?? [];
+  const yearsOf = (town: string): readonly number[] => searchable.yearsByTown.get(town) ?? [];
+  const model = options.model ?? DECISION_MODEL;
   let book: Promise<CommitmentBook> | undefined;
   const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
   /** The follow-up made standalone, its passages retrieved and the extractive answer composed. */
@@ -157,11 +167,21 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
     const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
     if (listed) return { searched, answer: listed };
-    const retrieval = await retrieve(searchable, embedder, searched.question, {
-      topK: input.topK ?? options.defaultTopK,
-      ...(input.filters ? { filters: input.filters } : {}),
-    });
-    return { searched, llm, answer: composeExtractiveAnswer(searchable, retrieval, { threshold: options.threshold }) };
+    const topK = input.topK ?? options.defaultTopK;
+    const retrieval = await retrieve(searchable, embedder, searched.question, { topK, ...(input.filters ? { filters: input.filters } : {}) });
+    const compose = { model, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) };
+    let answer = composeExtractiveAnswer(searchable, retrieval, compose);
+    // Not answered for the towns asked about: do other towns' reports answer it? Then say so,
+    // with what they hold, rather than only "not found" (a figure that exists only elsewhere).
+    if ((answer.status === 'not_found' || options.alwaysProbe) && retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
+      const wider = await retrieve(searchable, embedder, searched.question, { topK, useHints: false, ...(input.filters?.role ? { filters: { role: input.filters.role } } : {}) });
+      const question = questionOf(searchable, retrieval);
+      const probes: Candidate[] = candidatesOf(searchable, wider, { ...question, towns: [] }, model, { excludeTowns: retrieval.scopeTowns });
+      if (probes.length > 0) {
+        answer = composeExtractiveAnswer(searchable, retrieval, compose, { probes, probeCitations: wider.passages.map((p, i) => ({ n: i + 1, ...p })) });
+      }
+    }
+    return { searched, llm, answer };
   };
   const rewrittenOf = (input: AskInput, question: string): { rewrittenQuestion?: string } =>
     input.history && input.history.length > 0 ? { rewrittenQuestion: question } : {};

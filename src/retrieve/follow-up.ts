@@ -3,6 +3,7 @@
  * into standalone questions by carrying the town, year, period, plan-or-result wording and topic
  * of the previous turn. Pure string work over the question and the conversation so far.
  */
+import { aliasesOf } from '../annotate/question.js';
 import { analyzeQuery } from './query.js';
 
 /** One earlier turn of a conversation, as the client sends it. */
@@ -47,12 +48,6 @@ const PREDICATE_WORDS = /实际|一共|总共|共|累计|具体|大概|分别|�
 /** A follow-up naming only one of these asks about the previous subject's attribute: 满意率呢? */
 const ATTRIBUTE = /^(满意率|满意度|比例|占比|增长率|增幅|增速|同比|金额|面积|规模|目标|进度|完成率|完成情况|投资额|资金|人数|户数|总数|数量)$/;
 const YEAR_OFFSET = { 今年: 0, 去年: -1, 明年: 1, 前年: -2 } as const;
-
-/** The names a town goes by in a question: 梅李镇 and 梅李, 天生港镇街道 and 天生港(镇). */
-function aliasesOf(town: string): string[] {
-  const stem = town.replace(/(镇街道|街道|镇|乡)$/, '');
-  return [...new Set([town, town.replace(/街道$/, ''), stem])].filter((a) => a.length >= 2).sort((a, b) => b.length - a.length);
-}
 
 interface Parts {
   text: string;
