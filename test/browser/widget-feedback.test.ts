@@ -184,6 +184,31 @@ describe.skipIf(!chromiumPath)('feedback, next questions and a way to reach a pe
     });
   });
 
+  it('shows a partial answer apart from an answer and from not found, with the contact line', async () => {
+    const question = '临湖镇2023年实际新增了多少家规上企业?';
+    // The reports hold only the target for 2023: the service says so as a partial answer.
+    const expected = await service.ask({ question, filters: { town: '临湖镇' } });
+    expect(expected.status).toBe('partial');
+    await withAttributes({ 'data-town': '临湖镇' }, async () => {
+      const { context, page } = await freshPage();
+      await page.goto(site.origin);
+      await openWidget(page);
+      const bot = await ask(page, question);
+      const classes = (await bot.getAttribute('class'))!.split(/\s+/);
+      expect(classes).toContain('partial');
+      expect(classes).not.toContain('notfound');
+      await expect(bot.locator('.badge').textContent()).resolves.toBe('报告只部分回答了这个问题');
+      await expect(bot.locator('.answer').textContent()).resolves.toBe(expected.answer);
+      await expect(bot.locator('.cites-h').textContent()).resolves.toBe('相关段落（没有完全回答您的问题）');
+      const linhu = settingsFor(TOWNS, '临湖镇');
+      await expect(bot.locator('.contact').textContent()).resolves.toBe(`需要人工帮助：${linhu.contact}（${linhu.hours}）`);
+      // Styled unlike an answer: a dashed frame on white, not the answer's grey.
+      const look = await bot.evaluate((el) => ({ border: getComputedStyle(el).borderStyle, bg: getComputedStyle(el).backgroundColor }));
+      expect(look).toEqual({ border: 'dashed', bg: 'rgb(255, 255, 255)' });
+      await context.close();
+    });
+  });
+
   it('links the commitment list absolutely to the service, opening in a new tab', async () => {
     await withAttributes({ 'data-town': '临湖镇' }, async () => {
       const { context, page } = await freshPage();
