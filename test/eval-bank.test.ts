@@ -39,6 +39,8 @@ interface Report {
   town: string;
   /** Normalised cleaned text of the whole report. */
   text: string;
+  /** Normalised text as loaded, before cleaning: what the published file says. */
+  raw: string;
   /** Normalised text and section role of each chunk, as the index stores them. */
   chunks: Array<{ text: string; role: string }>;
 }
@@ -75,6 +77,7 @@ async function loadCorpus(): Promise<Corpus> {
       file,
       town: doc.meta.town,
       text: normalize(doc.text),
+      raw: normalize(loaded.text),
       chunks: splitIntoChunks(doc).map((c) => ({ text: normalize(c.text), role: c.role })),
     };
     byFile.set(file, report);
@@ -145,6 +148,7 @@ function checkBank(items: Json[], corpus: Corpus, devQuestions: Set<string>): st
       const nearReport = corpus.byFile.get(item.nearFile);
       if (!nearReport) problems.push(`${id}: nearFile ${item.nearFile} is not in corpus/`);
       else if (rolesHolding(nearReport, item.near).length === 0) problems.push(`${id}: near "${item.near}" is not verbatim in one chunk of ${item.nearFile}`);
+      else if (!nearReport.raw.includes(normalize(item.near))) problems.push(`${id}: near "${item.near}" is not in the file as published`);
       if (item.trap === 'other-town' && nearReport && nearReport === own) problems.push(`${id}: other-town near must come from another town's report`);
       if (SAME_REPORT_TRAPS.includes(item.trap as string) && nearReport && nearReport !== own) {
         problems.push(`${id}: ${String(item.trap)} near must come from ${town}'s own report`);
@@ -169,6 +173,7 @@ function checkBank(items: Json[], corpus: Corpus, devQuestions: Set<string>): st
     if (evidence.length < 8 || evidence.length > 40) problems.push(`${id}: evidence is ${evidence.length} characters, not 8-40`);
     const roles = rolesHolding(report, evidence);
     if (roles.length === 0) problems.push(`${id}: evidence "${evidence}" is not verbatim in one chunk of ${item.file}`);
+    else if (!report.raw.includes(normalize(evidence))) problems.push(`${id}: evidence "${evidence}" is not in the file as published`);
     for (const other of corpus.byFile.values()) {
       if (other !== report && other.text.includes(normalize(evidence))) problems.push(`${id}: evidence "${evidence}" is also in ${other.file}`);
     }
@@ -196,6 +201,14 @@ function checkDialogues(dialogues: Json[], corpus: Corpus): string[] {
     const history = d.history as Json[] | undefined;
     if (!Array.isArray(history) || history.length === 0 || !history.every((h) => str(h.question) && str(h.answer))) {
       problems.push(`${id}: history must be a non-empty list of {question, answer}`);
+    } else {
+      // A history answer quotes its report as the service does (据…报告:<quote>[1]。); the quote must be real.
+      for (const h of history) {
+        const m = /^据(.+?)报告[::](.+?)\[\d+\]。$/.exec(String(h.answer));
+        const quoted = m ? corpus.byTown.get(m[1]!) : undefined;
+        if (!m || !quoted) problems.push(`${id}: history answer "${String(h.answer)}" is not "据<town>报告:<quote>[1]。"`);
+        else if (!quoted.text.includes(normalize(m[2]!))) problems.push(`${id}: history answer quotes text that is not in ${quoted.file}`);
+      }
     }
     for (const f of ['question', 'standalone', 'evidence', 'file', 'town', 'key'] as const) if (!str(d[f])) problems.push(`${id}: ${f} missing`);
     if (typeof d.selfContained !== 'boolean') problems.push(`${id}: selfContained must be true or false`);
@@ -345,5 +358,7 @@ describe('the checks themselves', () => {
     const sample = dialogues[0]!;
     expect(checkDialogues([{ ...sample, id: 'KD99', evidence: '这句话不在任何报告里出现' }], corpus).some((p) => p.startsWith('KD99:'))).toBe(true);
     expect(checkDialogues([{ ...sample, id: 'KD98', standalone: '那医院呢?' }], corpus).some((p) => p.startsWith('KD98:'))).toBe(true);
+    const madeUp = [{ question: String((sample.history as Json[])[0]!.question), answer: '据临湖镇报告:新增高新技术企业99家[1]。' }];
+    expect(checkDialogues([{ ...sample, id: 'KD97', history: madeUp }], corpus).some((p) => p.startsWith('KD97:'))).toBe(true);
   });
 });
