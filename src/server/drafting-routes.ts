@@ -185,6 +185,27 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     res.type('application/vnd.openxmlformats-officedocument.wordprocessingml.document').send(buffer);
   });
 
+  // The basket shows what the server will export: the text and source of each item, from the index.
+  router.post('/api/drafts/resolve', requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), (req, res) => {
+    const service = requireService();
+    const request = parseExportBody({ format: 'md', ...(typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : { items: req.body }) });
+    res.json({ items: resolveDraftItems(service.searchable, request.items) });
+  });
+
+  // A selection in the document view, as the passage that holds its start (clipped to that passage).
+  router.get('/api/drafts/locate', (req, res) => {
+    const service = requireService();
+    const query = req.query as Record<string, unknown>;
+    const docId = single(query, 'docId', 'locate');
+    if (docId === undefined || !/^[\w\u4e00-\u9fff-]{1,200}$/.test(docId)) throw new AppError('E_BAD_REQUEST', 'locate: docId is required', { status: 400 });
+    const start = integer(single(query, 'start', 'locate'), 'start', 0, 1e9, 'locate');
+    const end = integer(single(query, 'end', 'locate'), 'end', 1, 1e9, 'locate');
+    if (start === undefined || end === undefined || start >= end) throw new AppError('E_BAD_REQUEST', 'locate: start and end are required, start < end', { status: 400 });
+    const chunk = service.searchable.index.chunks.find((c) => c.docId === docId && c.start <= start && start < c.end);
+    if (!chunk) throw new AppError('E_NOT_FOUND', `locate: no passage of "${docId}" holds offset ${start}`, { status: 404 });
+    res.json({ chunkId: chunk.id, docId, start, end: Math.min(end, chunk.end), clipped: end > chunk.end });
+  });
+
   router.get('/api/indicators', async (req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;

@@ -1,0 +1,142 @@
+/*
+ * The search view (/search?q=&town=&year=&role=&page=, or ?like=<chunkId>): results grouped by
+ * town and report with a count per town, the matching words highlighted, each passage's year
+ * and whether it is review or plan; "更多类似", "他镇写法" and "加入草稿" on every result.
+ * Data: GET /api/search?group=town. Text from the API is inserted as text only.
+ */
+import { basketButton, documentHref, el, fillSelect, getJson, highlighted, navigation, reportChoices, ROLE, sentenceSpans, similarHref } from './drafting-common.js';
+
+const PAGE_SIZE = 10;
+const FIELDS = ['q', 'town', 'year', 'role'];
+const $ = (id) => document.getElementById(id);
+
+/** The sentence around the first highlighted word (or the first sentence): what "他镇写法" compares. */
+function focusSentence(p) {
+  const spans = sentenceSpans(p.text);
+  const first = p.matches?.[0]?.[0] ?? 0;
+  const [s, e] = spans.find(([a, b]) => first >= a && first < b) ?? spans[0] ?? [0, p.text.length];
+  return { start: p.start + s, end: p.start + e };
+}
+
+function resultCard(p) {
+  const sentence = focusSentence(p);
+  const preview = { text: p.text, town: p.town, title: p.title, date: p.date, section: p.section };
+  return el(
+    'article',
+    { className: 'result' },
+    el(
+      'p',
+      { className: 'meta' },
+      el('span', { className: `badge ${p.role}`, textContent: ROLE[p.role] ?? p.role }),
+      p.years?.length ? el('span', { className: 'badge', textContent: `${p.years.join('、')}年` }) : undefined,
+      el('span', { textContent: p.section || '（报告开头）' }),
+    ),
+    el('p', { className: 'text' }, highlighted(p.text, p.matches)),
+    el(
+      'div',
+      { className: 'actions' },
+      basketButton({ chunkId: p.chunkId, start: p.start, end: p.end, preview }),
+      el('a', { className: 'btn small', href: `/search?${new URLSearchParams({ like: p.chunkId })}`, textContent: '更多类似' }),
+      el('a', { className: 'btn small', href: similarHref(p.chunkId, sentence.start, sentence.end), textContent: '他镇写法' }),
+      el('a', { className: 'btn small', href: documentHref(p.docId, p), target: '_blank', rel: 'noopener', textContent: '原文' }),
+    ),
+  );
+}
+
+function render(data) {
+  const groups = data.groups ?? [];
+  $('results').replaceChildren(
+    ...(groups.length
+      ? groups.map((g) =>
+          el(
+            'section',
+            { className: 'town-group' },
+            el('h2', { textContent: `${g.town}（${g.count} 段）` }),
+            ...g.reports.map((r) =>
+              el('section', { className: 'report-group' }, el('h3', { textContent: `《${r.title}》 ${r.date} · ${r.count} 段` }), ...r.results.map(resultCard)),
+            ),
+          ),
+        )
+      : [el('p', { className: 'muted', textContent: '没有找到相关段落。' })]),
+  );
+  const towns = groups.length;
+  const what = data.mode === 'exact' ? `原话“${data.phrase}”` : data.mode === 'like' ? '与所选段落相近的段落' : '相关段落';
+  $('summary').textContent = `${what}共 ${data.total} 段，来自 ${towns} 个镇（街道）（本页）；第 ${data.page} 页。`;
+  $('pager').hidden = data.total <= PAGE_SIZE;
+  $('prev').disabled = data.page <= 1;
+  $('next').disabled = !data.hasMore;
+  $('page-no').textContent = `第 ${data.page} / ${Math.max(1, Math.ceil(data.total / PAGE_SIZE))} 页`;
+}
+
+function paramsFromForm() {
+  const data = new FormData($('search-form'));
+  const params = new URLSearchParams();
+  for (const name of FIELDS) {
+    const v = String(data.get(name) ?? '').trim();
+    if (v) params.set(name, v);
+  }
+  return params;
+}
+
+function setForm(params) {
+  for (const name of FIELDS) {
+    const field = $(`f-${name}`);
+    const value = params.get(name) ?? '';
+    if (field.tagName === 'SELECT' && value && ![...field.options].some((o) => o.value === value)) field.append(el('option', { value, textContent: value }));
+    field.value = value;
+  }
+}
+
+async function load(params) {
+  if (!params.get('q') && !params.get('like')) {
+    $('summary').textContent = '输入主题或原话开始检索。';
+    $('results').replaceChildren();
+    $('pager').hidden = true;
+    return;
+  }
+  const query = new URLSearchParams(params);
+  query.set('group', 'town');
+  query.set('k', String(PAGE_SIZE));
+  if (!query.get('page')) query.set('page', '1');
+  $('summary').textContent = '正在检索…';
+  try {
+    render(await getJson(`/api/search?${query}`));
+  } catch (err) {
+    $('summary').textContent = `检索失败：${err.message}`;
+    $('results').replaceChildren();
+  }
+}
+
+function go(params) {
+  history.pushState(null, '', `?${params}`);
+  load(params);
+}
+
+$('top').append(navigation());
+$('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  go(paramsFromForm());
+});
+const turn = (delta) => {
+  const params = new URLSearchParams(location.search);
+  params.set('page', String(Math.max(1, Number(params.get('page') || '1') + delta)));
+  go(params);
+  $('results').focus();
+};
+$('prev').addEventListener('click', () => turn(-1));
+$('next').addEventListener('click', () => turn(1));
+window.addEventListener('popstate', () => {
+  setForm(new URLSearchParams(location.search));
+  load(new URLSearchParams(location.search));
+});
+
+try {
+  const { towns, years } = await reportChoices();
+  fillSelect($('f-town'), towns);
+  fillSelect($('f-year'), years, (y) => `${y}年`);
+} catch {
+  // The filters then offer only what the URL names.
+}
+const initial = new URLSearchParams(location.search);
+setForm(initial);
+load(initial);
