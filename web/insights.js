@@ -49,13 +49,17 @@ function query(format) {
   return `/api/admin/${list}${s ? `?${s}` : ''}`;
 }
 
-const day = (iso) => (iso || '').replace('T', ' ').slice(0, 16);
+/** A stored UTC time in the reader's own time zone. */
+const day = (iso) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString('zh-CN', { hour12: false, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+};
 
 function groupItem(g) {
   const tags = [];
   for (const [s, n] of Object.entries(g.statuses || {})) if (n > 0 && s !== 'answered') tags.push(el('span', { className: `tag ${s}`, textContent: `${STATUS[s] || s} ${n}` }));
-  if (g.ratings.down) tags.push(el('span', { className: 'tag down', textContent: `👎 ${g.ratings.down}` }));
-  if (g.ratings.up) tags.push(el('span', { className: 'tag', textContent: `👍 ${g.ratings.up}` }));
+  if (g.ratings.down) tags.push(el('span', { className: 'tag down', textContent: `没帮助 ${g.ratings.down}` }));
+  if (g.ratings.up) tags.push(el('span', { className: 'tag', textContent: `有帮助 ${g.ratings.up}` }));
   for (const [r, n] of Object.entries(g.reasons || {})) tags.push(el('span', { className: 'tag', textContent: `${r} ${n}` }));
   const item = el(
     'li',

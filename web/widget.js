@@ -93,6 +93,8 @@ button,select,textarea{font:inherit;color:inherit}
 .contact{margin:8px 0 0;padding:6px 10px;border-radius:8px;background:#fff;border:1px solid #d0d7de;font-size:14px}
 .contact b{font-weight:700}
 .fb{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:8px;font-size:13px;color:#57606a}
+.fb .btn{display:inline-flex;align-items:center;gap:4px}
+.fb .btn svg{width:16px;height:16px;fill:currentColor}
 .fb .btn[aria-pressed=true]{border-color:var(--accent-text);color:var(--accent-text);font-weight:700}
 .fb-form{display:flex;flex-direction:column;gap:6px;width:100%;margin-top:4px}
 .fb-form textarea{min-height:56px;padding:6px 8px;border:1px solid #8c959f;border-radius:8px;resize:vertical;font-size:14px}
@@ -167,12 +169,13 @@ mark::after{content:"（引用句结束）"}
     for (const c of children.flat()) if (c != null && c !== false) el.append(typeof c === 'string' ? document.createTextNode(c) : c);
     return el;
   };
-  const svg = (d) => {
+  const svg = (d, flip) => {
     const ns = 'http://www.w3.org/2000/svg';
     const s = document.createElementNS(ns, 'svg');
     s.setAttribute('viewBox', '0 0 24 24');
     s.setAttribute('aria-hidden', 'true');
     s.setAttribute('focusable', 'false');
+    if (flip) s.setAttribute('transform', 'rotate(180)');
     const p = document.createElementNS(ns, 'path');
     p.setAttribute('d', d);
     s.append(p);
@@ -180,6 +183,7 @@ mark::after{content:"（引用句结束）"}
   };
   const ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6v2h2v-2H7zm4 0v2h2v-2h-2zm4 0v2h2v-2h-2z';
   const ICON_CLOSE = 'M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z';
+  const ICON_UP = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
   const ICON_CLEAR = 'M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z';
 
   // ---------- state ----------
@@ -651,8 +655,9 @@ mark::after{content:"（引用句结束）"}
     if (!box) return;
     const rated = turn.rated || {};
     if (rated.state === 'sent') return box.replaceChildren(h('span', { text: rated.rating === 'up' ? '感谢您的肯定！' : '感谢反馈，我们会转给工作人员改进。' }));
-    const up = h('button', { type: 'button', class: 'btn up', 'aria-pressed': String(rated.rating === 'up'), text: '👍 有帮助', disabled: rated.state === 'sending' });
-    const down = h('button', { type: 'button', class: 'btn down', 'aria-pressed': String(rated.rating === 'down'), 'aria-expanded': String(rated.rating === 'down'), text: '👎 没帮助', disabled: rated.state === 'sending' });
+    // Drawn icons, not emoji: a government PC without an emoji font would show empty boxes.
+    const up = h('button', { type: 'button', class: 'btn up', 'aria-pressed': String(rated.rating === 'up'), disabled: rated.state === 'sending' }, svg(ICON_UP), '有帮助');
+    const down = h('button', { type: 'button', class: 'btn down', 'aria-pressed': String(rated.rating === 'down'), 'aria-expanded': String(rated.rating === 'down'), disabled: rated.state === 'sending' }, svg(ICON_UP, true), '没帮助');
     up.addEventListener('click', () => sendFeedback(turn, { rating: 'up' }));
     down.addEventListener('click', () => {
       turn.rated = { rating: 'down', state: 'open' };

@@ -18,8 +18,10 @@ export interface AnswerRecord {
   reason?: string;
   /** Ids of the cited passages, best first. */
   citations: string[];
-  /** The town the question was about: the filter, else the first citation's town. */
+  /** The town the question was about: the filter, else a cited town the question names. */
   town?: string;
+  /** The town of the first citation (where next questions come from when no town was asked). */
+  citedTown?: string;
   /** ISO time the answer was given. */
   at: string;
 }
@@ -43,6 +45,16 @@ export function statusOf(output: AnswerLike): { status: AnswerStatus; reason?: s
   const status = STATUSES.find((s) => s === output.status) ?? (output.found ? 'answered' : 'not_found');
   const reason = status !== 'answered' && typeof output.reason === 'string' && output.reason ? output.reason : undefined;
   return reason === undefined ? { status } : { status, reason };
+}
+
+/**
+ * A town of the citations that the question itself names (梅李镇, or 梅李 as residents write it).
+ * Without one, a question asked with no town filter is about no town in particular: it is not
+ * filed under whichever town's passage happened to come first.
+ */
+function namedTown(question: string, output: AnswerLike): string | undefined {
+  const towns = [...new Set(output.citations.map((c) => c.town).filter((t): t is string => Boolean(t)))];
+  return towns.find((t) => question.includes(t) || question.includes(t.replace(/(镇街道|街道|镇|乡)$/, '')));
 }
 
 export interface AnswerRegistry {
@@ -76,7 +88,8 @@ export function createAnswerRegistry(options: AnswerRegistryOptions = {}): Answe
         status,
         ...(reason ? { reason } : {}),
         citations: output.citations.map((c) => c.chunkId),
-        ...((town ?? output.citations[0]?.town) ? { town: town ?? output.citations[0]?.town } : {}),
+        ...((town ?? namedTown(question, output)) ? { town: town ?? namedTown(question, output) } : {}),
+        ...(output.citations[0]?.town ? { citedTown: output.citations[0].town } : {}),
         at: now.toISOString(),
       };
       records.set(record.answerId, record);

@@ -12,7 +12,7 @@ import type { Embed } from './insights.js';
 
 export interface NextQuestions {
   /** Up to `count` (default 3) answerable questions to offer after this answer. */
-  forAnswer(record: Pick<AnswerRecord, 'question' | 'answer' | 'citations' | 'town'>, count?: number): Promise<Suggestion[]>;
+  forAnswer(record: Pick<AnswerRecord, 'question' | 'answer' | 'citations' | 'town' | 'citedTown'>, count?: number): Promise<Suggestion[]>;
   /** Checks every town's candidates ahead of the first request (used at start). */
   warm(): Promise<void>;
 }
@@ -65,7 +65,7 @@ export function createNextQuestions(service: QaService, embed: Embed, options: N
 
   return {
     async forAnswer(record, count = 3) {
-      const town = record.town;
+      const town = record.town ?? record.citedTown;
       if (!town) return [];
       const asked = normalize(record.question);
       const pool = candidates.filter((c) => c.town === town && normalize(c.question) !== asked);

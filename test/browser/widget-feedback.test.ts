@@ -96,7 +96,7 @@ describe.skipIf(!chromiumPath)('feedback, next questions and a way to reach a pe
     await page.goto(site.origin);
     await openWidget(page);
     const bot = await ask(page, QUESTION);
-    await bot.getByRole('button', { name: '👎 没帮助' }).click();
+    await bot.getByRole('button', { name: '没帮助' }).click();
     await bot.getByRole('button', { name: '引用不对' }).click();
     await bot.getByRole('textbox', { name: '补充说明（选填）' }).fill('想看幼儿园的开学时间');
     const posted = page.waitForRequest((r) => r.url().endsWith('/api/feedback'));
