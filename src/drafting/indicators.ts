@@ -5,7 +5,8 @@
  * documents, chunks and sentence annotations (src/annotate/sentence.ts): the annotations say
  * what each figure measures and its stance; this module only names the indicators and files them.
  */
-import { annotateSentence, type Figure, type SentenceAnnotation, type Stance } from '../annotate/sentence.js';
+import type { Figure, SentenceAnnotation, Stance } from '../annotate/sentence.js';
+import { annotateSentences } from '../index/build.js';
 import type { Chunk, ParsedDocument, Role } from '../types.js';
 
 export type IndicatorKind = Stance;
@@ -113,23 +114,21 @@ function periodLabel(annotation: SentenceAnnotation): { period: string; year: nu
 
 /**
  * The indicator table of an index. `annotations` holds one annotation per sentence row (the
- * index's stored ones); when absent, each sentence is annotated here with the same function.
+ * index's stored ones, since format 3); when absent they are computed with the ingest's function.
  */
 export function buildIndicatorTable(documents: readonly ParsedDocument[], chunks: readonly Chunk[], annotations?: readonly SentenceAnnotation[]): IndicatorFigure[] {
   const docs = new Map(documents.map((d) => [d.meta.docId, d]));
+  // An index written before annotations were stored (format 2) is annotated here, the ingest's way.
+  const all = annotations ?? annotateSentences(documents, chunks);
   const out: IndicatorFigure[] = [];
   const seen = new Set<string>();
   let row = 0;
   for (const chunk of chunks) {
     const doc = docs.get(chunk.docId);
     for (const [s, e] of chunk.sentences) {
-      const at = row++;
-      if (!doc) continue;
+      const annotation = all[row++];
+      if (!doc || !annotation) continue;
       const text = doc.text.slice(s, e);
-      const reportYear = Number(doc.meta.date.slice(0, 4));
-      const annotation =
-        annotations?.[at] ??
-        annotateSentence(text, { role: chunk.role, sectionYears: chunk.years, sectionPath: chunk.sectionPath, ...(Number.isFinite(reportYear) && reportYear > 0 ? { reportYear } : {}) });
       const period = periodLabel(annotation);
       if (!period) continue;
       for (const figure of annotation.figures) {

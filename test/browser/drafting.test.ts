@@ -246,7 +246,7 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     const { context, page, problems } = await freshPage();
     await page.goto(`${app.origin}/indicators?town=${encodeURIComponent('淀山湖镇')}&indicator=${encodeURIComponent('地区生产总值')}`);
     await page.locator('table.indicators').waitFor();
-    const rows = await page.locator('table.indicators tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
+    const rows = await page.locator('table.indicators tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim() ?? '')));
     expect(rows).toContainEqual(['淀山湖镇', '2019', '—', '105亿元', '—', '地区生产总值']);
     expect(rows).toContainEqual(['淀山湖镇', '2020', '107亿元', '—', '—', '地区生产总值']);
     await page.waitForFunction(() => {

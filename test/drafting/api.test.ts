@@ -222,3 +222,22 @@ describe('POST /api/drafts/export', () => {
     expectError(await call(base, '/api/drafts/export', postJson({ format: 'md', items: [] })), 400, 'E_BAD_REQUEST');
   });
 });
+
+describe('the basket helpers', () => {
+  it('resolves items to the text and source the export will use', async () => {
+    const a = chunkWith('乡村振兴', '淀山湖镇');
+    const reply = await call(base, '/api/drafts/resolve', postJson({ items: [{ chunkId: a.chunk.id, start: a.start, end: a.end, note: 'x' }] }));
+    expect(reply.status).toBe(200);
+    expect(reply.body.items[0]).toMatchObject({ n: 1, text: '乡村振兴', note: 'x', source: { town: '淀山湖镇', chunkId: a.chunk.id, start: a.start, end: a.end } });
+    expect(reply.body.items[0].source.paragraph).toBeGreaterThan(1);
+    expectError(await call(base, '/api/drafts/resolve', postJson({ items: [{ chunkId: 'nope' }] })), 400, 'E_NOT_FOUND');
+  });
+
+  it('locates a document selection in the passage holding its start, clipped to it', async () => {
+    const { chunk } = chunkWith('乡村振兴');
+    const reply = await call(base, `/api/drafts/locate?docId=${chunk.docId}&start=${chunk.start + 2}&end=${chunk.end + 50}`);
+    expect(reply.body).toEqual({ chunkId: chunk.id, docId: chunk.docId, start: chunk.start + 2, end: chunk.end, clipped: true });
+    expectError(await call(base, `/api/drafts/locate?docId=${chunk.docId}&start=99999999&end=100000000`), 404, 'E_NOT_FOUND');
+    expectError(await call(base, `/api/drafts/locate?docId=${chunk.docId}&start=5&end=5`), 400, 'E_BAD_REQUEST');
+  });
+});
