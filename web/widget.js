@@ -221,6 +221,8 @@ mark::after{content:"（引用句结束）"}
   for (const t of state.turns) {
     // A turn cut short by the navigation is offered again instead of shown half done.
     if (t.status === 'streaming') Object.assign(t, { status: 'error', error: { kind: 'network', text: '页面跳转中断了这次回答，请重试。' } });
+    // Feedback cut short by the navigation can be given again.
+    if (t.rated && t.rated.state === 'sending') t.rated = undefined;
     if (!t.id) t.id = ++state.seq;
     state.seq = Math.max(state.seq, t.id);
   }
@@ -281,11 +283,11 @@ mark::after{content:"（引用句结束）"}
   function requestBody(turn) {
     const body = { question: turn.question };
     const filters = {};
-    const town = townFilter(turn.question);
+    // A next-question chip is sent exactly as the service checked it: its town, no year, no history.
+    const town = typeof turn.standalone === 'string' ? turn.standalone : townFilter(turn.question);
     if (town) filters.town = town;
-    if (state.year) filters.year = Number(state.year);
+    if (state.year && !turn.standalone) filters.year = Number(state.year);
     if (Object.keys(filters).length) body.filters = filters;
-    // A next-question chip stands on its own: it was checked as sent, without history.
     if (state.history && !turn.standalone) {
       const prior = state.turns.filter((t) => t.id < turn.id && t.status === 'done').slice(-HISTORY_TURNS);
       // Bounded so that five turns stay well inside the server's 16 KB body limit.
@@ -699,7 +701,7 @@ mark::after{content:"（引用句结束）"}
       'div',
       { class: 'next' },
       h('p', { id: headId, text: '您可能还想问：' }),
-      h('ul', { 'aria-labelledby': headId }, turn.next.map((q) => h('li', {}, h('button', { type: 'button', text: q.question, onclick: () => send(q.question, true) })))),
+      h('ul', { 'aria-labelledby': headId }, turn.next.map((q) => h('li', {}, h('button', { type: 'button', text: q.question, onclick: () => send(q.question, q.town || true) })))),
     );
     if (old) old.replaceWith(box);
     else el.append(box);
@@ -751,7 +753,7 @@ mark::after{content:"（引用句结束）"}
   function send(text, standalone) {
     const question = (text || '').trim();
     if (!question || state.busy) return;
-    const turn = { id: ++state.seq, question: [...question].slice(0, MAX_CHARS).join(''), ...(standalone ? { standalone: true } : {}) };
+    const turn = { id: ++state.seq, question: [...question].slice(0, MAX_CHARS).join(''), ...(standalone ? { standalone } : {}) };
     const previous = state.turns[state.turns.length - 1];
     state.turns.push(turn);
     if (previous) renderNext(previous);

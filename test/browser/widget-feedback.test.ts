@@ -255,6 +255,13 @@ describe.skipIf(!chromiumPath)('feedback, next questions and a way to reach a pe
     await bot.locator('.cite').first().getByRole('button', { name: /加入草稿/ }).click();
     const added = await page.evaluate(() => (window as unknown as { __added: unknown[] }).__added);
     expect(added).toEqual([{ chunkId: first.chunkId, start: first.quote!.start, end: first.quote!.end }]);
+    // The staff page filters no town, yet a chip goes out with the town it was checked for.
+    const chip = lastTurn(page).locator('.next button').first();
+    await chip.waitFor();
+    const chipText = await chip.textContent();
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/ask/stream'));
+    await chip.click();
+    expect(JSON.parse((await sent).postData()!)).toEqual({ question: chipText, filters: { town: '牛塘镇' } });
     // The town website's widget has no such button.
     const { context: c, page: p } = await freshPage();
     await p.goto(site.origin);
