@@ -40,14 +40,26 @@ function main(): void {
   const embedder = openEmbedder(config, log).then((e) => metrics.instrumentEmbedder(e));
   embedder.catch(() => undefined); // reported by the startup load below
   const embed = async (text: string): Promise<Float32Array> => (await embedder).embedQuery(text);
-  /** First-open suggestions, then every town's next questions: computed now, not on the first visitor's request. */
-  const warm = (service: QaService): void => {
+  /**
+   * First-open suggestions, computed before the service goes live (a few seconds), so the first
+   * widget opened after a start shows them at once instead of waiting for them.
+   */
+  const warmFirst = async (service: QaService): Promise<void> => {
     const started = performance.now();
-    warmSuggestions(service)
-      .then(() => log.info({ ms: Math.round(performance.now() - started) }, 'suggestions ready'))
-      .then(() => warmNextQuestions(service, embed))
-      .then(() => log.info({ ms: Math.round(performance.now() - started) }, 'next questions ready'))
-      .catch((err: unknown) => log.warn({ err }, 'warming suggestions failed; they are computed on first request instead'));
+    try {
+      await warmSuggestions(service);
+      log.info({ ms: Math.round(performance.now() - started) }, 'suggestions ready');
+    } catch (err) {
+      log.warn({ err }, 'warming suggestions failed; they are computed on first request instead');
+    }
+  };
+  /** Every town's next-question checks, in the background once the service is live. */
+  const warmLater = (service: QaService): void => {
+    const started = performance.now();
+    warmNextQuestions(service, embed).then(
+      () => log.info({ ms: Math.round(performance.now() - started) }, 'next questions ready'),
+      (err: unknown) => log.warn({ err }, 'warming next questions failed; they are computed on request instead'),
+    );
   };
   let startup: Promise<unknown> = Promise.resolve();
   const rebuild: Rebuild = async ({ full }) => {
@@ -63,7 +75,8 @@ function main(): void {
     rebuild,
     onFinish(job, ms) {
       metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
-      if (job.state === 'succeeded' && holder.current()) warm(holder.current()!);
+      // The reindexer swapped the new service in already: warm it as it serves.
+      if (job.state === 'succeeded' && holder.current()) void warmFirst(holder.current()!).then(() => warmLater(holder.current()!));
       if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
       else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
     },
@@ -117,14 +130,20 @@ function main(): void {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
     log.info({ host: address, port, admin: Boolean(config.adminToken) }, `listening on http://${host}:${port}`);
-    const opened = embedder.then((model) => openRuntime(config, log, model));
+    // The very object that goes live is warmed: suggestions are kept per service object.
+    const opened = embedder
+      .then((model) => openRuntime(config, log, model))
+      .then(async (runtime) => {
+        const loaded = metrics.instrumentService(runtime.service);
+        await warmFirst(loaded);
+        return loaded;
+      });
     startup = opened;
     opened.then(
-      (runtime) => {
-        const loaded = metrics.instrumentService(runtime.service);
+      (loaded) => {
         // A reindex that finished first (an admin fixing a missing index) wins.
         if (!holder.current()) holder.swap(loaded);
-        warm(holder.current()!);
+        warmLater(holder.current()!);
         const { documents, chunks } = loaded.stats();
         log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, 'service ready');
       },
