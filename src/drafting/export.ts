@@ -159,7 +159,7 @@ export async function exportDocx(title: string | undefined, items: readonly Reso
       body.push(new Paragraph({ indent: { firstLine: 640 }, children: [new TextRun({ text: `备注：${item.note}`, italics: true, font: BODY_FONT, size: SIZE.small, color: '555555' })] }));
     }
   }
-  body.push(new Paragraph({ heading: HeadingLevel.HEADING_2, spacing: { before: 480, after: 120 }, children: [new TextRun({ text: '引用来源', bold: true, font: TITLE_FONT, size: SIZE.heading })] }));
+  body.push(new Paragraph({ heading: HeadingLevel.HEADING_2, spacing: { before: 480, after: 120 }, children: [new TextRun({ text: '引用来源', bold: true, font: TITLE_FONT, size: SIZE.heading, color: '000000' })] }));
   for (const item of items) {
     body.push(new Paragraph({ spacing: { after: 80 }, children: [new TextRun({ text: `${item.n}. ${sourceLine(item.source)}`, font: TITLE_FONT, size: SIZE.small })] }));
   }

@@ -46,6 +46,9 @@ export interface SimilarRequest {
 
 /** Sentences shorter than this (a heading such as 一、, a list number) say nothing to reuse. */
 const MIN_SENTENCE_CHARS = 8;
+/** A heading (一、… (二)… 3.…) is a title, not wording to reuse. */
+const HEADING = /^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.、．])/;
+
 /** At most this share of k from one report (and never fewer than 2), so that k results span several towns. */
 const perReportOf = (k: number): number => Math.max(2, Math.ceil(k / 4));
 
@@ -129,6 +132,7 @@ export function findSimilarSentences(searchable: SearchableIndex, request: Simil
     const base = index.sentenceRows[r]!;
     c.sentences.forEach(([s, e], k) => {
       if (e - s < MIN_SENTENCE_CHARS) return;
+      if (HEADING.test(searchable.documents.get(c.docId)?.text.slice(s, Math.min(e, s + 8)) ?? '')) return;
       scored.push({ row: r, k, score: dot(query, index.sentenceEmbeddings[base + k]!), relation });
     });
   });
