@@ -94,7 +94,9 @@ export function unknownPlaceIn(text: string, knownTowns: readonly string[]): str
 }
 
 const TARGET_WORDS = /计划|打算|目标|将要|准备|力争|确保|承诺|预期|要(完成|建成|新增|实现|推进|开展|对|做|达到|建|改造|整治|完成)|还要|将(?!近)|拟|下半年|明年/;
-const OUTCOME_WORDS = /完成了|实现了|实际|已经|已(?!有)|取得|获得|获评|成效|累计|共计|一共|(了)(多少|几|哪|什么)|有没有(完成|实现)|去年|过去一年/;
+const OUTCOME_WORDS = /完成了|实现了|实际|已经|已(?!有)|取得|获得|获评|成效|累计|共计|一共|(了)(多少|几|哪|什么)|有没有(完成|实现)|去年|过去一年|最终|最后|到底|结果|(了|过)(吗|没有|没)[??]?$|了没有/;
+/** Words that ask about the outcome whatever else the question says (下半年实际完成了多少). */
+const STRONG_OUTCOME = /实际|最终|最后|到底|已经|完成了|实现了|建成了|(了|过)(吗|没有|没)[??]?$|了没有/;
 
 /** Measure words a count question names: 多少家, 几个. */
 const MEASURE = '个|家|条|项|套|处|所|座|名|人|户|起|次|件|批|场|台|辆|本|类|轮|间|栋|盏|张|支|位|只|艘|篇|门|村|家次|人次|场次';
@@ -102,10 +104,12 @@ const COUNT_ASK = new RegExp(`(?:多少|几)(${MEASURE})`);
 
 /** The kind of figure a question asks for. */
 function askedKind(q: string): QuestionAnnotation['asks'] {
+  // 经费下降了多少, 增长多少: a change is a rate, whatever it is of.
+  if (/(增长|下降|增幅|降幅|提高|减少|增加)(了)?(多少|几)(?![个家条项套处所座名人户起次件批场台辆本类万亿元亩])/.test(q)) return { kind: 'rate' };
   if (/多少钱|金额|多少元|多少万元|多少亿|资金|经费|收入|产值|总值|预算|贷款|补贴|投资(额)?(是|有|达到|完成)?多少|GDP/.test(q) && /多少|几|多大/.test(q)) return { kind: 'money' };
   if (/多少亩|面积|多少平方|多少公顷|多大(面积)?/.test(q)) return { kind: 'area' };
   if (/多少公里|多长|多少米/.test(q)) return { kind: 'length' };
-  if (/比例|比率|占比|百分之|百分比|多少%|[率](是|为|达到|有)?多少|增幅|增速|增长(了)?(多少|几)/.test(q)) return { kind: 'rate' };
+  if (/比例|比率|占比|百分之|百分比|多少%|[率].{0,4}多少|增幅|增速|增长(了)?(多少|几)/.test(q)) return { kind: 'rate' };
   if (/多少(小时|天|分钟|个工作日)/.test(q)) return { kind: 'duration' };
   const count = q.match(COUNT_ASK);
   if (count) return { kind: 'count', measure: count[1]! };
@@ -114,7 +118,7 @@ function askedKind(q: string): QuestionAnnotation['asks'] {
 }
 
 const DEADLINE_ASK = /什么时候|何时|多久|哪一年|哪年|几月|什么时间|截止|期限|到什么时候|哪天/;
-const LIST_ASK = /(哪些|什么|几项|多少项)(承诺|计划|目标|任务|举措|打算|重点工作|实事|工作重点)|(承诺|计划|目标|任务|打算|举措)(有|是|包括)(哪些|什么)|列出.{0,12}(承诺|计划|目标|任务)/;
+const LIST_ASK = /(哪些|什么|几项|多少项)(承诺|计划|目标|任务|举措|打算|重点工作|实事|工作重点)|(计划|打算|准备|承诺)(要)?(做|干|办|推进|落实)(了)?(哪些|几件|什么)(事|事情|工作|实事)?|(承诺|计划|目标|任务|打算|举措)(有|是|包括)(哪些|什么)|列出.{0,12}(承诺|计划|目标|任务)/;
 
 /** Words that ask, qualify or glue, not what the question is about. */
 const NOT_INDICATOR =
@@ -136,7 +140,7 @@ export function annotateQuestion(question: string, context: QuestionContext): Qu
   const half: Half | undefined = /上半年/.test(q) ? 'first' : /下半年/.test(q) ? 'second' : /全年/.test(q) ? 'full' : undefined;
   const target = TARGET_WORDS.test(q);
   const outcome = OUTCOME_WORDS.test(q);
-  const stance = target && !outcome ? 'target' : outcome && !target ? 'outcome' : undefined;
+  const stance = STRONG_OUTCOME.test(q) ? 'outcome' : target && !outcome ? 'target' : outcome && !target ? 'outcome' : undefined;
   let indicator = q;
   for (const town of towns) for (const alias of aliasesOf(town)) indicator = indicator.split(alias).join('');
   indicator = indicator.replace(/(19|20)\d{2}年/g, '').replace(NOT_INDICATOR, ' ').replace(/\s+/g, ' ').trim();

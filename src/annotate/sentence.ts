@@ -93,7 +93,7 @@ const UNIT_KINDS: Array<[FigureKind, string[]]> = [
   [
     'count',
     [
-      '万人次', '人次', '家次', '场次', '户次', '万人', '万户', '万份', '余人', '个', '家', '座', '条', '项', '套', '处', '所', '张', '件', '类', '次', '场', '批',
+      '万人次', '人次', '家次', '万剂', '剂次', '剂', '场次', '户次', '万人', '万户', '万份', '余人', '个', '家', '座', '条', '项', '套', '处', '所', '张', '件', '类', '次', '场', '批',
       '辆', '台', '根', '盏', '间', '栋', '幢', '块', '宗', '份', '户', '名', '人', '位', '起', '轮', '床', '支', '部', '本', '单', '笔', '只', '艘', '支', '团', '组', '村', '所', '趟', '篇', '门',
     ],
   ],
@@ -134,6 +134,9 @@ const FIGURE = new RegExp(
 );
 /** Deadlines: 9月底前, 年内, 年底前, 6月份, 10月中旬, 三季度末. */
 const DEADLINE = /(?:(?:\d{1,2}|[一二三四五六七八九十]{1,2})月(?:底前|底|前|份|中旬|上旬|下旬|末)?(?:前)?|年内|年底前|年底|年末|上半年内|下半年内|[一二三四]季度(?:末|前)?)(?=[,,。;;\u4e00-\u9fff]|$)/g;
+
+/** A unit character that starts a word with the next one (3项目标 is no 3项 of 目标, 5个性化…). */
+const WORD_AFTER_UNIT = new Set(['个性', '个体', '个案', '条例', '条件', '项目', '人才', '人民', '人员', '人口', '人大', '家庭', '家长', '家园', '家风', '部门', '部署', '部分', '所长', '处理', '处置', '次序', '名单', '名称', '位置', '户籍', '户外', '台账', '起步', '村民', '村庄', '村级', '本地', '本级', '场所', '场景', '批次', '类型', '类别', '座谈', '套餐', '件事']);
 
 const CLAUSE_BREAK = /[,,;;:。!?!?、()()]/;
 
@@ -198,7 +201,7 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
     if (value === undefined || !Number.isFinite(value)) continue;
     // 2023年 never matches (年 is no unit); 3年 and 12月 neither. A unit directly followed by a
     // character that makes it part of a word (个性, 条例, 项目, 人才) is no unit.
-    if (/^(个|条|项|人|家|所|部|期|届|门|村|组|团|本|单|处|支|次)/.test(unit) && unit.length === 1 && /^(性|例|目|才|民|庭|长|门|署|间|级|区|道|委|体|员|理|位|事|常)/.test(after) && !/^(个|条|项)(?=人)/.test(unit)) continue;
+    if (unit.length === 1 && WORD_AFTER_UNIT.has(unit + (after[0] ?? ''))) continue;
     const kind = figureKindOfUnit(unit)!;
     const fullUnit = `${multiplier ?? ''}${unit}`;
     const factor = multiplier === '亿' ? 1e8 : multiplier === '万' ? 1e4 : 1;
@@ -246,10 +249,10 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
 // Stance
 
 const ESTIMATE = /预计|预期完成/;
-/** Words that state a target anywhere (力争, 确保, 目标, 计划 but not 按计划). */
-const TARGET = /确保|力争|争取|(?<!按|原|年度)计划(?!内|生育)|拟|目标|力求|预期|将于|将在|将要|即将|年内|年底前|月底前|要(?=[\u4e00-\u9fff])(?<!重要|主要|需要|只要|要求)/;
-/** In a plan section 将 and 要 alone state targets too. */
-const PLAN_TARGET = /将|要(?!求)/;
+/** Words that state a target anywhere (力争, 确保, 目标是, 计划 but not 按计划). */
+const TARGET = /确保|力争|争取|(?<!按|原|年度)计划(?!内|生育)|(?<![\u4e00-\u9fff]{2}的)拟(?=[\u4e00-\u9fff])|目标(是|为)|力求|预期|将于|将在|将要|即将|年内|年底前|月底前/;
+/** In a plan section 将, 要 and 目标 alone state targets too (in a review they are nouns: 重要, 要求, …目标). */
+const PLAN_TARGET = /将|(?<![重主需只不])要(?!求|素|点|紧|是)|目标/;
 /** Words that state an outcome: what was achieved. */
 const OUTCOME = /已经|已(?!有|于)|累计|实际|同比|比上年|较上年|获评|荣获|共计|(完成|实现|达到|建成|新增|开展|举办|发放|受理|化解|整改|拆除|关停|引进|申报|认定)了|成功(创建|举办|入选|申报|劝阻)/;
 

@@ -23,6 +23,7 @@ export const FEATURE_NAMES = [
   'figureIndicator',
   'deadlineMatch',
   'lengthLog',
+  'unmatchedRare',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export type Features = Record<FeatureName, number>;
@@ -109,16 +110,20 @@ export function foldOf(key: string, k: number): number {
   return (h >>> 0) % k;
 }
 
-/** Reads a model from parsed JSON, checking it fits the features this code computes. */
+/**
+ * Reads a model from parsed JSON. Weights are matched to this code's features by name: a feature
+ * the file lacks weighs nothing (until the next `npm run calibrate`), one it has extra is ignored.
+ */
 export function parseModel(json: unknown): DecisionModel {
   const m = json as Partial<DecisionModel>;
+  const arrays = [m.mean, m.std, m.weights];
   const ok =
     Array.isArray(m.features) &&
-    m.features.length === FEATURE_NAMES.length &&
-    m.features.every((f, i) => f === FEATURE_NAMES[i]) &&
-    [m.mean, m.std, m.weights].every((a) => Array.isArray(a) && a.length === FEATURE_NAMES.length && a.every((v) => typeof v === 'number' && Number.isFinite(v))) &&
+    arrays.every((a) => Array.isArray(a) && a.length === m.features!.length && a.every((v) => typeof v === 'number' && Number.isFinite(v))) &&
     typeof m.bias === 'number' &&
     typeof m.threshold === 'number';
-  if (!ok) throw new Error(`decision weights: expected features ${FEATURE_NAMES.join(', ')}; run \`npm run calibrate\``);
-  return { features: m.features!, mean: m.mean!, std: m.std!, weights: m.weights!, bias: m.bias!, threshold: m.threshold! };
+  if (!ok) throw new Error('decision weights: features, mean, std, weights, bias and threshold are required; run `npm run calibrate`');
+  const at = (name: string) => m.features!.indexOf(name);
+  const pick = (a: number[], fallback: number) => FEATURE_NAMES.map((f) => (at(f) >= 0 ? a[at(f)]! : fallback));
+  return { features: [...FEATURE_NAMES], mean: pick(m.mean!, 0), std: pick(m.std!, 1), weights: pick(m.weights!, 0), bias: m.bias!, threshold: m.threshold! };
 }

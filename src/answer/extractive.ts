@@ -163,12 +163,26 @@ function bigramShare(needle: Set<string>, hay: string): number {
   return hit / needle.size;
 }
 
+/**
+ * Measure words that count different things: a question for 多少名 (people) is not answered by
+ * 11个部门, nor 多少家 (enterprises) by 40个项目. 个 counts anything.
+ */
+const MEASURE_GROUPS: string[][] = [
+  ['人', '名', '位', '人次', '万人', '余人', '万人次'],
+  ['家', '家次'],
+  ['户', '户次', '万户'],
+  ['套', '间', '栋', '幢'],
+];
+
 /** Does a figure have the kind asked for? A generic 多少 takes any figure but a date. */
 function kindFits(figure: Figure, asks: NonNullable<QuestionAnnotation['asks']>): boolean {
-  if (asks.kind === 'figure') return figure.kind !== 'date';
-  if (asks.kind === 'count') return figure.kind === 'count';
-  if (asks.kind === 'money' || asks.kind === 'rate') return figure.kind === asks.kind;
-  return figure.kind === asks.kind;
+  if (asks.kind === 'figure') return figure.kind !== 'date' && figure.kind !== 'duration';
+  if (figure.kind !== asks.kind) return false;
+  if (asks.kind === 'count' && asks.measure) {
+    const group = MEASURE_GROUPS.find((g) => g.includes(asks.measure!));
+    if (group) return group.some((u) => figure.unit.endsWith(u));
+  }
+  return true;
 }
 
 /** The checks of one sentence against the question; an empty list when it agrees. */
@@ -177,7 +191,8 @@ export function checkCandidate(question: QuestionAnnotation, annotation: Sentenc
   const years = question.period.years;
   const own = annotation.period.years;
   if (years.length > 0 && own.length > 0 && !own.some((y) => years.includes(y))) failed.push('other-year');
-  else if (question.period.half && annotation.period.half && question.period.half !== 'full' && annotation.period.half !== 'full' && question.period.half !== annotation.period.half) failed.push('other-year');
+  // 全年 asked of a half-year report is another period, as 上半年 asked of a plan for 下半年.
+  else if (question.period.half && annotation.period.half && question.period.half !== annotation.period.half) failed.push('other-year');
   let figure: Figure | undefined;
   if (question.asks) {
     const fitting = annotation.figures.filter((f) => kindFits(f, question.asks!));
@@ -185,6 +200,12 @@ export function checkCandidate(question: QuestionAnnotation, annotation: Sentenc
     figure = fitting
       .map((f) => ({ f, score: bigramShare(indicator, f.indicator) * 2 + bigramShare(indicator, f.clause) + (question.asks!.measure && f.unit.includes(question.asks!.measure) ? 0.5 : 0) }))
       .sort((a, b) => b.score - a.score)[0]?.f;
+    // The indicator asked about sits in a clause of its own without a figure (新建一批充电桩,
+    // 新增停车位300个): that figure is another indicator's.
+    if (figure) {
+      const best = bestClause(text, indicator);
+      if (best.score >= 0.35 && bigramShare(indicator, figure.clause) < 0.1 && !best.clause.includes(figure.text)) figure = undefined;
+    }
     if (!figure) failed.push('no-figure');
   } else if (question.deadline) {
     figure = annotation.figures.filter((f) => f.kind === 'date').sort((a, b) => bigramShare(indicator, b.clause) - bigramShare(indicator, a.clause))[0];
@@ -195,6 +216,16 @@ export function checkCandidate(question: QuestionAnnotation, annotation: Sentenc
   if (question.stance === 'outcome' && stance === 'target') failed.push('plan-only');
   if (question.stance === 'target' && stance !== 'target') failed.push('result-only');
   return { failed, ...(figure ? { figure } : {}) };
+}
+
+/** The clause of a sentence that shares most of the question's bigrams. */
+function bestClause(text: string, indicator: Set<string>): { clause: string; score: number } {
+  let best = { clause: text, score: -1 };
+  for (const clause of text.split(/[,,;;。]/)) {
+    const score = bigramShare(indicator, clause);
+    if (score > best.score) best = { clause, score };
+  }
+  return best;
 }
 
 /** The sentence up to the end of the clause that shares most of the question's bigrams. */
@@ -236,6 +267,7 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
   const pool: number[] = [];
   for (let i = 0; i < passages.length && pool.length < poolSize; i++) if (!options.excludeTowns?.includes(passages[i]!.town)) pool.push(i);
   const maxBm25 = Math.max(1e-9, ...pool.map((i) => ranked[i]!.bm25));
+  const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => searchable.knownTerm(t)).map((t) => weights.get(t)!));
   const { index } = searchable;
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {
@@ -272,6 +304,8 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
         figureIndicator: figure ? bigramShare(indicator, figure.indicator) : 0,
         deadlineMatch: question.deadline && annotation.figures.some((f) => f.kind === 'date') ? 1 : 0,
         lengthLog: Math.log(text.length) / 5,
+        // The rarest of the question's known terms the sentence lacks (瞪羚企业 asked, 企业 found).
+        unmatchedRare: known.filter((t) => !matched.has(t)).reduce((m, t) => Math.max(m, weights.get(t)!), 0) / maxKnownWeight,
       };
       candidates.push({ row: scored.row, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), p: 0, ...(figure ? { figure } : {}) });
     });
@@ -293,8 +327,6 @@ export function recordOf(c: Candidate): CandidateRecord {
 export interface ComposeContext {
   /** Candidates from other towns' reports (the other-town probe), when the service ran one. */
   probes?: Candidate[];
-  /** Citations the probes point at (their passages), numbered after the retrieval's. */
-  probeCitations?: Citation[];
 }
 
 export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: Retrieval, options: ExtractiveOptions, context: ComposeContext = {}): Answer {
@@ -341,17 +373,20 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
     return notFound(decision.reason, text, { confidence: decision.p, sentenceDense: best?.features.sentenceDense ?? 0, coverage: best?.features.coverageAll ?? 0, candidates: records, ...probeRecords });
   }
 
+  if (decision.kind === 'partial' && decision.shown >= candidates.length) {
+    // Another town's report answers it: say which, but quote nothing from it (a drafter would
+    // copy the other town's figure as this town's).
+    const c = all[decision.shown]!;
+    return {
+      ...notFound('not-mentioned', partialText('other-town', question, c, '', 0, who), { confidence: decision.p, candidates: records, ...probeRecords }),
+      reason: 'other-town',
+    };
+  }
+
   if (decision.kind === 'partial') {
     const c = all[decision.shown]!;
-    const isProbe = decision.shown >= candidates.length;
-    let n: number;
-    let shownCitations = citations;
-    if (isProbe) {
-      const probeCitations = context.probeCitations ?? [];
-      const cited = probeCitations.find((p) => p.chunkId === searchable.index.chunks[c.row]!.id)!;
-      shownCitations = [...citations, { ...cited, n: citations.length + 1 }];
-      n = citations.length + 1;
-    } else n = c.passageIndex + 1;
+    const n = c.passageIndex + 1;
+    const shownCitations = citations;
     shownCitations[n - 1] = { ...shownCitations[n - 1]!, quote: { start: c.start, end: c.end } };
     const text = partialText(decision.reason, question, c, quoteOf(c), n, who);
     return {
@@ -389,9 +424,10 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
 
 /** The one plain sentence of a partial answer: what the report holds, and what it leaves open. */
 function partialText(reason: FailedCheck | 'other-town', question: QuestionAnnotation, c: Candidate, quote: string, n: number, who: string): string {
+  const halfLabel = (h: string | undefined) => (h === 'first' ? '上半年' : h === 'second' ? '下半年' : '');
   const years = c.annotation.period.years;
-  const when = years.length > 0 ? `${years.join('、')}年` : '';
-  const asked = question.period.years.length > 0 ? `${question.period.years.join('、')}年` : '';
+  const when = years.length > 0 ? `${years.join('、')}年${halfLabel(c.annotation.period.half)}` : halfLabel(c.annotation.period.half);
+  const asked = question.period.years.length > 0 ? `${question.period.years.join('、')}年${halfLabel(question.period.half)}` : halfLabel(question.period.half);
   const town = c.town;
   switch (reason) {
     case 'plan-only':
@@ -403,7 +439,7 @@ function partialText(reason: FailedCheck | 'other-town', question: QuestionAnnot
     case 'no-figure':
       return `${town}的报告提到:${quote}[${n}];但没有给出所问的数字。`;
     case 'other-town':
-      return `${who}报告中没有这项内容;${town}的报告有:${quote}[${n}]。`;
+      return `${who}报告中没有找到这项内容;${town}的报告中有相关内容。`;
   }
 }
 

@@ -163,7 +163,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
   const prepare = async (input: AskInput) => {
     checkFilters(input.filters);
     const llm = input.useLlm === false ? undefined : options.llm;
-    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf });
+    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, ...(input.filters?.town ? { town: input.filters.town } : {}) });
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
     const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
     if (listed) return { searched, answer: listed };
@@ -178,7 +178,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
       const question = questionOf(searchable, retrieval);
       const probes: Candidate[] = candidatesOf(searchable, wider, { ...question, towns: [] }, model, { excludeTowns: retrieval.scopeTowns });
       if (probes.length > 0) {
-        answer = composeExtractiveAnswer(searchable, retrieval, compose, { probes, probeCitations: wider.passages.map((p, i) => ({ n: i + 1, ...p })) });
+        answer = composeExtractiveAnswer(searchable, retrieval, compose, { probes });
       }
     }
     return { searched, llm, answer };

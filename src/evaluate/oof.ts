@@ -16,6 +16,8 @@ export interface BankItem extends EvalItem {
   user?: string;
   /** For unanswerable items: which trap (other-town, other-year, plan-only, result-only, no-figure, not-mentioned). */
   trap?: string;
+  /** The request's filters (a town the widget sends when the question names none). */
+  filters?: { town?: string };
 }
 
 /** What the service said about one item, with the candidates it weighed. */
@@ -59,7 +61,8 @@ export function outcomeWith(c: CollectedItem, model: DecisionModel, threshold: n
     const texts = d.chosen.map((i) => c.candidates![i]!.text);
     return { found: true, status: 'answered', texts, correct: answerable && texts.some((t) => holdsKey(c.item, t)) };
   }
-  const status: AnswerStatus = d.kind === 'partial' ? 'partial' : 'not_found';
+  // Another town's answer is named, not quoted: not found, as the service says.
+  const status: AnswerStatus = d.kind === 'partial' && d.reason !== 'other-town' ? 'partial' : 'not_found';
   return { found: false, status, reason: d.reason, texts: [], correct: !answerable };
 }
 
@@ -179,14 +182,14 @@ export function formatOutcomeTable(title: string, groups: Record<string, Outcome
 
 /** What collecting needs of the service. */
 export interface CollectingService {
-  ask(input: { question: string; useLlm?: boolean }): Promise<{ answer: string; found: boolean; status: AnswerStatus; reason?: AnswerReason; diagnostics: { candidates?: CandidateRecord[]; probes?: CandidateRecord[]; question?: { deadline: boolean } } }>;
+  ask(input: { question: string; useLlm?: boolean; filters?: { town?: string } }): Promise<{ answer: string; found: boolean; status: AnswerStatus; reason?: AnswerReason; diagnostics: { candidates?: CandidateRecord[]; probes?: CandidateRecord[]; question?: { deadline: boolean } } }>;
 }
 
 /** Runs every item through the service (no LLM) and keeps its candidates. */
 export async function collectItems(service: CollectingService, items: readonly BankItem[], onItem?: (done: number) => void): Promise<CollectedItem[]> {
   const out: CollectedItem[] = [];
   for (const item of items) {
-    const res = await service.ask({ question: item.question, useLlm: false });
+    const res = await service.ask({ question: item.question, useLlm: false, ...(item.filters ? { filters: item.filters } : {}) });
     out.push({
       item,
       served: { found: res.found, status: res.status, ...(res.reason ? { reason: res.reason } : {}), answer: res.answer },

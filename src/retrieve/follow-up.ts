@@ -18,6 +18,11 @@ export interface FollowUpOptions {
    * do not cover it (淀山湖镇呢? after a question about 2022). Default: every year is carried.
    */
   yearsOf?: (town: string) => readonly number[];
+  /**
+   * The request's town filter. It wins over the conversation: the rewrite speaks of this town,
+   * never of another one the history named. Default: none.
+   */
+  town?: string;
 }
 
 /** What the previous turn contributed to the rewritten question. */
@@ -127,6 +132,12 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
   // 面积多大? 涉及多少人?: a few words naming no town ask more about the previous subject.
   const brief = cur.towns.length === 0 && cur.rest !== '' && cur.rest.replace(new RegExp(ASK.source, 'g'), '').length <= 4;
 
+  // A question that names its own town or year and has no 呢 or anaphor stands on its own: it is
+  // searched as typed (临湖镇2023年有哪些目标? is not about the previous turn's subject).
+  const absoluteYear_ = cur.years.some((y) => absoluteYear(y) !== undefined);
+  if ((cur.towns.length > 0 || absoluteYear_) && !cur.anaphor && !/呢\s*[??]?\s*$/.test(cur.text) && cur.rest.length >= 2) {
+    if (cur.towns.length > 0 || prev.towns.length === 0) return unchanged;
+  }
   if (!cur.anaphor && !elliptical && !subjectless && !brief) {
     // A question of its own. It keeps the conversation's town when it names none.
     if (cur.towns.length > 0 || prev.towns.length === 0 || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
@@ -256,5 +267,21 @@ export function rewriteFollowUp(question: string, history: readonly HistoryTurn[
     previous = previous === undefined ? q : rewriteAgainst(q, previous, knownTowns, options).question;
   }
   if (previous === undefined) return { question, rewritten: false, carried: [] };
-  return rewriteAgainst(question, previous, knownTowns, options);
+  if (options.town) previous = withTown(previous, options.town, knownTowns);
+  const result = rewriteAgainst(question, previous, knownTowns, options);
+  if (!options.town) return result;
+  // The filter wins: a town the rewrite brought in from the history gives way to the filter's.
+  const own = parse(question, knownTowns).towns;
+  if (own.length > 0) return result;
+  const rewritten = withTown(result.question, options.town, knownTowns);
+  return { ...result, question: rewritten, rewritten: rewritten !== question.trim() };
+}
+
+/** The question about `town` instead of the town it names (or with `town` in front when it names none). */
+function withTown(question: string, town: string, knownTowns: readonly string[]): string {
+  const named = parse(question, knownTowns).towns;
+  if (named.length === 0) return question;
+  let out = question;
+  for (const t of named) if (t.town !== town) out = out.split(t.alias).join(town);
+  return out;
 }
