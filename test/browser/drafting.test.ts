@@ -238,6 +238,18 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     await page.waitForFunction((first) => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]')[1]?.chunkId === first, before[0]);
     // Focus stays on the moved item (now last, so on its 上移), so it can be moved again.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('上移第 2 条');
+    // The document view opened at a cited sentence offers it to the basket without a mouse selection.
+    const chunk = service.searchable.index.chunks.find((c) => c.text.includes('107亿元'))!;
+    const [qs, qe] = chunk.sentences.find(([a, b]) => service.searchable.documents.get(chunk.docId)!.text.slice(a, b).includes('107亿元'))!;
+    await page.goto(`${app.origin}/documents/${chunk.docId}?start=${chunk.start}&end=${chunk.end}&qs=${qs}&qe=${qe}`);
+    await page.locator('.selection-bar .what', { hasText: '引用的句子' }).waitFor();
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement?.closest('.selection-bar') !== null && document.activeElement?.textContent === '加入草稿')) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 3);
+    expect((await basketItems(page))[2]).toMatchObject({ chunkId: chunk.id, start: qs, end: qe });
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -264,10 +276,15 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
   it('fits a 360 px phone on every drafting view', async () => {
     const { context, page, problems } = await freshPage({ width: 360, height: 740 });
     const chunk = service.searchable.index.chunks.find((c) => c.text.includes('乡村振兴'))!;
-    for (const path of [`/search?q=${encodeURIComponent('乡村振兴')}`, `/similar?chunkId=${encodeURIComponent(chunk.id)}`, '/basket', '/indicators', '/']) {
+    // A basket with an item, so the phone sees a filled one.
+    await page.goto(`${app.origin}/basket`);
+    await page.evaluate((c) => localStorage.setItem('qa.basket.v1', JSON.stringify([{ id: 'p', chunkId: c.id, note: '' }])), { id: chunk.id });
+    for (const path of [`/search?q=${encodeURIComponent('乡村振兴')}`, `/similar?chunkId=${encodeURIComponent(chunk.id)}`, '/basket', '/indicators', '/', `/documents/${chunk.docId}?start=${chunk.start}&end=${chunk.end}`]) {
       await page.goto(`${app.origin}${path}`);
       await page.locator('.drafting-nav').waitFor();
-      await page.waitForFunction(() => !/正在/.test(document.getElementById('summary')?.textContent ?? '') && !/正在查找/.test(document.getElementById('status')?.textContent ?? ''));
+      await page.waitForFunction(
+        () => !/正在/.test(document.getElementById('summary')?.textContent ?? '') && !/正在/.test(document.getElementById('status')?.textContent ?? '') && !document.getElementById('doc-status') && !document.body.textContent?.includes('正在读取'),
+      );
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect({ path, width }).toEqual({ path, width: 360 });
     }

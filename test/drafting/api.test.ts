@@ -219,6 +219,8 @@ describe('POST /api/drafts/export', () => {
     expectError(text, 400, 'E_BAD_REQUEST');
     expect(text.body.error.message).toMatch(/^items\[0\]: unknown key "text"/);
     expectError(await call(base, '/api/drafts/export', postJson({ format: 'pdf', items: [good] })), 400, 'E_BAD_REQUEST');
+    expectError(await call(base, '/api/drafts/export', postJson('{"format": "md", "items": [')), 400, 'E_BAD_JSON');
+    expectError(await call(base, '/api/drafts/export', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }), 415, 'E_BAD_REQUEST');
     expectError(await call(base, '/api/drafts/export', postJson({ format: 'md', items: [] })), 400, 'E_BAD_REQUEST');
   });
 });
