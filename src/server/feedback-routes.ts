@@ -14,12 +14,14 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditLog } from '../admin/audit.js';
 import type { QaService } from '../answer/service.js';
+import { cleanActor } from '../admin/audit.js';
 import { AppError } from '../errors.js';
 import { createAnswerRegistry, type AnswerLike, type AnswerRegistry } from '../feedback/answers.js';
 import { feedbackEntries, groupQuestions, groupsToCsv, unansweredEntries, type Embed, type QuestionGroup } from '../feedback/insights.js';
 import { createNextQuestions, type NextQuestions } from '../feedback/next-questions.js';
 import { createMemoryFeedbackStore, type FeedbackStore, type StoredEntry } from '../feedback/store.js';
 import { EMPTY_TOWNS_CONFIG, settingsFor, type TownsConfig } from '../towns-config.js';
+import { requestIdOf } from './errors.js';
 import { requireUtf8Body } from './hardening.js';
 import { bearerToken, secretMatches } from './metrics.js';
 import { apiRateLimit } from './rate-limit.js';
@@ -188,13 +190,16 @@ export function createFeedbackFeature(options: FeedbackFeatureOptions): Feedback
   });
 
   const listRoute =
-    (pick: (entries: StoredEntry[]) => StoredEntry[], name: string): RequestHandler =>
+    (pick: (entries: StoredEntry[]) => StoredEntry[], name: string, audit?: AuditLog): RequestHandler =>
     async (req, res) => {
       const { format = 'json', town } = queryOf(req, ['format', 'town']);
       if (format !== 'json' && format !== 'csv') throw new AppError('E_BAD_REQUEST', 'format: must be json or csv', { status: 400 });
       const entries = pick(await store.list()).filter((e) => !town || e.town === town);
       const groups: QuestionGroup[] = await groupQuestions(entries, groupEmbed);
       res.setHeader('Cache-Control', 'no-store');
+      // Residents' questions leave the server here: who read them goes to the audit log.
+      const requestId = requestIdOf(res);
+      audit?.record({ actor: cleanActor(req.get('x-admin-user'), 'admin'), via: 'http', ...(req.ip ? { ip: req.ip } : {}), ...(requestId ? { requestId } : {}), action: `${name}.list`, outcome: 'ok', detail: { format, groups: groups.length, ...(town ? { town } : {}) } });
       if (format === 'csv') {
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
         res.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
@@ -219,8 +224,8 @@ export function createFeedbackFeature(options: FeedbackFeatureOptions): Feedback
         res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
         next(new AppError('E_UNAUTHORIZED', 'admin: a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)', { status: 401 }));
       });
-      adminRouter.route('/feedback').get(listRoute(feedbackEntries, 'feedback')).all(methodNotAllowed('GET, HEAD'));
-      adminRouter.route('/unanswered').get(listRoute(unansweredEntries, 'unanswered')).all(methodNotAllowed('GET, HEAD'));
+      adminRouter.route('/feedback').get(listRoute(feedbackEntries, 'feedback', admin.audit)).all(methodNotAllowed('GET, HEAD'));
+      adminRouter.route('/unanswered').get(listRoute(unansweredEntries, 'unanswered', admin.audit)).all(methodNotAllowed('GET, HEAD'));
       return adminRouter;
     },
     remember(question, output, town) {

@@ -180,6 +180,10 @@ describe('what staff see', () => {
       const all = await call(base, '/api/admin/feedback', { headers: auth });
       expect(all.body.groups.some((g: { question: string; ratings: { up: number } }) => g.question.includes('安置房') && g.ratings.up === 1)).toBe(true);
 
+      // Who read residents' questions is audited, refusals too.
+      const audit = fs.readFileSync(path.join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(audit.some((e) => e.action === 'unanswered.list' && e.outcome === 'ok')).toBe(true);
+      expect(audit.some((e) => e.action === 'auth' && e.outcome === 'denied')).toBe(true);
       const csv = await call(base, '/api/admin/unanswered?format=csv', { headers: auth });
       expect(csv.status).toBe(200);
       expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
