@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/admin/audit.js';
 import { createReportStore } from '../../src/admin/reports.js';
+import { withAnswerCache } from '../../src/answer/cache.js';
 import type { QaService } from '../../src/answer/service.js';
 import type { Config } from '../../src/config.js';
 import type { Embedder } from '../../src/embed/embedder.js';
@@ -68,15 +69,23 @@ afterAll(() => {
 describe('answers carry an answerId that feedback refers to', () => {
   let server: Server;
   let base = '';
-  beforeAll(async () => ({ server, base } = await start(appDeps(path.join(dir, 'one')))));
+  // The answer cache of npm start: a repeated question is answered from it.
+  let cached: ReturnType<typeof withAnswerCache>;
+  beforeAll(async () => {
+    cached = withAnswerCache(service, 100);
+    ({ server, base } = await start({ ...appDeps(path.join(dir, 'one')), service: cached }));
+  });
   afterAll(() => close(server));
 
   it('gives every /api/ask answer, a repeated (cached) one too, a fresh answerId', async () => {
     const a = await call(base, '/api/ask', postJson({ question: '牛塘镇上半年申报了多少家国家高新技术企业?' }));
+    const hits = cached.cacheStats().hits;
     const b = await call(base, '/api/ask', postJson({ question: '牛塘镇上半年申报了多少家国家高新技术企业?' }));
+    expect(cached.cacheStats().hits).toBe(hits + 1);
     expect(a.body.answerId).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.body.answerId).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.body.answerId).not.toBe(b.body.answerId);
+    expect(b.body.answer).toBe(a.body.answer);
     expect(a.body.status).toBe('answered');
   });
 
