@@ -205,19 +205,26 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
   it('works by keyboard alone: search, add a result, move it in the basket', async () => {
     const { context, page, problems } = await freshPage();
     await page.goto(app.origin);
-    await page.locator('.quick-search input').waitFor();
-    // Tab from the top of the staff page to its search box.
+    await page.locator('.mode-tabs').waitFor();
+    // Tab from the top of the staff page to the 问答 / 检索原文 tabs, then ArrowRight: the search
+    // takes the chat's place, and Tab goes into it.
     let focused = '';
-    for (let i = 0; i < 15 && focused !== 'quick'; i++) {
+    for (let i = 0; i < 20 && focused !== 'tab'; i++) {
       await page.keyboard.press('Tab');
-      focused = await page.evaluate(() => (document.activeElement?.closest('.quick-search') ? 'quick' : ''));
+      focused = await page.evaluate(() => document.activeElement?.getAttribute('role') ?? '');
     }
-    expect(focused).toBe('quick');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('问答');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => [document.activeElement?.textContent, document.activeElement?.getAttribute('aria-selected')])).toEqual(['检索原文', 'true']);
+    expect(await page.locator('#chat').isHidden()).toBe(true);
+    await page.keyboard.press('Tab');
+    await page.locator('#f-q').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-q');
     await page.keyboard.type('“优化营商环境”');
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\/search\?q=/);
-    await page.locator('.result').first().waitFor();
+    await page.locator('#search-panel .result').first().waitFor();
     expect(await page.locator('#summary').textContent()).toContain('原话“优化营商环境”');
+    expect(await page.locator('#search-panel .town-group').count()).toBeGreaterThanOrEqual(1);
     // Tab to the first two "加入草稿" buttons and press Enter on each.
     for (let n = 0; n < 2; n++) {
       for (let i = 0; i < 60; i++) {
