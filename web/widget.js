@@ -700,7 +700,7 @@ mark::after{content:"（引用句结束）"}
     const box = h(
       'div',
       { class: 'next' },
-      h('p', { id: headId, text: '您可能还想问：' }),
+      h('p', { id: headId, text: turn.outcome === 'answered' ? '您可能还想问：' : '报告能回答这些问题：' }),
       h('ul', { 'aria-labelledby': headId }, turn.next.map((q) => h('li', {}, h('button', { type: 'button', text: q.question, onclick: () => send(q.question, q.town || true) })))),
     );
     if (old) old.replaceWith(box);
