@@ -43,6 +43,13 @@ async function main(): Promise<void> {
     await page.locator('.town-group').first().waitFor();
     await page.screenshot({ path: shot('drafting-search.png') });
 
+    // The staff page with the search in the chat's place.
+    await page.goto(`${app.origin}/#search`);
+    await page.locator('#search-panel #f-q').fill('安全生产');
+    await page.locator('#search-panel #f-q').press('Enter');
+    await page.locator('#search-panel .town-group').first().waitFor();
+    await page.screenshot({ path: shot('drafting-staff-search.png') });
+
     const s = sentenceWith('特色田园乡村', '淀山湖镇');
     await page.goto(`${app.origin}/similar?${new URLSearchParams({ chunkId: s.chunk.id, start: String(s.start), end: String(s.end) })}`);
     await page.locator('.town-column').first().waitFor();
