@@ -62,7 +62,7 @@ function render(data) {
   );
   const towns = groups.length;
   const what = data.mode === 'exact' ? `原话“${data.phrase}”` : data.mode === 'like' ? '与所选段落相近的段落' : '相关段落';
-  $('summary').textContent = `${what}共 ${data.total} 段，来自 ${towns} 个镇（街道）（本页）；第 ${data.page} 页。`;
+  $('summary').textContent = `${what}共 ${data.total} 段；本页 ${data.results.length} 段，来自 ${towns} 个镇（街道）。`;
   $('pager').hidden = data.total <= PAGE_SIZE;
   $('prev').disabled = data.page <= 1;
   $('next').disabled = !data.hasMore;
