@@ -86,15 +86,13 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(await page.locator('.drafting-nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['/', '/search', '/basket', '/commitments', '/indicators']);
     await page.locator('town-qa .panel').waitFor({ state: 'visible' });
     await ask(page, '淀山湖镇2020年计划地区生产总值达到多少?');
-    const chatAdd = page.locator('town-qa .turn .cite .add').first();
-    if ((await chatAdd.count()) > 0) await chatAdd.click();
-    else {
-      // Until the widget's button lands, the page's side of the contract is tested with its event.
-      const chunk = service.searchable.index.chunks.find((c) => c.text.includes('107亿元'))!;
-      await page.evaluate((c) => document.dispatchEvent(new CustomEvent('qa:basket-add', { detail: c })), { chunkId: chunk.id, start: chunk.start, end: chunk.end });
-    }
+    // The widget (data-basket="true") gives each citation row a 加入草稿 button that sends qa:basket-add.
+    await page.locator('town-qa .turn .cite .add').first().click();
     await page.locator('#basket-status', { hasText: '已加入草稿篮' }).waitFor();
-    expect(await basketItems(page)).toHaveLength(1);
+    const fromChat = await basketItems(page);
+    expect(fromChat).toHaveLength(1);
+    // The quoted sentence of the citation: 淀山湖镇's 2020 target.
+    expect(quoteOf(fromChat[0]!).text).toContain('107亿元');
 
     // A search result.
     await page.goto(`${app.origin}/search?q=${encodeURIComponent('营商环境')}`);
