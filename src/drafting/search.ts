@@ -5,6 +5,7 @@
  * a page can highlight them without parsing any text as markup.
  */
 import type { QaService } from '../answer/service.js';
+import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
 import { toPassage, type SearchableIndex } from '../retrieve/hybrid.js';
 import type { Chunk, Passage, SearchFilters } from '../types.js';
@@ -73,10 +74,14 @@ export const LIKE_CANDIDATES = 50;
 
 const QUOTED = /^\s*["“”「『](.+?)["“”」』]\s*$/s;
 
-/** The phrase of a quoted query, or undefined for an ordinary one. */
+/**
+ * The phrase of a quoted query, or undefined for an ordinary one. Written the way the cleaner
+ * writes report text (full-width ASCII made half-width: ，becomes , and ２０２３ becomes 2023), so a
+ * phrase copied from anywhere matches.
+ */
 export function quotedPhrase(q: string): string | undefined {
   const phrase = QUOTED.exec(q)?.[1]?.trim();
-  return phrase ? phrase : undefined;
+  return phrase ? [...phrase].map(toHalfWidth).join('') : undefined;
 }
 
 /** Sorts and merges overlapping or touching spans. */

@@ -91,6 +91,13 @@ describe('GET /api/search for drafting', () => {
       expect(p.matches.length).toBeGreaterThan(0);
       for (const [s, e] of p.matches) expect(p.text.slice(s, e)).toBe(phrase);
     }
+    // Full-width letters and digits are matched as the cleaned reports write them.
+    const wide = service.searchable.index.chunks.find((c) => /[A-Za-z0-9]{2}/.test(c.text))!;
+    const ascii = /[\u4e00-\u9fff][A-Za-z0-9]+/.exec(wide.text)![0];
+    const fullWidth = [...ascii].map((ch) => (/[A-Za-z0-9]/.test(ch) ? String.fromCharCode(ch.charCodeAt(0) + 0xfee0) : ch)).join('');
+    const widened = await call(base, `/api/search?q=${encodeURIComponent(`"${fullWidth}"`)}&group=town`);
+    expect(widened.body.phrase).toBe(ascii);
+    expect(widened.body.total).toBeGreaterThan(0);
     const none = await call(base, `/api/search?q=${encodeURIComponent('“月球基地建设规划”')}&group=town`);
     expect(none.body.total).toBe(0);
   });
