@@ -250,3 +250,30 @@ describe('the basket helpers', () => {
     expectError(await call(base, `/api/drafts/locate?docId=${chunk.docId}&start=5&end=5`), 400, 'E_BAD_REQUEST');
   });
 });
+
+describe('the drafting pages', () => {
+  it('serves /search, /similar, /basket and /indicators as pages without inline script, under the CSP', async () => {
+    for (const path of ['/search', '/similar', '/basket', '/indicators']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+      const html = await res.text();
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(html).not.toMatch(/\son[a-z]+=/i);
+      expect(html).not.toMatch(/\sstyle=/i);
+      expect(html).toContain('/assets/drafting.css');
+    }
+  });
+
+  it('serves the chart library from this origin', async () => {
+    const res = await fetch(`${base}/assets/vendor/chart.umd.min.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await res.text()).length).toBeGreaterThan(100_000);
+    for (const asset of ['search.js', 'search-view.js', 'similar.js', 'basket.js', 'indicators.js', 'drafting-common.js', 'drafting-nav.js', 'drafting.css']) {
+      expect((await fetch(`${base}/assets/${asset}`)).status).toBe(200);
+    }
+  });
+});
