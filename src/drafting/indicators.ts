@@ -71,6 +71,7 @@ export const INDICATORS: ReadonlyArray<{ name: string; pattern: RegExp; kinds?: 
 /** A rate after an indicator's amount is its growth: 地区生产总值增长4.37% → 地区生产总值增速. */
 const GROWTH = /(?:增长|增幅|下降|同比)$/;
 const DECLINE = /下降|减少/;
+const GROWTH_SUFFIX = '增速';
 
 function canonical(figure: Figure): { indicator: string; negative: boolean } | undefined {
   const phrase = figure.indicator.replace(/^(?:\d{4}年)/, '');
@@ -78,7 +79,7 @@ function canonical(figure: Figure): { indicator: string; negative: boolean } | u
   const base = growth ? phrase.replace(/(?:同比)?(?:增长|增幅|下降|同比)$/, '') : phrase;
   for (const entry of INDICATORS) {
     if (!entry.pattern.test(base) || entry.exclude?.test(base)) continue;
-    if (growth) return { indicator: `${entry.name}增速`, negative: DECLINE.test(figure.clause) };
+    if (growth) return { indicator: `${entry.name}${GROWTH_SUFFIX}`, negative: DECLINE.test(figure.clause) };
     if (figure.kind === 'rate' && !entry.kinds?.includes('rate')) return undefined;
     if (entry.kinds && !entry.kinds.includes(figure.kind)) return undefined;
     if (!entry.kinds && figure.kind !== 'money' && figure.kind !== 'quantity') return undefined;
@@ -131,10 +132,15 @@ export function buildIndicatorTable(documents: readonly ParsedDocument[], chunks
       const text = doc.text.slice(s, e);
       const period = periodLabel(annotation);
       if (!period) continue;
+      // The stance of each indicator's amount in this sentence: its growth rate shares it
+      // (预计完成地区生产总值105亿元,同比增长4.37%: the 4.37% is estimated too).
+      const amountKind = new Map<string, Stance>();
       for (const figure of annotation.figures) {
         const named = canonical(figure);
         if (!named) continue;
-        const kind = stanceOf(figure, text);
+        const growthOf = named.indicator.endsWith(GROWTH_SUFFIX) ? named.indicator.slice(0, -GROWTH_SUFFIX.length) : undefined;
+        const kind = (growthOf !== undefined ? amountKind.get(growthOf) : undefined) ?? stanceOf(figure, text);
+        if (growthOf === undefined) amountKind.set(named.indicator, kind);
         const label = labelOf(figure, text);
         const value = named.negative ? -figure.value : figure.value;
         // A figure repeated in one report (in a summary and again in its section) is listed once.

@@ -29,6 +29,7 @@ afterAll(() => close(server));
 const LABELLED: Array<[string, string, string, IndicatorFigure['kind'], string]> = [
   ['淀山湖镇', '地区生产总值', '2019', 'estimate', '105亿元'],
   ['淀山湖镇', '地区生产总值', '2020', 'target', '107亿元'],
+  ['淀山湖镇', '地区生产总值增速', '2019', 'estimate', '4.37%'],
   ['淀山湖镇', '一般公共预算收入', '2019', 'outcome', '11.68亿元'],
   ['淀山湖镇', '一般公共预算收入', '2020', 'target', '12.1亿元'],
   ['淀山湖镇', '工业总产值', '2019', 'estimate', '240亿元'],
@@ -43,6 +44,8 @@ const LABELLED: Array<[string, string, string, IndicatorFigure['kind'], string]>
   ['临湖镇', '高新技术企业数', '2023', 'target', '180家'],
   ['临湖镇', '高校毕业生就业率', '2023', 'target', '95%'],
   ['牛塘镇', '地区生产总值', '2022上半年', 'estimate', '45.2亿元'],
+  ['牛塘镇', '地区生产总值增速', '2022上半年', 'estimate', '12.43%'],
+  ['淀山湖镇', '一般公共预算收入增速', '2019', 'outcome', '5.04%'],
   ['牛塘镇', '一般公共预算收入', '2022上半年', 'outcome', '1.46亿元'],
   ['牛塘镇', '安全生产检查', '2022上半年', 'outcome', '6019家次'],
   ['牛塘镇', '安全隐患排查整改', '2022上半年', 'outcome', '7763条'],
@@ -61,6 +64,10 @@ describe('the indicator table', () => {
       expect(f.citation.end).toBeLessThanOrEqual(f.citation.passage.end);
       expect(['target', 'estimate', 'outcome']).toContain(f.kind);
     }
+  });
+
+  it('signs a decline: 牛塘镇 地区生产总值 同比下降12.43%', () => {
+    expect(table.find((f) => f.town === '牛塘镇' && f.indicator === '地区生产总值增速')?.value).toBe(-12.43);
   });
 
   it.each(LABELLED)('labels %s %s %s as %s (%s)', (town, indicator, period, kind, text) => {
