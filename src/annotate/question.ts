@@ -104,6 +104,10 @@ const COUNT_ASK = new RegExp(`(?:多少|几)(${MEASURE})`);
 
 /** The kind of figure a question asks for. */
 function askedKind(q: string): QuestionAnnotation['asks'] {
+  // 第几期, 排第几: an ordinal names a thing, it is no quantity.
+  if (/第几|哪几/.test(q)) return undefined;
+  // Two figures asked at once (收入和增幅, 宗数和面积, 多少起…罚了多少钱): any figure of them will do.
+  if ((q.match(/多少|几(?![月号点时乎])/g)?.length ?? 0) >= 2 || /(和|及|与|以及)(增幅|增速|面积|金额|数量|比例|增长)/.test(q)) return { kind: 'figure' };
   // 经费下降了多少, 增长多少: a change is a rate, whatever it is of.
   if (/(增长|下降|增幅|降幅|提高|减少|增加)(了)?(多少|几)(?![个家条项套处所座名人户起次件批场台辆本类万亿元亩])/.test(q)) return { kind: 'rate' };
   if (/多少钱|金额|多少元|多少万元|多少亿|资金|经费|收入|产值|总值|预算|贷款|补贴|投资(额)?(是|有|达到|完成)?多少|GDP/.test(q) && /多少|几|多大/.test(q)) return { kind: 'money' };
@@ -113,7 +117,7 @@ function askedKind(q: string): QuestionAnnotation['asks'] {
   if (/多少(小时|天|分钟|个工作日)/.test(q)) return { kind: 'duration' };
   const count = q.match(COUNT_ASK);
   if (count) return { kind: 'count', measure: count[1]! };
-  if (/多少|几(?![乎])|多大|多高|规模|数量|是多少/.test(q)) return { kind: 'figure' };
+  if (/多少|几(?![乎月号点时])|多大|多高|规模|数量|是多少/.test(q)) return { kind: 'figure' };
   return undefined;
 }
 

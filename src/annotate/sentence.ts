@@ -250,7 +250,7 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
 
 const ESTIMATE = /预计|预期完成/;
 /** Words that state a target anywhere (力争, 确保, 目标是, 计划 but not 按计划). */
-const TARGET = /确保|力争|争取|(?<!按|原|年度)计划(?!内|生育)|(?<![\u4e00-\u9fff]{2}的)拟(?=[\u4e00-\u9fff])|目标(是|为)|力求|预期|将于|将在|将要|即将|年内|年底前|月底前/;
+const TARGET = /确保|力争|争取|(?<!按|原|年度|人才|英才|行动|专项|工程|“)计划(?!内|生育|类|书|表|单|”)|(?<![\u4e00-\u9fff]{2}的)拟(?=[\u4e00-\u9fff])|目标(是|为)|力求|预期|将于|将在|将要|即将|年内|年底前|月底前/;
 /** In a plan section 将, 要 and 目标 alone state targets too (in a review they are nouns: 重要, 要求, …目标). */
 const PLAN_TARGET = /将|(?<![重主需只不])要(?!求|素|点|紧|是)|目标/;
 /** Words that state an outcome: what was achieved. */

@@ -24,6 +24,9 @@ export const FEATURE_NAMES = [
   'deadlineMatch',
   'lengthLog',
   'unmatchedRare',
+  'topDense',
+  'topCoverage',
+  'rarestMissing',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export type Features = Record<FeatureName, number>;

@@ -268,6 +268,8 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
   for (let i = 0; i < passages.length && pool.length < poolSize; i++) if (!options.excludeTowns?.includes(passages[i]!.town)) pool.push(i);
   const maxBm25 = Math.max(1e-9, ...pool.map((i) => ranked[i]!.bm25));
   const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => searchable.knownTerm(t)).map((t) => weights.get(t)!));
+  const rarest = question.asks ? terms.filter((t) => t.length >= 2 && searchable.knownTerm(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
+  const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !inScope(searchable, rarest, retrieval.scopeTowns) ? rarest : undefined;
   const { index } = searchable;
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {
@@ -306,14 +308,23 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
         lengthLog: Math.log(text.length) / 5,
         // The rarest of the question's known terms the sentence lacks (瞪羚企业 asked, 企业 found).
         unmatchedRare: known.filter((t) => !matched.has(t)).reduce((m, t) => Math.max(m, weights.get(t)!), 0) / maxKnownWeight,
+        topDense: 0,
+        topCoverage: 0,
+        // A figure question's rarest word (三高一低, 瞪羚企业) that the reports of the towns asked
+        // about never use, while another town's do: likely another indicator's figure.
+        rarestMissing: figure && rarestMissing && !text.includes(rarestMissing) ? 1 : 0,
       };
       candidates.push({ row: scored.row, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), p: 0, ...(figure ? { figure } : {}) });
     });
   }
   const denses = candidates.map((c) => c.features.sentenceDense);
+  const maxCoverage = Math.max(0, ...candidates.map((c) => c.features.coverageKnown));
   for (const [i, c] of candidates.entries()) {
     const others = denses.filter((_, j) => j !== i);
     c.features.denseGap = others.length > 0 ? c.features.sentenceDense - Math.max(...others) : 0;
+    // Being the closest sentence, or the one sharing most words, of the question's candidates.
+    c.features.topDense = c.features.denseGap >= 0 ? 1 : 0;
+    c.features.topCoverage = c.features.coverageKnown > 0 && c.features.coverageKnown >= maxCoverage ? 1 : 0;
     c.p = probability(model, c.features);
   }
   return candidates;
@@ -466,13 +477,17 @@ function weighTerms(searchable: SearchableIndex, retrieval: Retrieval) {
     for (const t of knownTerms) {
       // 百姓 inside the unknown word 老百姓 is a fragment of a paraphrase, not a missing subject.
       if (t.length < 2 || tokens.some((u) => u !== t && u.includes(t) && !searchable.knownTerm(u))) continue;
-      const list = searchable.postingsOf(t);
-      let inScope = false;
-      for (let i = 0; i < list.length && !inScope; i += 2) inScope = retrieval.scopeTowns.includes(chunks[list[i]!]!.town);
-      if (!inScope) missingWeight += weights.get(t)!;
+      if (!inScope(searchable, t, retrieval.scopeTowns)) missingWeight += weights.get(t)!;
     }
   }
   return { terms, weights, totalWeight, missing: missingWeight / totalWeight };
+}
+
+/** Whether any chunk of the towns holds the term. */
+function inScope(searchable: SearchableIndex, term: string, towns: readonly string[]): boolean {
+  const list = searchable.postingsOf(term);
+  for (let i = 0; i < list.length; i += 2) if (towns.includes(searchable.index.chunks[list[i]!]!.town)) return true;
+  return false;
 }
 
 /** Says where the quote comes from: 据牛塘镇2022年上半年工作回顾: */

@@ -80,8 +80,17 @@ export function trainingRows(items: readonly CollectedItem[]): { rows: Features[
   return { rows, labels };
 }
 
-/** Balanced item accuracy: the mean of answerable accuracy and unanswerable refusal. */
-function balancedAccuracy(items: readonly CollectedItem[], model: DecisionModel, threshold: number): number {
+/**
+ * Weight of refusing unanswerable questions against answering answerable ones when the threshold
+ * is chosen: a wrong figure attributed to a report is worse than no answer, so refusals weigh more.
+ */
+export let REFUSAL_WEIGHT = 0.5;
+export function setRefusalWeight(w: number): void {
+  REFUSAL_WEIGHT = w;
+}
+
+/** Weighted item accuracy: answerable accuracy and unanswerable refusal (see REFUSAL_WEIGHT). */
+function balancedAccuracy(items: readonly CollectedItem[], model: DecisionModel, threshold: number, refusalWeight = REFUSAL_WEIGHT): number {
   let a = 0;
   let an = 0;
   let u = 0;
@@ -96,7 +105,7 @@ function balancedAccuracy(items: readonly CollectedItem[], model: DecisionModel,
       if (o.correct) u++;
     }
   }
-  return (an ? a / an : 1) * 0.5 + (un ? u / un : 1) * 0.5;
+  return (an ? a / an : 1) * (1 - refusalWeight) + (un ? u / un : 1) * refusalWeight;
 }
 
 /** Thresholds tried when fitting: the one with the best balanced accuracy on the training items wins. */
