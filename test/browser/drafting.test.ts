@@ -278,6 +278,22 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     await context.close();
   });
 
+  it('adds a commitment from the commitments view, which links to the other views', async () => {
+    const { context, page, problems } = await freshPage();
+    await page.goto(`${app.origin}/commitments?town=${encodeURIComponent('临湖镇')}`);
+    await page.locator('#results tbody tr').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('.drafting-nav a[href="/basket"]').count()).toBe(1);
+    await page.locator('#results .add-basket').first().click();
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 1);
+    const [item] = await basketItems(page);
+    const q = quoteOf(item!);
+    expect(q.town).toBe('临湖镇');
+    // The item is the commitment's sentence, as the index holds it.
+    expect(await page.locator('#results tbody tr').first().locator('.clause span').first().textContent()).toSatisfy((clause: string) => q.text.includes(clause.slice(0, 6)));
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('fits a 360 px phone on every drafting view', async () => {
     const { context, page, problems } = await freshPage({ width: 360, height: 740 });
     const chunk = service.searchable.index.chunks.find((c) => c.text.includes('乡村振兴'))!;
