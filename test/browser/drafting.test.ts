@@ -74,6 +74,11 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(names.length).toBeGreaterThanOrEqual(2);
     expect(await page.locator('#source .text').textContent()).toContain('乡村振兴');
     expect(await page.locator('.sentence-card').count()).toBeGreaterThanOrEqual(names.length);
+    // A sentence of another town goes into the basket with its own offsets.
+    await page.locator('.town-column .sentence-card').first().getByRole('button', { name: '加入草稿' }).click();
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 1);
+    const [picked] = await basketItems(page);
+    expect(quoteOf(picked!).text).toBe((await page.locator('.town-column .sentence-card .text').first().textContent())!.trim());
     expect(problems).toEqual([]);
     await context.close();
   });
