@@ -7,6 +7,7 @@
 import type { QaService } from '../answer/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
+import { idf } from '../index/lexical.js';
 import { toPassage, type SearchableIndex } from '../retrieve/hybrid.js';
 import type { Chunk, Passage, SearchFilters } from '../types.js';
 import { rowsById } from './similar.js';
@@ -71,6 +72,8 @@ export const SEMANTIC_CANDIDATES = 50;
 export const EXACT_CANDIDATES = 300;
 /** Candidates "more like this" takes from the vector index. */
 export const LIKE_CANDIDATES = 50;
+/** Words of the source passage highlighted in "more like this" results. */
+const LIKE_TERMS = 12;
 
 const QUOTED = /^\s*["“”「『](.+?)["“”」』]\s*$/s;
 
@@ -168,9 +171,10 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
     const source = chunks[row]!;
     const hits = searchable.index.vectors.search(searchable.index.embeddings[row]!, LIKE_CANDIDATES + 1, (i) => i !== row && accepts(chunks[i]!, filters));
     ranked = hits.map((h) => ({ chunk: chunks[h.index]!, score: h.score }));
-    // The words the passages share with the source are what makes them alike: highlight those.
-    terms = highlightTerms(searchable, source.text);
-    if (request.q) terms = highlightTerms(searchable, request.q);
+    // The source's most distinctive words (by BM25 idf) are what a reader looks for in a passage
+    // said to be like it; all of its words would colour half of every passage.
+    const distinctive = [...new Set(highlightTerms(searchable, source.text))].sort((x, y) => idf(searchable.index.keywords, y) - idf(searchable.index.keywords, x));
+    terms = request.q ? highlightTerms(searchable, request.q) : distinctive.slice(0, LIKE_TERMS);
   } else {
     const q = request.q ?? '';
     phrase = quotedPhrase(q);

@@ -109,6 +109,11 @@ describe('GET /api/search for drafting', () => {
     expect(reply.body.mode).toBe('like');
     expect(reply.body.results.length).toBe(8);
     expect(reply.body.results.map((p: any) => p.chunkId)).not.toContain(chunk.id);
+    // Highlighted: a dozen of the source's distinctive words at most, each found in the source.
+    const words = new Set(reply.body.results.flatMap((p: any) => p.matches.map(([s, e]: [number, number]) => p.text.slice(s, e))));
+    expect(words.size).toBeGreaterThan(0);
+    expect(words.size).toBeLessThanOrEqual(12 * 2);
+    for (const w of words) expect(chunk.text).toContain(w);
     const other = service.towns.find((t) => t !== chunk.town)!;
     const filtered = await call(base, `/api/search?like=${encodeURIComponent(chunk.id)}&town=${encodeURIComponent(other)}&group=town`);
     expect(filtered.body.results.length).toBeGreaterThan(0);
