@@ -129,8 +129,8 @@ async function load(params) {
       choicesLoaded = true;
     }
     renderTable(data.figures, data.indicators);
-    // The chart shows the chosen indicator, or the first one of the table.
-    renderChart(data.figures, params.get('indicator') || data.figures[0]?.indicator);
+    // The chart shows the chosen indicator, or the first of the list (地区生产总值) the table holds.
+    renderChart(data.figures, params.get('indicator') || data.indicators.find((name) => data.figures.some((f) => f.indicator === name)));
     const towns = new Set(data.figures.map((f) => f.town)).size;
     $('summary').textContent = `共 ${data.total} 个数字，来自 ${towns} 个镇（街道）；点数字查看原文。`;
   } catch (err) {

@@ -13,7 +13,7 @@ import type { QaService } from '../answer/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
-import { filterIndicators, indicatorColumns, indicatorRows, indicatorsToCsv, indicatorTableOf, type IndicatorFilter } from '../drafting/indicators.js';
+import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, indicatorTableOf, type IndicatorFilter } from '../drafting/indicators.js';
 import writeExcelFile from 'write-excel-file/node';
 import { AppError } from '../errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
@@ -218,7 +218,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
       if (!service.towns.includes(town)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown town "${town.slice(0, 50)}"; known: ${service.towns.join(', ')}`, { status: 400 });
       filter.town = town;
     }
-    const indicators = [...new Set(table.map((f) => f.indicator))];
+    const indicators = indicatorNames(table);
     const indicator = single(query, 'indicator', 'indicators');
     if (indicator !== undefined) {
       if (!indicators.includes(indicator)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown indicator "${indicator.slice(0, 50)}"; known: ${indicators.join(', ')}`, { status: 400 });
