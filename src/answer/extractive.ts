@@ -122,7 +122,13 @@ export function decide(candidates: readonly CandidateRecord[], probabilityOf: (c
     const dated = agreeing.find((i) => candidates[i]!.hasDeadline && p[i]! >= threshold);
     if (dated !== undefined) best = dated;
   }
+  const probes = options.probes ?? [];
+  const pp = probes.map(probabilityOf);
   if (best !== undefined && p[best]! >= threshold) {
+    // Another town's report answers it far more closely (it has the question's words the asked
+    // town's lacks): the asked town's best sentence is about something else.
+    const rival = probes.findIndex((r, i) => r.failed.length === 0 && pp[i]! >= threshold && r.features.coverageKnown >= candidates[best!]!.features.coverageKnown + OTHER_TOWN_MARGIN);
+    if (rival >= 0) return { kind: 'partial', reason: 'other-town', shown: candidates.length + rival, p: pp[rival]! };
     const chosen = [best];
     const second = agreeing.find((i) => i !== best && p[i]! >= Math.max(threshold, p[best]! * 0.75) && candidates[i]!.text !== candidates[best]!.text && addsCoverage(candidates[best]!, candidates[i]!));
     if (second !== undefined) chosen.push(second);
@@ -135,13 +141,18 @@ export function decide(candidates: readonly CandidateRecord[], probabilityOf: (c
     const i = contradicting[0]!;
     return { kind: 'partial', reason: candidates[i]!.failed[0]!, shown: i, p: p[i]! };
   }
-  const probes = options.probes ?? [];
-  const pp = probes.map(probabilityOf);
   const probe = probes.map((_, i) => i).filter((i) => probes[i]!.failed.length === 0 && pp[i]! >= threshold).sort((a, b) => pp[b]! - pp[a]!)[0];
   if (probe !== undefined) return { kind: 'partial', reason: 'other-town', shown: candidates.length + probe, p: pp[probe]! };
   const top = order[0] !== undefined ? p[order[0]]! : 0;
   return { kind: 'not_found', reason: top < threshold * 0.6 ? 'not-mentioned' : 'low-confidence', p: top };
 }
+
+/**
+ * How much more of the question (IDF-weighted share of its known words) another town's sentence
+ * must cover to outweigh the asked town's best one. Chosen by 5-fold cross-validation on the bank
+ * among 0.1-0.6 (docs/benchmarks.md).
+ */
+const OTHER_TOWN_MARGIN = 0.4;
 
 /** A second sentence adds to the first when it holds more of the question's terms than it. */
 function addsCoverage(first: CandidateRecord, second: CandidateRecord): boolean {

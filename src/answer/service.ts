@@ -75,11 +75,7 @@ export interface ServiceOptions {
   threshold?: number;
   /** The answer/abstain model. Default: the committed decision-weights.json. */
   model?: DecisionModel;
-  /**
-   * Always run the other-town probe (a second retrieval over the other towns), not only when the
-   * towns asked about do not answer: the evaluation re-decides with other weights and needs it.
-   */
-  alwaysProbe?: boolean;
+
   /** The optional LLM (config LLM_*): answers are generated from the passages, then checked. Default: none. */
   llm?: LlmClient | undefined;
 }
@@ -171,9 +167,10 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     const retrieval = await retrieve(searchable, embedder, searched.question, { topK, ...(input.filters ? { filters: input.filters } : {}) });
     const compose = { model, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) };
     let answer = composeExtractiveAnswer(searchable, retrieval, compose);
-    // Not answered for the towns asked about: do other towns' reports answer it? Then say so,
-    // with what they hold, rather than only "not found" (a figure that exists only elsewhere).
-    if ((answer.status === 'not_found' || options.alwaysProbe) && retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
+    // A question about some towns: do other towns' reports answer it far more closely? Then the
+    // asked towns' best sentence is about something else (a figure that exists only elsewhere),
+    // and the answer says which town has it. One more retrieval, over all towns.
+    if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
       const wider = await retrieve(searchable, embedder, searched.question, { topK, useHints: false, ...(input.filters?.role ? { filters: { role: input.filters.role } } : {}) });
       const question = questionOf(searchable, retrieval);
       const probes: Candidate[] = candidatesOf(searchable, wider, { ...question, towns: [] }, model, { excludeTowns: retrieval.scopeTowns });
