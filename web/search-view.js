@@ -5,7 +5,7 @@
  * passage's year and whether it is review or plan; "更多类似", "他镇写法", "原文" and "加入草稿" on
  * every result. Data: GET /api/search?group=town. Text from the API is inserted as text only.
  */
-import { basketButton, documentHref, el, fillSelect, getJson, highlighted, reportChoices, ROLE, sentenceSpans, similarHref } from './drafting-common.js';
+import { addToBasket, documentHref, el, fillSelect, getJson, highlighted, reportChoices, ROLE, sentenceSpans, similarHref } from './drafting-common.js';
 
 const PAGE_SIZE = 10;
 const FIELDS = ['q', 'town', 'year', 'role'];
@@ -19,9 +19,48 @@ function focusSentence(p) {
   return { start: p.start + s, end: p.start + e };
 }
 
+/**
+ * The words selected inside a passage's text element, as document offsets, or undefined. The
+ * text is the passage's own characters (marks only wrap some of them), so counting the characters
+ * before the selection gives its offset.
+ */
+function selectedSpan(textEl, p) {
+  const sel = document.getSelection();
+  if (!sel || !sel.rangeCount || sel.isCollapsed) return undefined;
+  const range = sel.getRangeAt(0);
+  if (!textEl.contains(range.startContainer) || !textEl.contains(range.endContainer)) return undefined;
+  const before = document.createRange();
+  before.selectNodeContents(textEl);
+  before.setEnd(range.startContainer, range.startOffset);
+  const start = before.toString().length;
+  const end = start + range.toString().length;
+  return end > start && end <= p.text.length ? { start: p.start + start, end: p.start + end } : undefined;
+}
+
 function resultCard(p) {
   const sentence = focusSentence(p);
   const preview = { text: p.text, town: p.town, title: p.title, date: p.date, section: p.section };
+  const text = el('p', { className: 'text' }, highlighted(p.text, p.matches));
+  // A selection is read when the pointer goes down on a button (a click may move it).
+  let selected;
+  const remember = () => (selected = selectedSpan(text, p));
+  const add = el('button', { type: 'button', className: 'btn small add-basket', textContent: '加入草稿', title: '加入整段；先选中文字则只加入所选' });
+  add.addEventListener('pointerdown', remember);
+  add.addEventListener('click', () => {
+    const span = selected ?? selectedSpan(text, p);
+    selected = undefined;
+    addToBasket(span ? { chunkId: p.chunkId, ...span, preview: { ...preview, text: p.text.slice(span.start - p.start, span.end - p.start) } } : { chunkId: p.chunkId, start: p.start, end: p.end, preview });
+    add.textContent = '已加入';
+  });
+  const similar = el('a', { className: 'btn small', href: similarHref(p.chunkId, sentence.start, sentence.end), textContent: '他镇写法', title: '所选文字（或含检索词的句子）在其他报告中的写法' });
+  similar.addEventListener('pointerdown', remember);
+  similar.addEventListener('click', (event) => {
+    const span = selected ?? selectedSpan(text, p);
+    selected = undefined;
+    if (!span) return;
+    event.preventDefault();
+    location.href = similarHref(p.chunkId, span.start, span.end);
+  });
   return el(
     'article',
     { className: 'result' },
@@ -32,13 +71,13 @@ function resultCard(p) {
       p.years?.length ? el('span', { className: 'badge', textContent: `${p.years.join('、')}年` }) : undefined,
       el('span', { textContent: p.section || '（报告开头）' }),
     ),
-    el('p', { className: 'text' }, highlighted(p.text, p.matches)),
+    text,
     el(
       'div',
       { className: 'actions' },
-      basketButton({ chunkId: p.chunkId, start: p.start, end: p.end, preview }),
+      add,
       el('a', { className: 'btn small', href: `/search?${new URLSearchParams({ like: p.chunkId })}`, textContent: '更多类似' }),
-      el('a', { className: 'btn small', href: similarHref(p.chunkId, sentence.start, sentence.end), textContent: '他镇写法' }),
+      similar,
       el('a', { className: 'btn small', href: documentHref(p.docId, p), target: '_blank', rel: 'noopener', textContent: '原文' }),
     ),
   );

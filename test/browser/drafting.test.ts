@@ -66,6 +66,26 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     // Each group holds only its town's passages (checked against the API's own answer).
     const group = page.locator('.town-group').filter({ hasText: '淀山湖镇' }).first();
     const result = group.locator('.result').filter({ has: page.locator('mark.hit', { hasText: '乡村振兴' }) }).first();
+    // Words selected in a result go into the basket alone, at their own offsets.
+    const selectIn = (text: string) =>
+      result.locator('.text').evaluate((node, t) => {
+        const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const i = n.textContent!.indexOf(t);
+          if (i < 0) continue;
+          const range = document.createRange();
+          range.setStart(n, i);
+          range.setEnd(n, i + t.length);
+          document.getSelection()!.removeAllRanges();
+          document.getSelection()!.addRange(range);
+          return;
+        }
+        throw new Error(`${t} not in the result`);
+      }, text);
+    await selectIn('乡村振兴');
+    await result.getByRole('button', { name: '加入草稿' }).click();
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 1);
+    expect(quoteOf((await basketItems(page))[0]!).text).toBe('乡村振兴');
     await result.getByRole('link', { name: '他镇写法' }).click();
     await page.locator('.town-column').first().waitFor();
     const towns = await page.locator('.town-column > h2').allTextContents();
@@ -76,8 +96,8 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(await page.locator('.sentence-card').count()).toBeGreaterThanOrEqual(names.length);
     // A sentence of another town goes into the basket with its own offsets.
     await page.locator('.town-column .sentence-card').first().getByRole('button', { name: '加入草稿' }).click();
-    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 1);
-    const [picked] = await basketItems(page);
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 2);
+    const [, picked] = await basketItems(page);
     expect(quoteOf(picked!).text).toBe((await page.locator('.town-column .sentence-card .text').first().textContent())!.trim());
     expect(problems).toEqual([]);
     await context.close();
