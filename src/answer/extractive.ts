@@ -113,7 +113,12 @@ export type Decision =
  * candidate that fails fewest checks is shown with why it does not answer. Else not found.
  * `probes` are candidates from other towns' reports: shown (other-town) when one would answer.
  */
-export function decide(candidates: readonly CandidateRecord[], probabilityOf: (c: CandidateRecord) => number, threshold: number, options: { deadline?: boolean; probes?: readonly CandidateRecord[] } = {}): Decision {
+export function decide(
+  candidates: readonly CandidateRecord[],
+  probabilityOf: (c: CandidateRecord) => number,
+  threshold: number,
+  options: { deadline?: boolean; probes?: readonly CandidateRecord[]; towns?: readonly string[] } = {},
+): Decision {
   const p = candidates.map(probabilityOf);
   const order = candidates.map((_, i) => i).sort((a, b) => p[b]! - p[a]! || candidates[a]!.passageIndex - candidates[b]!.passageIndex);
   const agreeing = order.filter((i) => candidates[i]!.failed.length === 0);
@@ -132,6 +137,12 @@ export function decide(candidates: readonly CandidateRecord[], probabilityOf: (c
     const chosen = [best];
     const second = agreeing.find((i) => i !== best && p[i]! >= Math.max(threshold, p[best]! * 0.75) && candidates[i]!.text !== candidates[best]!.text && addsCoverage(candidates[best]!, candidates[i]!));
     if (second !== undefined) chosen.push(second);
+    // A question about several towns gets each town's best sentence, when it answers too.
+    for (const town of options.towns ?? []) {
+      if (chosen.some((i) => candidates[i]!.town === town)) continue;
+      const own = agreeing.find((i) => candidates[i]!.town === town && p[i]! >= threshold);
+      if (own !== undefined) chosen.push(own);
+    }
     return { kind: 'answer', chosen, p: p[best]! };
   }
   // What the reports hold for the period asked (its target only) says more than another year's figure.
@@ -277,6 +288,11 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
   const poolSize = options.sentencePool ?? 5;
   const pool: number[] = [];
   for (let i = 0; i < passages.length && pool.length < poolSize; i++) if (!options.excludeTowns?.includes(passages[i]!.town)) pool.push(i);
+  // A question about several towns weighs the best passages of each.
+  for (const town of question.towns.length > 1 ? question.towns : []) {
+    const own = passages.map((p, i) => (p.town === town ? i : -1)).filter((i) => i >= 0 && !pool.includes(i)).slice(0, Math.max(0, 2 - pool.filter((i) => passages[i]!.town === town).length));
+    pool.push(...own);
+  }
   const maxBm25 = Math.max(1e-9, ...pool.map((i) => ranked[i]!.bm25));
   const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => searchable.knownTerm(t)).map((t) => weights.get(t)!));
   const rarest = question.asks ? terms.filter((t) => t.length >= 2 && searchable.knownTerm(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
@@ -293,6 +309,8 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
       const text = doc.text.slice(s, e);
       // A bare heading (二、克难求进,经济发展保持稳健态势。) quotes nothing.
       if (text.length < 8 || passage.section.endsWith(text.replace(/[。;!?]$/, ''))) return;
+      // A lead-in to a list (本年度重点做好以下四方面工作:) announces an answer without giving one.
+      if (/[::]\s*$/.test(text)) return;
       const sentenceRow = index.sentenceRows[scored.row]! + k;
       const annotation = index.sentenceAnnotations[sentenceRow]!;
       const tokens = searchable.sentenceTokens(scored.row, k);
@@ -381,7 +399,7 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
   const candidates = candidatesOf(searchable, retrieval, question, options.model, { ...(options.sentencePool ? { sentencePool: options.sentencePool } : {}) });
   const probes = context.probes ?? [];
   const all = [...candidates, ...probes];
-  const decision = decide(candidates, (c) => (c as Candidate).p, threshold, { deadline: question.deadline, probes });
+  const decision = decide(candidates, (c) => (c as Candidate).p, threshold, { deadline: question.deadline, probes, ...(analysis.towns.length > 1 ? { towns: analysis.towns } : {}) });
   const records = candidates.map(recordOf);
   const probeRecords = context.probes ? { probes: context.probes.map(recordOf) } : {};
   const who = analysis.towns.length > 0 ? `${analysis.towns.join('、')}的` : '现有';

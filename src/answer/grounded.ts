@@ -152,6 +152,8 @@ export interface StandaloneOptions {
   yearsOf?: (town: string) => readonly number[];
   /** The request's town filter, which wins over the history (see FollowUpOptions.town). */
   town?: string;
+  /** Year of each town's latest report (see FollowUpOptions.reportYearOf). */
+  reportYearOf?: (town: string) => number | undefined;
 }
 
 /**
@@ -170,7 +172,7 @@ export async function standaloneQuestion(question: string, history: readonly His
     }
   }
   return {
-    question: rewriteFollowUp(question, history, options.knownTowns, { ...(options.yearsOf ? { yearsOf: options.yearsOf } : {}), ...(options.town ? { town: options.town } : {}) }).question,
+    question: rewriteFollowUp(question, history, options.knownTowns, { ...(options.yearsOf ? { yearsOf: options.yearsOf } : {}), ...(options.town ? { town: options.town } : {}), ...(options.reportYearOf ? { reportYearOf: options.reportYearOf } : {}) }).question,
     by: 'rules',
   };
 }

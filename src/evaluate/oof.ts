@@ -29,6 +29,8 @@ export interface CollectedItem {
   candidates?: CandidateRecord[];
   probes?: CandidateRecord[];
   deadline: boolean;
+  /** Towns the question names (a question about several gets each town's sentence). */
+  towns?: string[];
 }
 
 export const isAnswerable = (item: EvalItem): boolean => item.kind !== 'unanswerable' && !!item.key && !!item.evidence;
@@ -56,7 +58,7 @@ export function outcomeWith(c: CollectedItem, model: DecisionModel, threshold: n
     return { found: c.served.found, status: c.served.status, ...(c.served.reason ? { reason: c.served.reason } : {}), texts: c.served.found ? [c.served.answer] : [], correct };
   }
   const p = (r: CandidateRecord) => probability(model, r.features);
-  const d = decide(c.candidates, p, threshold, { deadline: c.deadline, ...(c.probes ? { probes: c.probes } : {}) });
+  const d = decide(c.candidates, p, threshold, { deadline: c.deadline, ...(c.probes ? { probes: c.probes } : {}), ...(c.towns && c.towns.length > 1 ? { towns: c.towns } : {}) });
   if (d.kind === 'answer') {
     const texts = d.chosen.map((i) => c.candidates![i]!.text);
     return { found: true, status: 'answered', texts, correct: answerable && texts.some((t) => holdsKey(c.item, t)) };
@@ -191,7 +193,7 @@ export function formatOutcomeTable(title: string, groups: Record<string, Outcome
 
 /** What collecting needs of the service. */
 export interface CollectingService {
-  ask(input: { question: string; useLlm?: boolean; filters?: { town?: string } }): Promise<{ answer: string; found: boolean; status: AnswerStatus; reason?: AnswerReason; diagnostics: { candidates?: CandidateRecord[]; probes?: CandidateRecord[]; question?: { deadline: boolean } } }>;
+  ask(input: { question: string; useLlm?: boolean; filters?: { town?: string } }): Promise<{ answer: string; found: boolean; status: AnswerStatus; reason?: AnswerReason; diagnostics: { candidates?: CandidateRecord[]; probes?: CandidateRecord[]; question?: { deadline: boolean; towns?: string[] } } }>;
 }
 
 /** Runs every item through the service (no LLM) and keeps its candidates. */
@@ -205,6 +207,7 @@ export async function collectItems(service: CollectingService, items: readonly B
       ...(res.diagnostics.candidates ? { candidates: res.diagnostics.candidates } : {}),
       ...(res.diagnostics.probes ? { probes: res.diagnostics.probes } : {}),
       deadline: res.diagnostics.question?.deadline ?? false,
+      ...(res.diagnostics.question?.towns ? { towns: res.diagnostics.question.towns } : {}),
     });
     onItem?.(out.length);
   }

@@ -23,6 +23,12 @@ export interface FollowUpOptions {
    * never of another one the history named. Default: none.
    */
   town?: string;
+  /**
+   * Year of a town's latest report: 今年/去年/明年 in a follow-up are read against it (今年呢? after
+   * a question about 2019 of a report dated 2020 asks about 2020). Default: against the previous
+   * question's year.
+   */
+  reportYearOf?: (town: string) => number | undefined;
 }
 
 /** What the previous turn contributed to the rewritten question. */
@@ -136,11 +142,13 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
   // searched as typed (临湖镇2023年有哪些目标? is not about the previous turn's subject).
   const absoluteYear_ = cur.years.some((y) => absoluteYear(y) !== undefined);
   if ((cur.towns.length > 0 || absoluteYear_) && !cur.anaphor && !/呢\s*[??]?\s*$/.test(cur.text) && cur.rest.length >= 2) {
-    if (cur.towns.length > 0 || prev.towns.length === 0) return unchanged;
+    // With a town filter the town need not be written into it either: the filter scopes the search.
+    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town) return unchanged;
   }
   if (!cur.anaphor && !elliptical && !subjectless && !brief) {
     // A question of its own. It keeps the conversation's town when it names none.
-    if (cur.towns.length > 0 || prev.towns.length === 0 || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
+    // With a town filter the filter scopes it: nothing to carry.
+    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
     const town = prev.towns[0]!.town;
     let own = cur.text.replace(/^(那么|那|另外|还有|请问)[,,]?/, '');
     const prevYear = absoluteYear(prev.years[0]);
@@ -167,7 +175,10 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
     const prevYear = absoluteYear(prev.years[0]);
     let year = cur.years[0]!;
     const offset = YEAR_OFFSET[year as keyof typeof YEAR_OFFSET];
-    if (offset !== undefined && prevYear !== undefined) year = `${prevYear + offset}年`;
+    const town = cur.towns[0]?.town ?? prev.towns[0]?.town;
+    const reportYear = town ? options.reportYearOf?.(town) : undefined;
+    if (offset !== undefined && reportYear !== undefined) year = `${reportYear + offset}年`;
+    else if (offset !== undefined && prevYear !== undefined) year = `${prevYear + offset}年`;
     const newYear = absoluteYear(year);
     base = replaceFirst(base, prev.years, year) ?? insertAfterTown(base, baseTowns, year);
     if ((newYear !== undefined && prevYear !== undefined && newYear > prevYear) || year === '明年') base = toPlan(base, year);
