@@ -39,7 +39,11 @@ export async function evaluateBank(service: QaService, file: string, verbose: bo
     // What the answer may state: the cited passages and the lead-in's town, title and section.
     const passages = cited.map((x) => `${x.town} ${x.title} ${x.section} ${x.text}`).join('\n');
     const stripped = res.answer.replace(/\[\d+\]/g, '');
-    if (extractFigures(stripped).some((f) => !passages.includes(f.surface) && !Number.isNaN(f.value) && !(res.mode === 'extractive' && f.surface.length <= 1))) unsupported++;
+    const missing = extractFigures(stripped).filter((f) => !passages.includes(f.surface) && !Number.isNaN(f.value) && !(res.mode === 'extractive' && f.surface.length <= 1));
+    if (missing.length > 0) {
+      unsupported++;
+      if (verbose) process.stderr.write(`UNSUPPORTED ${c.item.id} ${missing.map((f) => f.surface).join(',')} | ${res.answer.slice(0, 160)}\n`);
+    }
     if (c.item.town && cited.some((x) => x.town !== c.item.town)) otherTown++;
   }
   const dialogueFile = path.join(path.dirname(file), 'bank-dialogues.jsonl');
