@@ -206,14 +206,15 @@ function listAnswer(question: string, scoped: Commitment[], book: CommitmentBook
   const when = years.length > 0 ? `${years.join('、')}年` : /下半年/.test(question) ? '下半年' : '';
   const about = topics.length > 0 ? `在${topics.join('、')}方面` : '';
   const view = `/commitments?${new URLSearchParams([...(towns.length === 1 ? [['town', towns[0]!]] : []), ...(years.length === 1 ? [['year', String(years[0])]] : [])]).toString()}`;
-  const more = chosen.length > shown.length ? `,以下列出${shown.length}项(交付类和有量化目标的优先),完整清单见承诺清单 ${decodeURIComponent(view)}` : '';
+  // No count in the text: a count is the book's, not a figure any cited passage states.
+  const more = chosen.length > shown.length ? `,以下先列出交付类和有量化目标的,完整清单见承诺清单 ${decodeURIComponent(view)}` : '';
   if (shown.length === 1) {
     // One match is a quote, not a list: a count of one is a figure no passage states.
     const c = shown[0]!;
     const n = cites.citations.length > 0 ? 1 : undefined;
     return answered(`${c.town}${c.year}年的计划:${c.clause.replace(/[。;]$/, '')}${n ? `[${n}]` : ''}。`, cites.citations);
   }
-  const head = `${who}${when}${about}的报告中共有${chosen.length}项承诺${more}:`;
+  const head = `${who}${when}${about}的报告中的承诺${more}:`;
   return answered(`${head}\n${lines.join('\n')}`, cites.citations);
 }
 
