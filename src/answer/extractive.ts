@@ -194,6 +194,8 @@ const MEASURE_GROUPS: string[][] = [
   ['家', '家次'],
   ['户', '户次', '万户'],
   ['套', '间', '栋', '幢'],
+  ['座', '处'],
+  ['张', '床'],
 ];
 
 /** Does a figure have the kind asked for? A generic 多少 takes any figure but a date. */
@@ -201,6 +203,9 @@ function kindFits(figure: Figure, asks: NonNullable<QuestionAnnotation['asks']>)
   if (asks.kind === 'figure') return figure.kind !== 'date' && figure.kind !== 'duration';
   if (figure.kind !== asks.kind) return false;
   if (asks.kind === 'count' && asks.measure) {
+    // 多少个 counts anything; another measure word names what is counted.
+    if (asks.measure === '个') return true;
+    // Measure words outside these groups (条, 起, 次 …) are used loosely: 几条船 for 53艘.
     const group = MEASURE_GROUPS.find((g) => g.includes(asks.measure!));
     if (group) return group.some((u) => figure.unit.endsWith(u));
   }
@@ -226,7 +231,7 @@ export function checkCandidate(question: QuestionAnnotation, annotation: Sentenc
     // 新增停车位300个): that figure is another indicator's.
     if (figure) {
       const best = bestClause(text, indicator);
-      if (best.score >= 0.35 && bigramShare(indicator, figure.clause) < 0.1 && !best.clause.includes(figure.text)) figure = undefined;
+      if (indicator.size >= 4 && best.score >= 0.5 && bigramShare(indicator, figure.clause) < 0.1 && !best.clause.includes(figure.text)) figure = undefined;
     }
     if (!figure) failed.push('no-figure');
   } else if (question.deadline) {
