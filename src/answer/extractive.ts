@@ -132,7 +132,7 @@ export function decide(
   if (best !== undefined && p[best]! >= threshold) {
     // Another town's report answers it far more closely (it has the question's words the asked
     // town's lacks): the asked town's best sentence is about something else.
-    const rival = probes.findIndex((r, i) => r.failed.length === 0 && pp[i]! >= threshold && r.features.coverageKnown >= candidates[best!]!.features.coverageKnown + OTHER_TOWN_MARGIN);
+    const rival = probes.findIndex((r, i) => r.failed.length === 0 && pp[i]! >= threshold && pp[i]! >= p[best!]! + RIVAL_P && r.features.coverageKnown >= candidates[best!]!.features.coverageKnown + OTHER_TOWN_MARGIN);
     if (rival >= 0) return { kind: 'partial', reason: 'other-town', shown: candidates.length + rival, p: pp[rival]! };
     const chosen = [best];
     const second = agreeing.find((i) => i !== best && p[i]! >= Math.max(threshold, p[best]! * 0.75) && candidates[i]!.text !== candidates[best]!.text && addsCoverage(candidates[best]!, candidates[i]!));
@@ -164,6 +164,8 @@ export function decide(
  * among 0.1-0.6 (docs/benchmarks.md).
  */
 const OTHER_TOWN_MARGIN = 0.4;
+/** …and be at least as probable an answer. */
+const RIVAL_P = 0;
 
 /** A second sentence adds to the first when it holds more of the question's terms than it. */
 function addsCoverage(first: CandidateRecord, second: CandidateRecord): boolean {

@@ -151,7 +151,8 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
   };
 
   const llm = options.llm;
-  const yearsOf = (town: string): readonly number[] => searchable.yearsByTown.get(town) ?? [];
+  // A follow-up carries a year only to a town whose reports cover it (mentioning it is not enough).
+  const yearsOf = (town: string): readonly number[] => searchable.coveredYears.get(town) ?? [];
   const model = options.model ?? DECISION_MODEL;
   let book: Promise<CommitmentBook> | undefined;
   const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const report = [
     `Command: \`npm run calibrate\` (${new Date().toISOString().slice(0, 10)}): ${items.length} questions of ${opts.bank}, ${rows.length} candidate sentences (${labels.filter(Boolean).length} holding the key).`,
     '',
-    `Method: logistic regression (src/answer/decision.ts: standardised features, L2 0.01, batch gradient descent, positives weighted by the class ratio) on the candidates that pass the explicit checks; the threshold is the one with the best balanced accuracy on the training items. Figures below are **out-of-fold**: ${k}-fold cross-validation, folds by a hash of the question id, each question judged by the model fitted on the other ${k - 1} folds.`,
+    `Method: logistic regression (src/answer/decision.ts: standardised features, L2 0.01, batch gradient descent, positives weighted by the class ratio) on the candidates that pass the explicit checks; the threshold is the one with the best weighted item accuracy on the training items (answerable 0.65, unanswerable 0.35; src/evaluate/oof.ts). Figures below are **out-of-fold**: ${k}-fold cross-validation, folds by a hash of the question id, each question judged by the model fitted on the other ${k - 1} folds.`,
     '',
     formatOutcomeTable('set', overall),
     '',

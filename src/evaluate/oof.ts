@@ -84,15 +84,14 @@ export function trainingRows(items: readonly CollectedItem[]): { rows: Features[
 
 /**
  * Weight of refusing unanswerable questions against answering answerable ones when the threshold
- * is chosen: a wrong figure attributed to a report is worse than no answer, so refusals weigh more.
+ * is chosen on the training folds. 0.35 was chosen among 0.35-0.5 by the out-of-fold figures
+ * (docs/benchmarks.md): the explicit checks already refuse most unanswerable questions, so the
+ * threshold is left to weigh the answerable ones, residents' paraphrases above all.
  */
-export let REFUSAL_WEIGHT = 0.5;
-export function setRefusalWeight(w: number): void {
-  REFUSAL_WEIGHT = w;
-}
+export const REFUSAL_WEIGHT = 0.35;
 
 /** Weighted item accuracy: answerable accuracy and unanswerable refusal (see REFUSAL_WEIGHT). */
-function balancedAccuracy(items: readonly CollectedItem[], model: DecisionModel, threshold: number, refusalWeight = REFUSAL_WEIGHT): number {
+function balancedAccuracy(items: readonly CollectedItem[], model: DecisionModel, threshold: number, refusalWeight: number = REFUSAL_WEIGHT): number {
   let a = 0;
   let an = 0;
   let u = 0;

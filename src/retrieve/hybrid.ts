@@ -24,6 +24,8 @@ export interface SearchableIndex {
   reportYears: Map<string, number>;
   /** Years each town's reports cover or mention. */
   yearsByTown: Map<string, number[]>;
+  /** Years each town's reports cover (review or plan), as their metadata says. */
+  coveredYears: Map<string, number[]>;
   /** Whether the keyword index knows a term (own properties only: `constructor` is no term). */
   knownTerm(term: string): boolean;
   /** A term's postings (flat [row, tf, …]); empty for an unknown term. */
@@ -42,7 +44,9 @@ export function makeSearchable(index: LoadedIndex): SearchableIndex {
   });
   const reportYears = new Map<string, number>();
   const yearsByTown = new Map<string, number[]>();
+  const coveredYears = new Map<string, number[]>();
   for (const d of index.documents) {
+    coveredYears.set(d.meta.town, [...new Set([...(coveredYears.get(d.meta.town) ?? []), ...d.meta.years])]);
     const year = Number(d.meta.date.slice(0, 4));
     if (Number.isFinite(year) && year > (reportYears.get(d.meta.town) ?? 0)) reportYears.set(d.meta.town, year);
     const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
@@ -55,6 +59,7 @@ export function makeSearchable(index: LoadedIndex): SearchableIndex {
     rowsByTown,
     reportYears,
     yearsByTown,
+    coveredYears,
     postingsOf,
     knownTerm: (term) => postingsOf(term).length > 0,
     tokenizer,
