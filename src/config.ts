@@ -111,6 +111,12 @@ const schema = z.object({
   INDEX_STORE: z.enum(['file', 'postgres']).default('file'),
   /** PostgreSQL (with pgvector) connection string, e.g. postgres://user:pass@127.0.0.1:5432/reports. Required with INDEX_STORE=postgres. */
   DATABASE_URL: z.preprocess(emptyAsUnset, z.string().optional()),
+  /** Folder of the feedback store (feedback.jsonl: residents' ratings with the answers they rate). */
+  FEEDBACK_DIR: z.string().default('data/feedback'),
+  /** Feedback posts per minute each client IP may make (on top of RATE_LIMIT_PER_MINUTE); 0: no extra limit. */
+  FEEDBACK_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(10),
+  /** Per-town widget settings: welcome line, preset questions, contact line, office hours (validated at start). */
+  TOWNS_FILE: z.string().default('config/towns.json'),
 });
 
 export type Config = Readonly<{
@@ -151,6 +157,12 @@ export type Config = Readonly<{
   indexStore: 'file' | 'postgres';
   /** PostgreSQL connection string (DATABASE_URL); undefined unless set. */
   databaseUrl: string | undefined;
+  /** Folder of the feedback store (FEEDBACK_DIR). */
+  feedbackDir: string;
+  /** Feedback posts per minute per client IP (FEEDBACK_PER_MINUTE). */
+  feedbackPerMinute: number;
+  /** Per-town widget settings file (TOWNS_FILE). */
+  townsFile: string;
 }>;
 
 /** Parses and validates settings; throws E_CONFIG naming every bad variable. */
@@ -197,5 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiTokens: Object.freeze(e.API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean)),
     indexStore: e.INDEX_STORE,
     databaseUrl: e.DATABASE_URL,
+    feedbackDir: path.resolve(cwd, e.FEEDBACK_DIR),
+    feedbackPerMinute: e.FEEDBACK_PER_MINUTE,
+    townsFile: path.resolve(cwd, e.TOWNS_FILE),
   });
 }

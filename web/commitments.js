@@ -4,6 +4,8 @@
  * report, follow-up evidence on demand, and CSV export. Data: GET /api/commitments and
  * GET /api/commitments/:id. Every text from the API is inserted with textContent, never as HTML.
  */
+import { basketButton, navigation } from '/assets/drafting-common.js';
+
 const TOPICS = ['经济发展', '科技创新', '城乡建设', '交通', '生态环境', '农业农村', '教育', '医疗卫生', '养老与社会保障', '就业', '文化旅游', '社会治理与平安', '安全生产', '政务服务', '党建与作风', '疫情防控', '其他'];
 const STATUS = { met: '已完成', partly: '部分完成', 'not-reported': '后续报告未提及', 'no-later-report': '暂无后续报告' };
 const FIELDS = ['town', 'year', 'topic', 'status', 'q'];
@@ -119,7 +121,17 @@ function commitmentRow(c) {
     el('td', {}, targetChips(c.targets)),
     el('td', { textContent: c.deadline ?? '—' }),
     el('td', {}, statusBadge(c), el('br'), toggle),
-    el('td', { className: 'source' }, el('span', { textContent: `${c.town} · ${c.year}年` }), el('br'), sourceLink(c.citation, '原文'), el('span', { className: 'muted', textContent: ` ${c.citation.section.split(' > ').at(-1) ?? ''}` })),
+    el(
+      'td',
+      { className: 'source' },
+      el('span', { textContent: `${c.town} · ${c.year}年` }),
+      el('br'),
+      sourceLink(c.citation, '原文'),
+      el('span', { className: 'muted', textContent: ` ${c.citation.section.split(' > ').at(-1) ?? ''}` }),
+      el('br'),
+      // The sentence of the commitment goes into the draft basket (resolved on the server at export).
+      c.citation.chunkId ? basketButton({ chunkId: c.citation.chunkId, start: c.citation.start, end: c.citation.end, preview: { text: c.citation.text, town: c.town, title: c.citation.title, date: c.citation.date, section: c.citation.section } }) : undefined,
+    ),
   );
   const detailRow = el('tr', { className: 'detail-row' }, el('td', { colSpan: 5 }, detail));
   return [row, detailRow];
@@ -186,6 +198,8 @@ window.addEventListener('popstate', () => {
   load(params);
 });
 
+document.querySelector('header.top')?.append(navigation());
+if (!document.querySelector('link[href="/assets/drafting.css"]')) document.head.append(el('link', { rel: 'stylesheet', href: '/assets/drafting.css' }));
 await loadChoices();
 const initial = new URLSearchParams(location.search);
 setForm(initial);

@@ -3,7 +3,11 @@
  * cited passage (start/end) and the quoted sentence in it (qs/qe) highlighted and scrolled into
  * view. Offsets index the `text` of GET /api/documents/:docId. Text is inserted as text only.
  */
+import { addToBasket, el as make, navigation, similarHref } from './drafting-common.js';
+
 const ROLE = { review: '工作回顾', plan: '工作计划', other: '其他' };
+/** Where each rendered text node starts in the document's text: a selection maps back to offsets. */
+const OFFSETS = new WeakMap();
 
 const el = (tag, props = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
@@ -51,6 +55,7 @@ function renderText(doc, passage, quote) {
       for (let k = 0; k + 1 < points.length; k++) {
         const [a, b] = [points[k], points[k + 1]];
         let node = document.createTextNode(text.slice(a, b));
+        OFFSETS.set(node, a);
         const inside = (r) => r && a >= r[0] && b <= r[1];
         if (!heading && inLine.some((s) => a >= s.start && b <= bodyStartOf(s))) node = el('strong', {}, node);
         if (inside(passage)) {
@@ -121,6 +126,87 @@ async function main() {
     firstMark.scrollIntoView({ block: 'center', behavior: reduce ? 'auto' : 'smooth' });
     firstMark.focus({ preventScroll: true });
   }
+  return doc;
 }
 
-main();
+/** The document offset of a DOM boundary point inside the article, or undefined. */
+function offsetOf(container, offset) {
+  if (OFFSETS.has(container)) return OFFSETS.get(container) + offset;
+  const walker = (root) => document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const child = container.childNodes[offset];
+  if (child) {
+    const first = OFFSETS.has(child) ? child : walker(child).nextNode();
+    if (first && OFFSETS.has(first)) return OFFSETS.get(first);
+  }
+  const all = walker(container);
+  let last;
+  for (let n = all.nextNode(); n; n = all.nextNode()) last = n;
+  return last && OFFSETS.has(last) ? OFFSETS.get(last) + last.length : undefined;
+}
+
+/**
+ * The bar under the text: "加入草稿" and "他镇写法" for the selected words, or, with nothing
+ * selected, for the quoted sentence (or passage) the page was opened at, so that keyboard users
+ * reach it too. The server names the passage holding the selection (GET /api/drafts/locate).
+ */
+function selectionBar(doc, fallback) {
+  const docId = doc.docId;
+  const label = make('span', { className: 'what' });
+  const add = make('button', { type: 'button', className: 'btn small', textContent: '加入草稿' });
+  const similar = make('button', { type: 'button', className: 'btn small', textContent: '他镇写法' });
+  const bar = make('div', { className: 'selection-bar', role: 'region', ariaLabel: '所选文字' }, label, add, similar);
+  const article = document.getElementById('doc-text');
+  let span;
+  const update = () => {
+    const sel = document.getSelection();
+    let chosen;
+    if (sel && sel.rangeCount && !sel.isCollapsed && article.contains(sel.anchorNode) && article.contains(sel.focusNode)) {
+      const range = sel.getRangeAt(0);
+      const start = offsetOf(range.startContainer, range.startOffset);
+      const end = offsetOf(range.endContainer, range.endOffset);
+      if (start !== undefined && end !== undefined && end > start) chosen = { start, end, label: `所选 ${end - start} 字` };
+    }
+    span = chosen ?? fallback;
+    bar.hidden = !span;
+    if (span) label.textContent = span.label;
+  };
+  const locate = async () => {
+    const res = await fetch(`/api/drafts/locate?${new URLSearchParams({ docId, start: String(span.start), end: String(span.end) })}`, { headers: { accept: 'application/json' } });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return res.json();
+  };
+  add.addEventListener('click', async () => {
+    if (!span) return;
+    try {
+      const at = await locate();
+      addToBasket({ chunkId: at.chunkId, start: at.start, end: at.end, preview: { text: doc.text.slice(at.start, at.end), town: doc.town, title: doc.title, date: doc.date } });
+    } catch {
+      label.textContent = '无法加入：所选文字不在报告正文中';
+    }
+  });
+  similar.addEventListener('click', async () => {
+    if (!span) return;
+    try {
+      const at = await locate();
+      location.href = similarHref(at.chunkId, at.start, at.end);
+    } catch {
+      label.textContent = '无法查找：所选文字不在报告正文中';
+    }
+  });
+  document.addEventListener('selectionchange', update);
+  update();
+  return bar;
+}
+
+async function withDrafting() {
+  if (!document.querySelector('link[href="/assets/drafting.css"]')) document.head.append(make('link', { rel: 'stylesheet', href: '/assets/drafting.css' }));
+  document.querySelector('header.top')?.append(navigation());
+  const doc = await main();
+  if (!doc) return;
+  const { passage, quote } = readParams(doc.text.length);
+  const range = quote ?? passage;
+  const fallback = range ? { start: range[0], end: range[1], text: doc.text.slice(range[0], range[1]), label: quote ? '引用的句子' : '引用的段落' } : undefined;
+  document.querySelector('main').after(selectionBar(doc, fallback));
+}
+
+withDrafting();

@@ -5,7 +5,10 @@
  * (default town filter), data-title, data-accent (a CSS colour), data-position (bottom-right |
  * bottom-left), data-open ("true": start open), data-mode ("inline" with data-target, a CSS
  * selector: render inside that element instead of floating), data-filters ("true": town and year
- * selectors). Renders in a Shadow DOM, adds one global (window.TownQA), loads nothing but its own
+ * selectors), data-welcome (the first line), data-presets (first questions, separated by |),
+ * data-contact (how to reach a person when the reports do not answer; these three override the
+ * town's settings from the service's config/towns.json), data-basket ("true": each citation gets
+ * a "加入草稿" button that fires a `qa:basket-add` event on the page's document). Renders in a Shadow DOM, adds one global (window.TownQA), loads nothing but its own
  * API, and inserts every piece of corpus or user text as text, never as HTML.
  */
 (() => {
@@ -34,6 +37,10 @@
     target: ds.target || '',
     filters: ds.filters === 'true',
     open: ds.open === 'true',
+    welcome: (ds.welcome || '').trim(),
+    presets: (ds.presets || '').split('|').map((q) => q.trim()).filter(Boolean).slice(0, 6),
+    contact: (ds.contact || '').trim(),
+    basket: ds.basket === 'true',
   };
   const TITLE = opts.title || (opts.town ? `${opts.town}政务问答` : '政府工作报告问答');
   const MAX_CHARS = 500;
@@ -81,6 +88,27 @@ button,select,textarea{font:inherit;color:inherit}
 .user{margin-left:auto;background:var(--accent);color:var(--on-accent);white-space:pre-wrap;border-bottom-right-radius:4px}
 .bot{background:#f3f4f6;border-bottom-left-radius:4px}
 .bot.notfound{background:#fff8e6;border:1px solid #d4a72c}
+.bot.partial{background:#fff;border:1px dashed #57606a}
+.bot.partial .badge{color:#424a53}
+.contact{margin:8px 0 0;padding:6px 10px;border-radius:8px;background:#fff;border:1px solid #d0d7de;font-size:14px}
+.contact b{font-weight:700}
+.fb{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:8px;font-size:13px;color:#57606a}
+.fb .btn{display:inline-flex;align-items:center;gap:4px}
+.fb .btn svg{width:16px;height:16px;fill:currentColor}
+.fb .btn[aria-pressed=true]{border-color:var(--accent-text);color:var(--accent-text);font-weight:700}
+.fb-form{display:flex;flex-direction:column;gap:6px;width:100%;margin-top:4px}
+.fb-form textarea{min-height:56px;padding:6px 8px;border:1px solid #8c959f;border-radius:8px;resize:vertical;font-size:14px}
+.fb-reasons{display:flex;flex-wrap:wrap;gap:6px}
+.next{margin:6px 0 4px}
+.next p{margin:0 0 4px;color:#57606a;font-size:13px}
+.next ul{display:flex;flex-wrap:wrap;gap:6px;margin:0;padding:0;list-style:none}
+.next button{min-height:36px;padding:4px 12px;border:1px solid var(--accent-text);border-radius:18px;background:#fff;color:var(--accent-text);cursor:pointer;font-size:13px;text-align:left;line-height:1.4}
+.link{color:var(--accent-text);font-weight:600}
+.cite-row{display:flex;align-items:stretch}
+.cite-row .cite-t{flex:1}
+.cite-row .add{flex:none;align-self:center;margin-right:8px}
+.cite-t .src{display:flex;flex-direction:column;min-width:0}
+.cite-t .sec{color:#57606a;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .bot.failed{background:#fff1f0;border:1px solid #cf222e}
 .badge{margin:0 0 6px;font-weight:700;font-size:14px;color:#7d4e00}
 .answer{margin:0;white-space:pre-wrap}
@@ -141,12 +169,13 @@ mark::after{content:"（引用句结束）"}
     for (const c of children.flat()) if (c != null && c !== false) el.append(typeof c === 'string' ? document.createTextNode(c) : c);
     return el;
   };
-  const svg = (d) => {
+  const svg = (d, flip) => {
     const ns = 'http://www.w3.org/2000/svg';
     const s = document.createElementNS(ns, 'svg');
     s.setAttribute('viewBox', '0 0 24 24');
     s.setAttribute('aria-hidden', 'true');
     s.setAttribute('focusable', 'false');
+    if (flip) s.setAttribute('transform', 'rotate(180)');
     const p = document.createElementNS(ns, 'path');
     p.setAttribute('d', d);
     s.append(p);
@@ -154,6 +183,7 @@ mark::after{content:"（引用句结束）"}
   };
   const ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6v2h2v-2H7zm4 0v2h2v-2h-2zm4 0v2h2v-2h-2z';
   const ICON_CLOSE = 'M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z';
+  const ICON_UP = 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z';
   const ICON_CLEAR = 'M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h2v-8h-2zm4 0v8h2v-8h-2z';
 
   // ---------- state ----------
@@ -183,6 +213,7 @@ mark::after{content:"（引用句结束）"}
     year: typeof saved.year === 'string' ? saved.year : '',
     towns: null,
     suggestions: null,
+    settings: null,
     history: true,
     busy: null,
     seq: 0,
@@ -190,6 +221,8 @@ mark::after{content:"（引用句结束）"}
   for (const t of state.turns) {
     // A turn cut short by the navigation is offered again instead of shown half done.
     if (t.status === 'streaming') Object.assign(t, { status: 'error', error: { kind: 'network', text: '页面跳转中断了这次回答，请重试。' } });
+    // Feedback cut short by the navigation can be given again.
+    if (t.rated && t.rated.state === 'sending') t.rated = undefined;
     if (!t.id) t.id = ++state.seq;
     state.seq = Math.max(state.seq, t.id);
   }
@@ -198,7 +231,7 @@ mark::after{content:"（引用句结束）"}
       open: !opts.inline && state.open,
       town: state.town,
       year: state.year,
-      turns: state.turns.slice(-MAX_TURNS).map(({ id, question, answer, found, mode, rewritten, citations, status, error }) => ({ id, question, answer, found, mode, rewritten, citations, status, error })),
+      turns: state.turns.slice(-MAX_TURNS).map(({ id, question, answer, found, outcome, reason, answerId, mode, rewritten, citations, status, error, rated, next, standalone }) => ({ id, question, answer, found, outcome, reason, answerId, mode, rewritten, citations, status, error, rated, next, standalone })),
     });
 
   // ---------- API ----------
@@ -250,11 +283,12 @@ mark::after{content:"（引用句结束）"}
   function requestBody(turn) {
     const body = { question: turn.question };
     const filters = {};
-    const town = townFilter(turn.question);
+    // A next-question chip is sent exactly as the service checked it: its town, no year, no history.
+    const town = typeof turn.standalone === 'string' ? turn.standalone : townFilter(turn.question);
     if (town) filters.town = town;
-    if (state.year) filters.year = Number(state.year);
+    if (state.year && !turn.standalone) filters.year = Number(state.year);
     if (Object.keys(filters).length) body.filters = filters;
-    if (state.history) {
+    if (state.history && !turn.standalone) {
       const prior = state.turns.filter((t) => t.id < turn.id && t.status === 'done').slice(-HISTORY_TURNS);
       // Bounded so that five turns stay well inside the server's 16 KB body limit.
       if (prior.length) body.history = prior.map((t) => ({ question: t.question.slice(0, 200), answer: (t.answer || '').slice(0, 600) }));
@@ -282,7 +316,7 @@ mark::after{content:"（引用句结束）"}
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
     state.busy = ctrl;
-    Object.assign(turn, { status: 'streaming', answer: '', citations: [], found: undefined, mode: undefined, rewritten: undefined, error: undefined });
+    Object.assign(turn, { status: 'streaming', answer: '', citations: [], found: undefined, outcome: undefined, reason: undefined, answerId: undefined, rated: undefined, next: undefined, mode: undefined, rewritten: undefined, error: undefined });
     renderTurn(turn);
     updateComposer();
     // Saved now, so a navigation mid-answer leaves the question with a retry on the next page.
@@ -313,11 +347,11 @@ mark::after{content:"（引用句结束）"}
       let done = false;
       for await (const { event, data } of readEvents(res.body)) {
         if (!live()) return;
-        if (event === 'meta') Object.assign(turn, { found: data.found, mode: data.mode, rewritten: data.rewrittenQuestion, citations: data.citations || [] });
+        if (event === 'meta') Object.assign(turn, { found: data.found, outcome: outcomeOf(data), reason: data.reason, mode: data.mode, rewritten: data.rewrittenQuestion, citations: data.citations || [] });
         else if (event === 'delta') turn.answer += data.text || '';
         else if (event === 'replace') turn.answer = data.text || '';
         else if (event === 'done') {
-          Object.assign(turn, { answer: data.answer, found: data.found, mode: data.mode, rewritten: data.rewrittenQuestion, citations: data.citations || [] });
+          Object.assign(turn, { answer: data.answer, found: data.found, outcome: outcomeOf(data), reason: data.reason, answerId: typeof data.answerId === 'string' ? data.answerId : undefined, mode: data.mode, rewritten: data.rewrittenQuestion, citations: data.citations || [] });
           done = true;
         } else if (event === 'error') return fail(turn, describeFailure(500, data, null));
         renderTurn(turn);
@@ -325,7 +359,8 @@ mark::after{content:"（引用句结束）"}
       if (!done) throw new Error('stream ended early');
       turn.status = 'done';
       renderTurn(turn);
-      announce(`${turn.found ? '回答' : '未在报告中找到依据'}：${spoken(turn.answer)}`);
+      announce(`${OUTCOME_SPOKEN[turn.outcome] || '回答'}：${spoken(turn.answer)}${turn.outcome !== 'answered' && contactLine() ? `。${contactLine()}` : ''}`);
+      loadNext(turn);
     } catch (err) {
       if (!live()) return;
       fail(turn, err && err.name === 'AbortError' ? { kind: 'retry', text: '等待时间过长，请重试。' } : { kind: 'retry', text: '暂时连不上问答服务，请检查网络后重试。' });
@@ -345,6 +380,51 @@ mark::after{content:"（引用句结束）"}
 
   const spoken = (text) => (text || '').replace(/\[(\d+)\]/g, '（引用$1）');
 
+  /** answered | partial | not_found: the service's status, or (an older service) its found flag. */
+  const outcomeOf = (data) => (['answered', 'partial', 'not_found'].includes(data.status) ? data.status : data.found ? 'answered' : 'not_found');
+  const OUTCOME_SPOKEN = { answered: '回答', partial: '报告只部分回答了这个问题', not_found: '未在报告中找到依据' };
+
+  /** How to reach a person: the page's data-contact, else the town's settings. */
+  function contactLine() {
+    const s = state.settings || {};
+    const contact = opts.contact || s.contact;
+    if (!contact) return '';
+    return `需要人工帮助：${contact}${!opts.contact && s.hours ? `（${s.hours}）` : ''}`;
+  }
+
+  /** Two or three follow-ups the service has checked it answers, offered under the latest answer. */
+  async function loadNext(turn) {
+    if (!turn.answerId) return;
+    try {
+      const data = await getJson(`/api/next-questions?answerId=${encodeURIComponent(turn.answerId)}`);
+      if (!state.turns.includes(turn) || turn.status !== 'done') return;
+      turn.next = (Array.isArray(data.questions) ? data.questions : []).filter((q) => q && typeof q.question === 'string').slice(0, 3);
+      persist();
+      renderNext(turn);
+    } catch {
+      /* no chips: asking still works */
+    }
+  }
+
+  async function sendFeedback(turn, body) {
+    turn.rated = { ...(turn.rated || {}), state: 'sending' };
+    renderFeedback(turn);
+    try {
+      const res = await fetch(api('/api/feedback'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ answerId: turn.answerId, ...body }),
+        credentials: 'omit',
+      });
+      turn.rated = { rating: body.rating, state: res.ok ? 'sent' : res.status === 429 ? 'rate' : 'error' };
+    } catch {
+      turn.rated = { rating: body.rating, state: 'error' };
+    }
+    persist();
+    renderFeedback(turn);
+    announce(turn.rated.state === 'sent' ? '感谢您的反馈。' : '反馈没有发送成功，请稍后再试。');
+  }
+
   // ---------- rendering ----------
   let host, root, ui;
 
@@ -358,6 +438,14 @@ mark::after{content:"（引用句结束）"}
   }
 
   const sourceLine = (c) => [c.town, `《${c.title}》`, c.date].filter(Boolean).join(' · ');
+  /** The quoted sentence (or the passage), as the text it is. */
+  const quoteOf = (c) => (c.quote ? (c.text || '').slice(Math.max(0, c.quote.start - c.start), Math.max(0, c.quote.end - c.start)) : '') || c.text || '';
+  /** What tells one citation of a report from another when collapsed: its section and first words. */
+  const previewOf = (c) => {
+    const section = (c.section || '').split(' > ').pop() || '';
+    const words = [...quoteOf(c).trim()];
+    return [section && `§ ${[...section].slice(0, 18).join('')}${[...section].length > 18 ? '…' : ''}`, words.length && `“${words.slice(0, 16).join('')}${words.length > 16 ? '…' : ''}”`].filter(Boolean).join(' · ');
+  };
 
   /** The passage as text nodes, with the quoted sentence (document offsets) in a <mark>. */
   function passageNodes(c) {
@@ -369,16 +457,33 @@ mark::after{content:"（引用句结束）"}
     return [text.slice(0, a), h('mark', {}, text.slice(a, b)), text.slice(b)];
   }
 
+  /** A citation marker, a path of the service's pages, or an absolute URL. */
+  const LINKABLE = /\[(\d+)\]|(?<![\w/.])\/(?:commitments|documents\/)[^\s,，。;；:：)）]*|https?:\/\/[^\s,，。;；)）]+/g;
+  /** The absolute URL of a path or URL on the service; empty for anything elsewhere (never linked). */
+  function serviceLink(text) {
+    try {
+      const url = text.startsWith('/') ? new URL(API + text) : new URL(text);
+      return url.href.startsWith(`${API}/`) ? url.href : '';
+    } catch {
+      return '';
+    }
+  }
+  const absoluteLinks = (text) => (text || '').replace(/(?<![\w/.])\/(?:commitments|documents\/)[^\s,，。;；:：)）]*/g, (p) => serviceLink(p) || p);
+
   const citedNumbers = (answer) => new Set([...(answer || '').matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])));
 
   function answerNodes(turn, byN) {
     const nodes = [];
     let last = 0;
     const text = turn.answer || '';
-    for (const m of text.matchAll(/\[(\d+)\]/g)) {
+    for (const m of text.matchAll(LINKABLE)) {
       nodes.push(text.slice(last, m.index));
-      const c = byN.get(Number(m[1]));
-      if (c) {
+      const c = m[1] ? byN.get(Number(m[1])) : undefined;
+      const href = m[1] ? '' : serviceLink(m[0]);
+      if (href) {
+        // A page of the service (the commitment list): absolute, so it opens the service, not the host site.
+        nodes.push(h('a', { class: 'link', href, target: '_blank', rel: 'noopener', text: /^\/commitments/.test(m[0]) || href.startsWith(`${API}/commitments`) ? '打开承诺清单' : m[0] }, h('span', { class: 'sr', text: '（在新窗口打开）' }), ' ↗'));
+      } else if (c) {
         nodes.push(
           h('a', {
             class: 'marker',
@@ -406,7 +511,7 @@ mark::after{content:"（引用句结束）"}
       'button',
       { type: 'button', class: 'cite-t', 'aria-expanded': 'false', 'aria-controls': bodyId },
       h('span', { class: 'n', text: `[${c.n}]` }),
-      h('span', { text: sourceLine(c) }),
+      h('span', { class: 'src' }, h('span', { text: sourceLine(c) }), h('span', { class: 'sec', text: previewOf(c) })),
       h('span', { class: 'chev', 'aria-hidden': 'true', text: '▾' }),
     );
     const body = h(
@@ -418,7 +523,19 @@ mark::after{content:"（引用句结束）"}
       h('a', { class: 'doc-link', href: docUrl(c), target: '_blank', rel: 'noopener' }, '在原文中查看', h('span', { class: 'sr', text: '（在新窗口打开）' }), ' ↗'),
     );
     toggle.addEventListener('click', () => setExpanded(toggle, body, toggle.getAttribute('aria-expanded') !== 'true'));
-    return h('li', { class: 'cite', 'data-n': c.n }, toggle, body);
+    const row = h('div', { class: 'cite-row' }, toggle);
+    if (opts.basket) {
+      // The drafting page owns the basket: the widget only says what to add.
+      const span = c.quote ? { start: c.quote.start, end: c.quote.end } : { start: c.start, end: c.end };
+      const add = h('button', { type: 'button', class: 'btn add', 'aria-label': `把引用${c.n}加入草稿`, text: '加入草稿' });
+      add.addEventListener('click', () => {
+        document.dispatchEvent(new CustomEvent('qa:basket-add', { detail: { chunkId: c.chunkId, ...span } }));
+        add.textContent = '已加入';
+        announce(`引用${c.n}已加入草稿。`);
+      });
+      row.append(add);
+    }
+    return h('li', { class: 'cite', 'data-n': c.n }, row, body);
   }
 
   function setExpanded(toggle, body, open) {
@@ -439,11 +556,11 @@ mark::after{content:"（引用句结束）"}
   }
 
   function plainText(turn) {
-    const lines = [`问：${turn.question}`, `答：${turn.answer || ''}`];
+    const lines = [`问：${turn.question}`, `答：${absoluteLinks(turn.answer)}`];
     const cited = citedNumbers(turn.answer);
     const list = (turn.citations || []).filter((c) => (turn.found ? cited.has(c.n) : true));
     if (list.length) {
-      lines.push(turn.found ? '出处：' : '最接近的段落（仅供参考）：');
+      lines.push(turn.found ? '出处：' : turn.outcome === 'partial' ? '相关段落（没有完全回答）：' : '最接近的段落（仅供参考）：');
       for (const c of list) {
         const quote = c.quote ? c.text.slice(Math.max(0, c.quote.start - c.start), Math.max(0, c.quote.end - c.start)) : '';
         lines.push(`[${c.n}] ${c.town}《${c.title}》${c.date ? `（${c.date}）` : ''}${c.section ? `，${c.section}` : ''}`);
@@ -477,6 +594,9 @@ mark::after{content:"（引用句结束）"}
     setTimeout(() => (button.textContent = '复制答案和出处'), 2000);
   }
 
+  const REASONS = ['答案不对', '没有回答我的问题', '引用不对'];
+  const BADGE = { not_found: '未在报告中找到依据', partial: '报告只部分回答了这个问题' };
+
   function renderTurn(turn) {
     let el = ui.log.querySelector(`[data-turn="${turn.id}"]`);
     if (!el) {
@@ -485,6 +605,7 @@ mark::after{content:"（引用句结束）"}
     }
     const byN = new Map((turn.citations || []).map((c) => [c.n, c]));
     const bot = h('div', { class: 'msg bot', 'aria-busy': String(turn.status === 'streaming') });
+    const outcome = turn.outcome || (turn.found === false ? 'not_found' : turn.found ? 'answered' : undefined);
     if (turn.status === 'error' && turn.error) {
       bot.classList.add('failed');
       bot.append(h('p', { class: 'err', role: 'alert', text: turn.error.text }));
@@ -492,28 +613,30 @@ mark::after{content:"（引用句结束）"}
         bot.append(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary retry', onclick: () => ask(turn), text: '重试' })));
       }
     } else {
-      if (turn.found === false) {
-        bot.classList.add('notfound');
-        bot.append(h('p', { class: 'badge', text: '未在报告中找到依据' }));
+      // A partial answer is neither styled as an answer nor as nothing: its own frame and badge.
+      if (outcome === 'not_found' || outcome === 'partial') {
+        bot.classList.add(outcome === 'partial' ? 'partial' : 'notfound');
+        bot.append(h('p', { class: 'badge', text: BADGE[outcome] }));
       }
       // A follow-up is answered as the service understood it: say how.
       if (turn.rewritten && turn.rewritten !== turn.question) bot.append(h('p', { class: 'meta', text: `按“${turn.rewritten}”理解` }));
       if (turn.answer) bot.append(h('p', { class: 'answer' }, answerNodes(turn, byN)));
       else bot.append(h('p', { class: 'pending', text: '正在查找报告' }));
       if (turn.mode && turn.mode !== 'extractive' && turn.answer) bot.append(h('p', { class: 'meta note', text: '此回答由AI依据报告原文整理，请核对引用来源。' }));
+      const contact = turn.status === 'done' && outcome !== 'answered' ? contactLine() : '';
+      if (contact) bot.append(h('p', { class: 'contact' }, h('b', { text: '需要人工帮助：' }), contact.replace(/^需要人工帮助：/, '')));
       const cited = citedNumbers(turn.answer);
-      const list = (turn.citations || []).filter((c) => (turn.found === false ? true : cited.has(c.n)));
-      if (list.length && (turn.status === 'done' || turn.found !== false)) {
+      const list = (turn.citations || []).filter((c) => (outcome === 'answered' || (outcome === undefined && turn.found !== false) ? cited.has(c.n) : outcome === 'partial' && cited.size ? cited.has(c.n) : true));
+      if (list.length && (turn.status === 'done' || outcome === 'answered')) {
         const headId = `qa-h-${turn.id}`;
-        bot.append(
-          h('p', { class: 'cites-h', id: headId, text: turn.found === false ? '最接近的段落（仅供参考，并非答案）' : '引用来源' }),
-          h('ol', { class: 'cites', 'aria-labelledby': headId }, list.map((c) => citationItem(turn, c))),
-        );
+        const head = outcome === 'not_found' ? '最接近的段落（仅供参考，并非答案）' : outcome === 'partial' ? '相关段落（没有完全回答您的问题）' : '引用来源';
+        bot.append(h('p', { class: 'cites-h', id: headId, text: head }), h('ol', { class: 'cites', 'aria-labelledby': headId }, list.map((c) => citationItem(turn, c))));
       }
       if (turn.status === 'done') {
         const copy = h('button', { type: 'button', class: 'btn copy', text: '复制答案和出处' });
         copy.addEventListener('click', () => copyTurn(turn, copy));
         bot.append(h('div', { class: 'actions' }, copy));
+        if (turn.answerId) bot.append(h('div', { class: 'fb', role: 'group', 'aria-label': '这个回答有帮助吗' }));
       }
     }
     // Keep open citations open across re-renders while the answer streams in.
@@ -523,7 +646,65 @@ mark::after{content:"（引用句结束）"}
       const item = el.querySelector(`.cite[data-n="${n}"]`);
       if (item) setExpanded(item.querySelector('.cite-t'), item.querySelector('.cite-b'), true);
     }
+    renderFeedback(turn);
+    renderNext(turn);
     if (turn.status !== 'done') scrollToEnd();
+  }
+
+  /** 👍/👎 under an answer; a 👎 opens quick reasons and a short comment. Updated in place. */
+  function renderFeedback(turn) {
+    const box = ui.log.querySelector(`[data-turn="${turn.id}"] .fb`);
+    if (!box) return;
+    const rated = turn.rated || {};
+    if (rated.state === 'sent') return box.replaceChildren(h('span', { text: rated.rating === 'up' ? '感谢您的肯定！' : '感谢反馈，我们会转给工作人员改进。' }));
+    // Drawn icons, not emoji: a government PC without an emoji font would show empty boxes.
+    const up = h('button', { type: 'button', class: 'btn up', 'aria-pressed': String(rated.rating === 'up'), disabled: rated.state === 'sending' }, svg(ICON_UP), '有帮助');
+    const down = h('button', { type: 'button', class: 'btn down', 'aria-pressed': String(rated.rating === 'down'), 'aria-expanded': String(rated.rating === 'down'), disabled: rated.state === 'sending' }, svg(ICON_UP, true), '没帮助');
+    up.addEventListener('click', () => sendFeedback(turn, { rating: 'up' }));
+    down.addEventListener('click', () => {
+      turn.rated = { rating: 'down', state: 'open' };
+      renderFeedback(turn);
+      box.querySelector('.fb-reasons button').focus();
+    });
+    const parts = [h('span', { text: '这个回答有帮助吗？' }), up, down];
+    if (rated.rating === 'down' && rated.state !== 'sending') {
+      let reason = rated.reason || '';
+      const reasons = REASONS.map((r) => {
+        const b = h('button', { type: 'button', class: 'btn reason', 'aria-pressed': String(r === reason), text: r });
+        b.addEventListener('click', () => {
+          reason = reason === r ? '' : r;
+          turn.rated.reason = reason;
+          for (const x of box.querySelectorAll('.reason')) x.setAttribute('aria-pressed', String(x.textContent === reason));
+        });
+        return b;
+      });
+      const comment = h('textarea', { class: 'comment', maxlength: '500', rows: '2', placeholder: '可以补充说明（选填，请勿填写个人信息）', 'aria-label': '补充说明（选填）' });
+      comment.value = rated.comment || '';
+      comment.addEventListener('input', () => (turn.rated.comment = comment.value));
+      const submit = h('button', { type: 'button', class: 'btn primary submit', text: '提交反馈' });
+      submit.addEventListener('click', () => sendFeedback(turn, { rating: 'down', ...(reason ? { reason } : {}), ...(comment.value.trim() ? { comment: comment.value.trim().slice(0, 500) } : {}) }));
+      parts.push(h('div', { class: 'fb-form' }, h('div', { class: 'fb-reasons', role: 'group', 'aria-label': '哪里不对' }, reasons), comment, h('div', {}, submit)));
+    }
+    if (rated.state === 'error' || rated.state === 'rate') parts.push(h('span', { role: 'alert', text: rated.state === 'rate' ? '提交太频繁了，请稍后再试。' : '反馈没有发送成功，请稍后再试。' }));
+    box.replaceChildren(...parts);
+  }
+
+  /** Next-question chips, under the latest answer only. */
+  function renderNext(turn) {
+    const el = ui.log.querySelector(`[data-turn="${turn.id}"]`);
+    if (!el) return;
+    const old = el.querySelector('.next');
+    const latest = state.turns[state.turns.length - 1] === turn;
+    if (!latest || !turn.next || !turn.next.length || turn.status !== 'done') return old && old.remove();
+    const headId = `qa-n-${turn.id}`;
+    const box = h(
+      'div',
+      { class: 'next' },
+      h('p', { id: headId, text: turn.outcome === 'answered' ? '您可能还想问：' : '报告能回答这些问题：' }),
+      h('ul', { 'aria-labelledby': headId }, turn.next.map((q) => h('li', {}, h('button', { type: 'button', text: q.question, onclick: () => send(q.question, q.town || true) })))),
+    );
+    if (old) old.replaceWith(box);
+    else el.append(box);
   }
 
   function scrollToEnd() {
@@ -536,8 +717,11 @@ mark::after{content:"（引用句结束）"}
       if (intro) intro.remove();
       return;
     }
-    const box = h('div', { class: 'intro-box' }, h('p', { class: 'intro', text: `您好！我可以根据${state.town || '各镇'}的政府工作报告回答问题，并注明出处。` }));
-    const list = state.suggestions;
+    const welcome = opts.welcome || (state.settings && state.settings.welcome) || `您好！我可以根据${state.town || '各镇'}的政府工作报告回答问题，并注明出处。`;
+    const box = h('div', { class: 'intro-box' }, h('p', { class: 'intro', text: welcome }));
+    // The page's presets, else the town's (config/towns.json), else questions derived from its reports.
+    const presets = opts.presets.length ? opts.presets : state.settings && Array.isArray(state.settings.presets) ? state.settings.presets : [];
+    const list = presets.length ? presets.map((question) => ({ question })) : state.suggestions;
     if (list && list.length) {
       box.append(
         h('p', { class: 'intro', id: 'qa-sugg-h', text: '您可以这样问：' }),
@@ -566,11 +750,13 @@ mark::after{content:"（引用句结束）"}
   }
 
   // ---------- actions ----------
-  function send(text) {
+  function send(text, standalone) {
     const question = (text || '').trim();
     if (!question || state.busy) return;
-    const turn = { id: ++state.seq, question: [...question].slice(0, MAX_CHARS).join('') };
+    const turn = { id: ++state.seq, question: [...question].slice(0, MAX_CHARS).join(''), ...(standalone ? { standalone } : {}) };
+    const previous = state.turns[state.turns.length - 1];
     state.turns.push(turn);
+    if (previous) renderNext(previous);
     if (state.turns.length > MAX_TURNS) {
       state.turns.splice(0, state.turns.length - MAX_TURNS);
       renderAll();
@@ -606,8 +792,26 @@ mark::after{content:"（引用句结束）"}
     } else if (focus && ui.launcher) ui.launcher.focus();
   }
 
+  let loadingSettings = null;
+  /** The town's welcome line, presets and contact (config/towns.json on the service). */
+  function loadSettings(force) {
+    if (loadingSettings && !force) return loadingSettings;
+    loadingSettings = getJson(`/api/widget-settings${state.town ? `?town=${encodeURIComponent(state.town)}` : ''}`)
+      .then((data) => {
+        state.settings = data && typeof data.settings === 'object' && data.settings ? data.settings : {};
+        renderIntro();
+        // Answers restored from an earlier page get their contact line now.
+        for (const t of state.turns) if (t.status === 'done' && t.outcome && t.outcome !== 'answered') renderTurn(t);
+      })
+      .catch(() => {
+        loadingSettings = null;
+      });
+    return loadingSettings;
+  }
+
   let loading = null;
   function loadSuggestions(force) {
+    loadSettings(force);
     if (loading && !force) return loading;
     const query = (town) => getJson(`/api/suggestions${town ? `?town=${encodeURIComponent(town)}` : ''}`);
     loading = query(state.town)

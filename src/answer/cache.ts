@@ -70,7 +70,7 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
       const hit = lookup(key);
       if (hit) {
         const response = hit;
-        yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations };
+        yield { type: 'meta', found: response.found, status: response.status, ...(response.reason ? { reason: response.reason } : {}), mode: response.mode, citations: response.citations };
         for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
         yield { type: 'done', response: { ...response, tookMs: 0 } };
         return;

@@ -150,6 +150,10 @@ export interface StandaloneOptions {
   timeoutMs?: number;
   /** Years each town's reports cover (see FollowUpOptions). */
   yearsOf?: (town: string) => readonly number[];
+  /** The request's town filter, which wins over the history (see FollowUpOptions.town). */
+  town?: string;
+  /** Year of each town's latest report (see FollowUpOptions.reportYearOf). */
+  reportYearOf?: (town: string) => number | undefined;
 }
 
 /**
@@ -167,5 +171,8 @@ export async function standaloneQuestion(question: string, history: readonly His
       // The rules below are the fallback; the answer path reports model failures.
     }
   }
-  return { question: rewriteFollowUp(question, history, options.knownTowns, options.yearsOf ? { yearsOf: options.yearsOf } : {}).question, by: 'rules' };
+  return {
+    question: rewriteFollowUp(question, history, options.knownTowns, { ...(options.yearsOf ? { yearsOf: options.yearsOf } : {}), ...(options.town ? { town: options.town } : {}), ...(options.reportYearOf ? { reportYearOf: options.reportYearOf } : {}) }).question,
+    by: 'rules',
+  };
 }

@@ -8,9 +8,12 @@ import type { LoadedIndex } from '../index/store.js';
 import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
-import { composeExtractiveAnswer, type AnswerDiagnostics, type Citation } from './extractive.js';
+import { candidatesOf, composeExtractiveAnswer, questionOf, type AnswerDiagnostics, type Candidate, type Citation } from './extractive.js';
+import { parseModel, type DecisionModel } from './decision.js';
+import weightsJson from './decision-weights.json' with { type: 'json' };
 import { CHECKS_OFF, CHECKS_SKIPPED, generateGroundedAnswer, runGroundedAnswer, settleAnswer, standaloneQuestion, type AnswerChecks } from './grounded.js';
 import type { LlmClient } from './llm.js';
+import type { AnswerOutcome, AnswerReason, AnswerStatus } from './status.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { answerCommitmentQuestion } from '../commitments/answer.js';
 import { buildCommitmentBook, type CommitmentBook } from '../commitments/book.js';
@@ -30,7 +33,12 @@ export interface AskInput {
 
 export interface AskOutput {
   answer: string;
+  /** True exactly when status is `answered` (kept for clients written before status). */
   found: boolean;
+  /** answered | partial | not_found (see status.ts). */
+  status: AnswerStatus;
+  /** Why the question was not answered; absent when answered. */
+  reason?: AnswerReason;
   /** `llm`: phrased by the model and checked against the passages; `extractive`: quoted from them. */
   mode: 'extractive' | 'llm';
   citations: Citation[];
@@ -47,7 +55,7 @@ export interface AskOutput {
  * by a fallback answer), and `done` with the whole response, which is final.
  */
 export type AskStreamEvent =
-  | { type: 'meta'; found: boolean; mode: AskOutput['mode']; citations: Citation[]; rewrittenQuestion?: string }
+  | { type: 'meta'; found: boolean; status: AnswerStatus; reason?: AnswerReason; mode: AskOutput['mode']; citations: Citation[]; rewrittenQuestion?: string }
   | { type: 'delta'; text: string }
   | { type: 'replace'; text: string }
   | { type: 'done'; response: AskOutput };
@@ -60,8 +68,14 @@ export function answerPieces(answer: string): string[] {
 export interface ServiceOptions {
   /** Passages cited when a request names no topK. */
   defaultTopK: number;
-  /** Confidence below which answers are `found: false` (see docs/benchmarks.md for calibration). */
-  threshold: number;
+  /**
+   * Probability (of the decision model) below which a candidate does not answer. Default: the
+   * threshold fitted with the weights (decision-weights.json, `npm run calibrate`).
+   */
+  threshold?: number;
+  /** The answer/abstain model. Default: the committed decision-weights.json. */
+  model?: DecisionModel;
+
   /** The optional LLM (config LLM_*): answers are generated from the passages, then checked. Default: none. */
   llm?: LlmClient | undefined;
 }
@@ -80,6 +94,8 @@ export interface QaService {
   readonly indexVersion: string;
   readonly embeddingModel: string;
   readonly towns: readonly string[];
+  /** The loaded index with retrieval's lookups, read-only, for features built beside the answers (src/drafting). */
+  readonly searchable: SearchableIndex;
   ask(input: AskInput): Promise<AskOutput & { diagnostics: AnswerDiagnostics }>;
   /** The same answer as ask(), as events for a progressive display (server-sent events). */
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
@@ -93,8 +109,21 @@ export interface QaService {
   commitments(): Promise<CommitmentBook>;
 }
 
-/** Default confidence threshold, calibrated on the dev set's unanswerable questions. */
-export const DEFAULT_THRESHOLD = 0.53;
+/**
+ * The status of a settled answer: the extractive one's, unless a model's reply changed whether
+ * the question is answered (a model that declines leaves it not found, for lack of confidence).
+ */
+export function outcomeOf(extractive: AnswerOutcome & { found: boolean }, found: boolean): AnswerOutcome {
+  if (found) return { status: 'answered' };
+  if (!extractive.found) return { status: extractive.status, ...(extractive.reason ? { reason: extractive.reason } : {}) };
+  return { status: 'not_found', reason: 'low-confidence' };
+}
+
+/** The committed answer/abstain model (fitted by `npm run calibrate`). */
+export const DECISION_MODEL: DecisionModel = parseModel(weightsJson);
+
+/** The probability threshold fitted with the committed model. */
+export const DEFAULT_THRESHOLD: number = DECISION_MODEL.threshold;
 
 export function createQaService(index: LoadedIndex, embedder: Embedder, options: ServiceOptions): QaService {
   const searchable: SearchableIndex = makeSearchable(index);
@@ -122,28 +151,35 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
   };
 
   const llm = options.llm;
-  // Years each town's reports cover or mention: a follow-up does not carry a year to a town without it.
-  const townYears = new Map<string, number[]>();
-  for (const d of index.documents) {
-    const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
-    townYears.set(d.meta.town, [...new Set([...(townYears.get(d.meta.town) ?? []), ...d.meta.years, ...mentioned])]);
-  }
-  const yearsOf = (town: string): readonly number[] => townYears.get(town) ?? [];
+  // A follow-up carries a year only to a town whose reports cover it (mentioning it is not enough).
+  const yearsOf = (town: string): readonly number[] => searchable.coveredYears.get(town) ?? [];
+  const model = options.model ?? DECISION_MODEL;
   let book: Promise<CommitmentBook> | undefined;
   const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
   /** The follow-up made standalone, its passages retrieved and the extractive answer composed. */
   const prepare = async (input: AskInput) => {
     checkFilters(input.filters);
     const llm = input.useLlm === false ? undefined : options.llm;
-    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf });
+    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, reportYearOf: (t) => searchable.reportYears.get(t), ...(input.filters?.town ? { town: input.filters.town } : {}) });
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
     const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
     if (listed) return { searched, answer: listed };
-    const retrieval = await retrieve(searchable, embedder, searched.question, {
-      topK: input.topK ?? options.defaultTopK,
-      ...(input.filters ? { filters: input.filters } : {}),
-    });
-    return { searched, llm, answer: composeExtractiveAnswer(searchable, retrieval, { threshold: options.threshold }) };
+    const topK = input.topK ?? options.defaultTopK;
+    const retrieval = await retrieve(searchable, embedder, searched.question, { topK, ...(input.filters ? { filters: input.filters } : {}) });
+    const compose = { model, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) };
+    let answer = composeExtractiveAnswer(searchable, retrieval, compose);
+    // A question about some towns: do other towns' reports answer it far more closely? Then the
+    // asked towns' best sentence is about something else (a figure that exists only elsewhere),
+    // and the answer says which town has it. One more retrieval, over all towns.
+    if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
+      const wider = await retrieve(searchable, embedder, searched.question, { topK, useHints: false, ...(input.filters?.role ? { filters: { role: input.filters.role } } : {}) });
+      const question = questionOf(searchable, retrieval);
+      const probes: Candidate[] = candidatesOf(searchable, wider, { ...question, towns: [] }, model, { excludeTowns: retrieval.scopeTowns });
+      if (probes.length > 0) {
+        answer = composeExtractiveAnswer(searchable, retrieval, compose, { probes });
+      }
+    }
+    return { searched, llm, answer };
   };
   const rewrittenOf = (input: AskInput, question: string): { rewrittenQuestion?: string } =>
     input.history && input.history.length > 0 ? { rewrittenQuestion: question } : {};
@@ -152,6 +188,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     indexVersion: index.manifest.indexVersion,
     embeddingModel: index.manifest.embeddingModel,
     towns: searchable.towns,
+    searchable,
 
     async ask(input) {
       const started = performance.now();
@@ -161,7 +198,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
         !llm ? { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF }
         : !answer.found ? { ...extractive, checks: CHECKS_SKIPPED }
         : settleAnswer(answer, await runGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns }));
-      return { ...settled, ...rewrittenOf(input, searched.question), diagnostics, tookMs: Math.round(performance.now() - started) };
+      return { ...settled, ...outcomeOf(answer, settled.found), ...rewrittenOf(input, searched.question), diagnostics, tookMs: Math.round(performance.now() - started) };
     },
 
     async *askStream(input) {
@@ -171,13 +208,13 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
       const rewritten = rewrittenOf(input, searched.question);
       if (!llm || !answer.found) {
         const response: AskOutput = { ...extractive, checks: options.llm ? CHECKS_SKIPPED : CHECKS_OFF, ...rewritten, tookMs: Math.round(performance.now() - started) };
-        yield { type: 'meta', found: response.found, mode: response.mode, citations: response.citations, ...rewritten };
+        yield { type: 'meta', found: response.found, ...outcomeOf(answer, response.found), mode: response.mode, citations: response.citations, ...rewritten };
         for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
         yield { type: 'done', response };
         return;
       }
       // The model's tokens as they come; if the final checks fail, `replace` swaps in the fallback.
-      yield { type: 'meta', found: true, mode: 'llm', citations: answer.citations.map(({ quote: _quote, ...c }) => c), ...rewritten };
+      yield { type: 'meta', found: true, status: 'answered', mode: 'llm', citations: answer.citations.map(({ quote: _quote, ...c }) => c), ...rewritten };
       const abort = new AbortController();
       const generation = generateGroundedAnswer({ llm, question: searched.question, citations: answer.citations, knownTowns: searchable.towns, stream: true, signal: abort.signal });
       try {
@@ -188,7 +225,8 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
           yield { type: 'delta', text: step.value };
           step = await generation.next();
         }
-        const response: AskOutput = { ...settleAnswer(answer, step.value), ...rewritten, tookMs: Math.round(performance.now() - started) };
+        const settled = settleAnswer(answer, step.value);
+        const response: AskOutput = { ...settled, ...outcomeOf(answer, settled.found), ...rewritten, tookMs: Math.round(performance.now() - started) };
         if (shown === '') for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
         else if (response.answer !== shown) yield { type: 'replace', text: response.answer };
         yield { type: 'done', response };

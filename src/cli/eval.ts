@@ -1,6 +1,8 @@
 /**
  * Entry point of `npm run eval`: runs the development questions through the same service the
  * server uses and prints Hit@1, Hit@5, MRR, answer accuracy, abstention and latency by kind.
+ * Then the question bank (eval/bank.jsonl): its figures are out-of-fold (5-fold cross-validation
+ * of the answer/abstain model, src/evaluate/oof.ts), per kind, user and trap, and its dialogues.
  * `--compare` runs the same questions through the baselines too and records the table in
  * docs/benchmarks.md.
  */
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { createQaService, DEFAULT_THRESHOLD } from '../answer/service.js';
 import { formatFollowUps, parseFollowUpFile, runFollowUps, summarizeFollowUps } from '../evaluate/follow-ups.js';
 import { commitmentFigures, evaluateCommitments, formatCommitmentEvaluation } from './commitments-eval.js';
+import { evaluateBank } from './bank-eval.js';
 
 /** Passages a follow-up's evidence must be among. */
 const FOLLOW_UP_K = 5;
@@ -24,7 +27,9 @@ const program = new Command()
   .option('--json', 'print the figures as JSON', false)
   .option('--verbose', 'print every question with its outcome', false)
   .option('--compare', 'also run the baselines and write the comparison to docs/benchmarks.md', false)
-  .option('--write', 'record the table in docs/benchmarks.md', false)
+  .option('--write', 'record the tables in docs/benchmarks.md', false)
+  .option('--bank <path>', 'the labelled question bank (out-of-fold figures)', 'eval/bank.jsonl')
+  .option('--no-bank', 'skip the bank')
   .parse();
 
 async function runSystem(system: EvalSystem, items: EvalItem[], verbose: boolean): Promise<ItemResult[]> {
@@ -44,7 +49,7 @@ async function runSystem(system: EvalSystem, items: EvalItem[], verbose: boolean
 }
 
 async function main(): Promise<void> {
-  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean; compare: boolean; write: boolean }>();
+  const opts = program.opts<{ file?: string; json: boolean; verbose: boolean; compare: boolean; write: boolean; bank: string | false }>();
   const config = loadConfig();
   const log = createLogger(config);
   const evalFile = opts.file ?? config.evalFile;
@@ -65,20 +70,28 @@ async function main(): Promise<void> {
     : undefined;
   // --- end of follow-ups ---
 
+  // --- The question bank: out-of-fold figures, checks on served answers, dialogues (bank-eval.ts). ---
+  const bank = opts.bank && fs.existsSync(opts.bank) && !opts.compare ? await evaluateBank(createQaService(index, embedder, { defaultTopK: config.defaultTopK }), opts.bank, opts.verbose) : undefined;
+  // --- end of the bank ---
+
   // --- Commitment extraction: precision, recall, targets and topics against the labelled set (commitments-eval.ts). ---
   const commitments = await evaluateCommitments(service, index.documents);
   // --- end of commitment extraction ---
 
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, evalFile, figures, followUps, ...(commitments ? { commitments: commitmentFigures(commitments) } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ indexVersion: service.indexVersion, evalFile, figures, followUps, ...(bank ? { bank: bank.figures } : {}), ...(commitments ? { commitments: commitmentFigures(commitments) } : {}) }, null, 2)}\n`);
     return;
   }
   if (!opts.compare) {
     const table = formatTable(figures[systems[0]!.name]!);
     process.stdout.write(`${table}\n`);
     if (followUps) process.stdout.write(`\n${formatFollowUps(followUps, FOLLOW_UP_K)}\n`);
+    if (bank) process.stdout.write(`\n${bank.text}\n`);
     if (commitments) process.stdout.write(`\n${formatCommitmentEvaluation(commitments)}\n`);
-    if (opts.write) replaceSection('docs/benchmarks.md', 'eval', `Command: \`npm run eval -- --write\` (${new Date().toISOString().slice(0, 10)}).\n\n${table}`);
+    if (opts.write) {
+      replaceSection('docs/benchmarks.md', 'eval', `Command: \`npm run eval -- --write\` (${new Date().toISOString().slice(0, 10)}).\n\n${table}`);
+      if (bank) replaceSection('docs/benchmarks.md', 'eval-bank', `Command: \`npm run eval -- --write\` (${new Date().toISOString().slice(0, 10)}).\n\n${bank.text}`);
+    }
     return;
   }
   const table = formatComparison(figures);

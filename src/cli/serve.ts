@@ -11,6 +11,10 @@ import type { QaService } from '../answer/service.js';
 import { AppError, isAppError } from '../errors.js';
 import { readManifest } from '../index/store.js';
 import { createApp } from '../server/app.js';
+import { createFileFeedbackStore } from '../feedback/store.js';
+import { warmNextQuestions } from '../server/feedback-routes.js';
+import { warmSuggestions } from '../server/suggestions.js';
+import { loadTownsConfig } from '../towns-config.js';
 import { createMetrics, type CacheCounts } from '../server/metrics.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, openRuntime, runIngest } from './runtime.js';
@@ -21,6 +25,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 function main(): void {
   const config = loadConfig();
   const log = createLogger(config);
+  // A bad settings file stops the start here, with the file and the field named.
+  const towns = loadTownsConfig(config.townsFile);
 
   // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
   const holder = createServiceHolder();
@@ -33,6 +39,28 @@ function main(): void {
   // The model loads once; the startup load and every reindex use it.
   const embedder = openEmbedder(config, log).then((e) => metrics.instrumentEmbedder(e));
   embedder.catch(() => undefined); // reported by the startup load below
+  const embed = async (text: string): Promise<Float32Array> => (await embedder).embedQuery(text);
+  /**
+   * First-open suggestions, computed before the service goes live (a few seconds), so the first
+   * widget opened after a start shows them at once instead of waiting for them.
+   */
+  const warmFirst = async (service: QaService): Promise<void> => {
+    const started = performance.now();
+    try {
+      await warmSuggestions(service);
+      log.info({ ms: Math.round(performance.now() - started) }, 'suggestions ready');
+    } catch (err) {
+      log.warn({ err }, 'warming suggestions failed; they are computed on first request instead');
+    }
+  };
+  /** Every town's next-question checks, in the background once the service is live. */
+  const warmLater = (service: QaService): void => {
+    const started = performance.now();
+    warmNextQuestions(service, embed).then(
+      () => log.info({ ms: Math.round(performance.now() - started) }, 'next questions ready'),
+      (err: unknown) => log.warn({ err }, 'warming next questions failed; they are computed on request instead'),
+    );
+  };
   let startup: Promise<unknown> = Promise.resolve();
   const rebuild: Rebuild = async ({ full }) => {
     await startup.catch(() => undefined);
@@ -47,6 +75,8 @@ function main(): void {
     rebuild,
     onFinish(job, ms) {
       metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
+      // The reindexer swapped the new service in already: warm it as it serves.
+      if (job.state === 'succeeded' && holder.current()) void warmFirst(holder.current()!).then(() => warmLater(holder.current()!));
       if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
       else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
     },
@@ -83,6 +113,7 @@ function main(): void {
     allowedOrigins: config.allowedOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
     apiTokens: config.apiTokens,
+    feedback: { store: createFileFeedbackStore({ dir: config.feedbackDir }), embed, towns, perMinute: config.feedbackPerMinute },
   });
 
   const server = http.createServer(app);
@@ -99,13 +130,20 @@ function main(): void {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
     log.info({ host: address, port, admin: Boolean(config.adminToken) }, `listening on http://${host}:${port}`);
-    const opened = embedder.then((model) => openRuntime(config, log, model));
+    // The very object that goes live is warmed: suggestions are kept per service object.
+    const opened = embedder
+      .then((model) => openRuntime(config, log, model))
+      .then(async (runtime) => {
+        const loaded = metrics.instrumentService(runtime.service);
+        await warmFirst(loaded);
+        return loaded;
+      });
     startup = opened;
     opened.then(
-      (runtime) => {
-        const loaded = metrics.instrumentService(runtime.service);
+      (loaded) => {
         // A reindex that finished first (an admin fixing a missing index) wins.
         if (!holder.current()) holder.swap(loaded);
+        warmLater(holder.current()!);
         const { documents, chunks } = loaded.stats();
         log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, 'service ready');
       },

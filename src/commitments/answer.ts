@@ -8,6 +8,7 @@ import type { Answer, Citation } from '../answer/extractive.js';
 import { idf } from '../index/lexical.js';
 import type { SearchableIndex } from '../retrieve/hybrid.js';
 import { analyzeQuery } from '../retrieve/query.js';
+import { annotateQuestion } from '../annotate/question.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../types.js';
 import type { CommitmentBook } from './book.js';
 import type { Commitment, FollowUp, Result, SourceRef, Topic } from './types.js';
@@ -74,7 +75,9 @@ export function asksAboutCommitments(question: string): 'list' | 'outcome' | und
   const q = question.normalize('NFKC');
   // 完成了吗 asks about an outcome by itself; 进展如何 only when it names a promise.
   if (OUTCOME_INTENT.test(q) && (STRONG_OUTCOME.test(q) || /承诺|计划|目标|任务|打算|要|将/.test(q))) return 'outcome';
-  if (LIST_INTENT.test(q) && PLAN_CONTEXT.test(q)) return 'list';
+  // Only a question that asks for a list (有哪些承诺/目标/计划/任务) gets one: "…有什么安排?" about
+  // one named thing is a question for retrieval.
+  if (LIST_INTENT.test(q) && PLAN_CONTEXT.test(q) && annotateQuestion(q, { knownTowns: [] }).list) return 'list';
   return undefined;
 }
 
@@ -122,6 +125,7 @@ class CitationList {
 const answered = (answer: string, citations: Citation[]): Answer => ({
   answer,
   found: true,
+  status: 'answered',
   mode: 'extractive',
   citations,
   // Commitments are quoted from the book, not scored against the question: full confidence.
@@ -202,8 +206,15 @@ function listAnswer(question: string, scoped: Commitment[], book: CommitmentBook
   const when = years.length > 0 ? `${years.join('、')}年` : /下半年/.test(question) ? '下半年' : '';
   const about = topics.length > 0 ? `在${topics.join('、')}方面` : '';
   const view = `/commitments?${new URLSearchParams([...(towns.length === 1 ? [['town', towns[0]!]] : []), ...(years.length === 1 ? [['year', String(years[0])]] : [])]).toString()}`;
-  const more = chosen.length > shown.length ? `,以下列出${shown.length}项(交付类和有量化目标的优先),完整清单见承诺清单 ${decodeURIComponent(view)}` : '';
-  const head = `${who}${when}${about}的报告中共有${chosen.length}项承诺${more}:`;
+  // No count in the text: a count is the book's, not a figure any cited passage states.
+  const more = chosen.length > shown.length ? `,以下先列出交付类和有量化目标的,完整清单见承诺清单 ${decodeURIComponent(view)}` : '';
+  if (shown.length === 1) {
+    // One match is a quote, not a list: a count of one is a figure no passage states.
+    const c = shown[0]!;
+    const n = cites.citations.length > 0 ? 1 : undefined;
+    return answered(`${c.town}${c.year}年的计划:${c.clause.replace(/[。;]$/, '')}${n ? `[${n}]` : ''}。`, cites.citations);
+  }
+  const head = `${who}${when}${about}的报告中的承诺${more}:`;
   return answered(`${head}\n${lines.join('\n')}`, cites.citations);
 }
 

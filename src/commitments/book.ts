@@ -160,7 +160,7 @@ const CSV_COLUMNS: Array<[string, (r: CommitmentRow) => string | number]> = [
   ['止', (r) => r.end],
 ];
 
-function csvCell(value: string | number): string {
+export function csvCell(value: string | number): string {
   let text = String(value);
   // A cell starting with = + - @ would run as a formula in a spreadsheet.
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;

@@ -89,7 +89,7 @@ function isBodyStart(line: string): boolean {
 }
 
 /** Full-width ASCII (FF01-FF5E) and the ideographic space become their half-width forms, 1:1. */
-function toHalfWidth(ch: string): string {
+export function toHalfWidth(ch: string): string {
   const code = ch.charCodeAt(0);
   if (code >= 0xff01 && code <= 0xff5e) return String.fromCharCode(code - 0xfee0);
   if (code === 0x3000 || code === 0x00a0) return ' ';

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { annotateSentence, type SentenceAnnotation } from '../annotate/sentence.js';
 import { chunkOptions, splitIntoChunks } from '../corpus/chunk.js';
 import { cleanText } from '../corpus/clean.js';
 import { listCorpusFiles, loadFile } from '../corpus/load.js';
@@ -258,7 +259,8 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     files: files_,
   };
   const sentenceEmbeddings = sentenceVectors.flatMap((v) => v!);
-  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, keywords, lexicon };
+  const sentenceAnnotations = annotateSentences(documents, chunks);
+  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, keywords, lexicon };
   writeIndex(options.indexDir, data, vectors, {
     writing: () => options.onCheckpoint?.('write'),
     swapping: () => options.onCheckpoint?.('swap'),
@@ -282,4 +284,19 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     totalMs: Date.now() - started,
     indexVersion: manifest.indexVersion,
   };
+}
+
+/**
+ * Every sentence's annotation (period, stance, figures), in sentence-row order. Cheap (regular
+ * expressions over ~1 MB at most per hundred reports), so done for every build, reused files too:
+ * a change of the annotation rules needs no re-embedding.
+ */
+export function annotateSentences(documents: readonly ParsedDocument[], chunks: readonly Chunk[]): SentenceAnnotation[] {
+  const byId = new Map(documents.map((d) => [d.meta.docId, d]));
+  return chunks.flatMap((chunk) => {
+    const doc = byId.get(chunk.docId);
+    const reportYear = doc ? Number(doc.meta.date.slice(0, 4)) : NaN;
+    const context = { role: chunk.role, sectionYears: chunk.years, sectionPath: chunk.sectionPath, ...(Number.isFinite(reportYear) ? { reportYear } : {}) };
+    return chunk.sentences.map(([s, e]) => annotateSentence(doc ? doc.text.slice(s, e) : '', context));
+  });
 }

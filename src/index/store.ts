@@ -8,12 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Chunk, ParsedDocument } from '../types.js';
 import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -59,6 +60,11 @@ export interface IndexData {
   embeddings: Float32Array[];
   /** One row per sentence, in chunk order then sentence order (see Chunk.sentences). */
   sentenceEmbeddings: Float32Array[];
+  /**
+   * One per sentence row, like sentenceEmbeddings: period, stance and figures (src/annotate),
+   * computed at ingest so that answering only reads them. Since format version 3.
+   */
+  sentenceAnnotations: SentenceAnnotation[];
   keywords: KeywordIndexData;
   /** Corpus terms added to the tokenizer's dictionary. */
   lexicon: string[];
@@ -139,6 +145,7 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     write('chunks.json', JSON.stringify(data.chunks));
     write('embeddings.f32', encodeEmbeddings(data.embeddings, data.manifest.dimension));
     write('sentence-embeddings.f32', encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
+    write('annotations.json', JSON.stringify(data.sentenceAnnotations));
     write('keywords.json', JSON.stringify(data.keywords));
     write('lexicon.json', JSON.stringify(data.lexicon));
     // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
@@ -302,6 +309,10 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
   const sentenceRows = sentenceRowsOf(chunks);
   const sentenceCount = chunks.reduce((n, c) => n + c.sentences.length, 0);
   const sentenceEmbeddings = readEmbeddings('sentence-embeddings.f32', sentenceCount);
+  const sentenceAnnotations = readJson<SentenceAnnotation[]>(dir, 'annotations.json', sums);
+  if (!Array.isArray(sentenceAnnotations) || sentenceAnnotations.length !== sentenceCount) {
+    throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`', { status: 503 });
+  }
   let vectors: VectorIndex;
   try {
     verifyChecksum('vectors.hnsw', fs.readFileSync(path.join(dir, 'vectors.hnsw')), sums);
@@ -320,6 +331,7 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     chunks,
     embeddings,
     sentenceEmbeddings,
+    sentenceAnnotations,
     sentenceRows,
     keywords: readJson<KeywordIndexData>(dir, 'keywords.json', sums),
     lexicon: readJson<string[]>(dir, 'lexicon.json', sums),

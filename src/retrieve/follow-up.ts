@@ -3,6 +3,7 @@
  * into standalone questions by carrying the town, year, period, plan-or-result wording and topic
  * of the previous turn. Pure string work over the question and the conversation so far.
  */
+import { aliasesOf } from '../annotate/question.js';
 import { analyzeQuery } from './query.js';
 
 /** One earlier turn of a conversation, as the client sends it. */
@@ -17,6 +18,17 @@ export interface FollowUpOptions {
    * do not cover it (淀山湖镇呢? after a question about 2022). Default: every year is carried.
    */
   yearsOf?: (town: string) => readonly number[];
+  /**
+   * The request's town filter. It wins over the conversation: the rewrite speaks of this town,
+   * never of another one the history named. Default: none.
+   */
+  town?: string;
+  /**
+   * Year of a town's latest report: 今年/去年/明年 in a follow-up are read against it (今年呢? after
+   * a question about 2019 of a report dated 2020 asks about 2020). Default: against the previous
+   * question's year.
+   */
+  reportYearOf?: (town: string) => number | undefined;
 }
 
 /** What the previous turn contributed to the rewritten question. */
@@ -47,12 +59,6 @@ const PREDICATE_WORDS = /实际|一共|总共|共|累计|具体|大概|分别|�
 /** A follow-up naming only one of these asks about the previous subject's attribute: 满意率呢? */
 const ATTRIBUTE = /^(满意率|满意度|比例|占比|增长率|增幅|增速|同比|金额|面积|规模|目标|进度|完成率|完成情况|投资额|资金|人数|户数|总数|数量)$/;
 const YEAR_OFFSET = { 今年: 0, 去年: -1, 明年: 1, 前年: -2 } as const;
-
-/** The names a town goes by in a question: 梅李镇 and 梅李, 天生港镇街道 and 天生港(镇). */
-function aliasesOf(town: string): string[] {
-  const stem = town.replace(/(镇街道|街道|镇|乡)$/, '');
-  return [...new Set([town, town.replace(/街道$/, ''), stem])].filter((a) => a.length >= 2).sort((a, b) => b.length - a.length);
-}
 
 interface Parts {
   text: string;
@@ -132,9 +138,17 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
   // 面积多大? 涉及多少人?: a few words naming no town ask more about the previous subject.
   const brief = cur.towns.length === 0 && cur.rest !== '' && cur.rest.replace(new RegExp(ASK.source, 'g'), '').length <= 4;
 
+  // A question that names its own town or year and has no 呢 or anaphor stands on its own: it is
+  // searched as typed (临湖镇2023年有哪些目标? is not about the previous turn's subject).
+  const absoluteYear_ = cur.years.some((y) => absoluteYear(y) !== undefined);
+  if ((cur.towns.length > 0 || absoluteYear_) && !cur.anaphor && !/呢\s*[??]?\s*$/.test(cur.text) && cur.rest.length >= 2) {
+    // With a town filter the town need not be written into it either: the filter scopes the search.
+    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town) return unchanged;
+  }
   if (!cur.anaphor && !elliptical && !subjectless && !brief) {
     // A question of its own. It keeps the conversation's town when it names none.
-    if (cur.towns.length > 0 || prev.towns.length === 0 || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
+    // With a town filter the filter scopes it: nothing to carry.
+    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
     const town = prev.towns[0]!.town;
     let own = cur.text.replace(/^(那么|那|另外|还有|请问)[,,]?/, '');
     const prevYear = absoluteYear(prev.years[0]);
@@ -161,7 +175,10 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
     const prevYear = absoluteYear(prev.years[0]);
     let year = cur.years[0]!;
     const offset = YEAR_OFFSET[year as keyof typeof YEAR_OFFSET];
-    if (offset !== undefined && prevYear !== undefined) year = `${prevYear + offset}年`;
+    const town = cur.towns[0]?.town ?? prev.towns[0]?.town;
+    const reportYear = town ? options.reportYearOf?.(town) : undefined;
+    if (offset !== undefined && reportYear !== undefined) year = `${reportYear + offset}年`;
+    else if (offset !== undefined && prevYear !== undefined) year = `${prevYear + offset}年`;
     const newYear = absoluteYear(year);
     base = replaceFirst(base, prev.years, year) ?? insertAfterTown(base, baseTowns, year);
     if ((newYear !== undefined && prevYear !== undefined && newYear > prevYear) || year === '明年') base = toPlan(base, year);
@@ -261,5 +278,21 @@ export function rewriteFollowUp(question: string, history: readonly HistoryTurn[
     previous = previous === undefined ? q : rewriteAgainst(q, previous, knownTowns, options).question;
   }
   if (previous === undefined) return { question, rewritten: false, carried: [] };
-  return rewriteAgainst(question, previous, knownTowns, options);
+  if (options.town) previous = withTown(previous, options.town, knownTowns);
+  const result = rewriteAgainst(question, previous, knownTowns, options);
+  if (!options.town) return result;
+  // The filter wins: a town the rewrite brought in from the history gives way to the filter's.
+  const own = parse(question, knownTowns).towns;
+  if (own.length > 0) return result;
+  const rewritten = withTown(result.question, options.town, knownTowns);
+  return { ...result, question: rewritten, rewritten: rewritten !== question.trim() };
+}
+
+/** The question about `town` instead of the town it names (or with `town` in front when it names none). */
+function withTown(question: string, town: string, knownTowns: readonly string[]): string {
+  const named = parse(question, knownTowns).towns;
+  if (named.length === 0) return question;
+  let out = question;
+  for (const t of named) if (t.town !== town) out = out.split(t.alias).join(town);
+  return out;
 }

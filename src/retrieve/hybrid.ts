@@ -20,6 +20,16 @@ export interface SearchableIndex {
   sentenceTokens(row: number, k: number): Set<string>;
   /** Chunk rows of each town, for searching one town's reports exactly. */
   rowsByTown: Map<string, number[]>;
+  /** Year of each town's latest report (its date): 今年/去年 in a question are read against it. */
+  reportYears: Map<string, number>;
+  /** Years each town's reports cover or mention. */
+  yearsByTown: Map<string, number[]>;
+  /** Years each town's reports cover (review or plan), as their metadata says. */
+  coveredYears: Map<string, number[]>;
+  /** Whether the keyword index knows a term (own properties only: `constructor` is no term). */
+  knownTerm(term: string): boolean;
+  /** A term's postings (flat [row, tf, …]); empty for an unknown term. */
+  postingsOf(term: string): readonly number[];
 }
 
 export function makeSearchable(index: LoadedIndex): SearchableIndex {
@@ -32,9 +42,26 @@ export function makeSearchable(index: LoadedIndex): SearchableIndex {
     if (rows) rows.push(row);
     else rowsByTown.set(c.town, [row]);
   });
+  const reportYears = new Map<string, number>();
+  const yearsByTown = new Map<string, number[]>();
+  const coveredYears = new Map<string, number[]>();
+  for (const d of index.documents) {
+    coveredYears.set(d.meta.town, [...new Set([...(coveredYears.get(d.meta.town) ?? []), ...d.meta.years])]);
+    const year = Number(d.meta.date.slice(0, 4));
+    if (Number.isFinite(year) && year > (reportYears.get(d.meta.town) ?? 0)) reportYears.set(d.meta.town, year);
+    const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
+    yearsByTown.set(d.meta.town, [...new Set([...(yearsByTown.get(d.meta.town) ?? []), ...d.meta.years, ...mentioned])]);
+  }
+  const postings = index.keywords.postings;
+  const postingsOf = (term: string): readonly number[] => (Object.hasOwn(postings, term) ? postings[term]! : []);
   return {
     index,
     rowsByTown,
+    reportYears,
+    yearsByTown,
+    coveredYears,
+    postingsOf,
+    knownTerm: (term) => postingsOf(term).length > 0,
     tokenizer,
     documents,
     towns: [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))],

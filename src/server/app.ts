@@ -18,6 +18,8 @@ import { createOpenAiRoutes } from './openai-compat.js';
 import { streamAnswer } from './stream.js';
 import { createSuggestionsRoute } from './suggestions.js';
 import { createCommitmentRoutes } from './commitments-routes.js';
+import { createFeedbackFeature, type FeedbackDeps } from './feedback-routes.js';
+import { createDraftingRoutes } from './drafting-routes.js';
 import { createRequestParsers } from './validation.js';
 import { createAdminRouter, type AdminDeps } from './admin-routes.js';
 import { refuseWhileStopping, rejectMalformedQuery, requireUtf8Body } from './hardening.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   web?: false | { dir?: string } | undefined;
   /** Bearer tokens accepted by the OpenAI-compatible /v1 routes (config API_TOKENS). Empty: no auth. */
   apiTokens?: readonly string[] | undefined;
+  /** Feedback, next questions and per-town widget settings (feedback-routes.ts). Default: kept in memory, no settings. */
+  feedback?: FeedbackDeps | undefined;
 }
 
 /** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
@@ -79,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   const getLoadError = deps.getLoadError ?? (() => undefined);
   const logger = deps.logger ?? pino({ level: 'silent' });
   const parsers = createRequestParsers({ maxQuestionChars: deps.maxQuestionChars });
+  const feedback = createFeedbackFeature({ ...deps.feedback, requireService: () => requireService(), logQuestions: deps.logQuestions ?? false, logger });
 
   /** The error every /api route but health answers while no service is loaded. */
   const unavailable = (): AppError => {
@@ -115,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseWhileStopping(isShuttingDown), rejectMalformedQuery());
 
   // Staff manage reports even while no index is loaded (an upload and a reindex make the first one).
-  if (deps.admin) app.use('/api/admin', createAdminRouter(deps.admin));
+  if (deps.admin) app.use('/api/admin', feedback.adminRouter(deps.admin), createAdminRouter(deps.admin));
 
   // Every /api route but health needs the service.
   app.use('/api', (req, res, next) => {
@@ -137,7 +142,8 @@ export function createApp(deps: AppDeps): Express {
         { questionChars: input.question.length, ...(deps.logQuestions ? { question: input.question } : {}), found: output.found, reason: diagnostics.reason, confidence: Number(diagnostics.confidence.toFixed(3)), tookMs: output.tookMs },
         'answered',
       );
-      res.json(toAskResponse(output));
+      // A fresh answerId for every answer, a cached one too: feedback rates what this resident saw.
+      res.json({ ...toAskResponse(output), answerId: feedback.remember(input.question, output, input.filters?.town) });
     })
     .all(methodNotAllowed('POST'));
 
@@ -149,10 +155,14 @@ export function createApp(deps: AppDeps): Express {
       await streamAnswer(res, {
         service,
         input: { ...input, topK: input.topK ?? deps.defaultTopK },
-        shape: { citations: (citations) => citations.map(toCitation), response: toAskResponse },
+        shape: { citations: (citations) => citations.map(toCitation), response: (r) => ({ ...toAskResponse(r), answerId: feedback.remember(input.question, r, input.filters?.town) }) },
       });
     })
     .all(methodNotAllowed('POST'));
+
+  // Drafting (issue 15): grouped, paged, exact and "more like this" search, similar sentences,
+  // export, indicators and their pages. Before /api/search, which it extends when asked to.
+  app.use(createDraftingRoutes({ requireService, maxQuestionChars: deps.maxQuestionChars }));
 
   app
     .route('/api/search')
@@ -228,6 +238,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.metrics) app.route('/metrics').get(deps.metrics.handler(deps.metricsToken)).all(methodNotAllowed('GET, HEAD'));
 
   app.use('/api/suggestions', createSuggestionsRoute(requireService));
+  app.use(feedback.router);
   app.use(createCommitmentRoutes({ requireService }));
   app.use('/v1', createOpenAiRoutes({ requireService, maxQuestionChars: deps.maxQuestionChars, defaultTopK: deps.defaultTopK, apiTokens: deps.apiTokens ?? [], citation: toCitation, logger }));
   if (deps.web !== false) app.use(createStaticRoutes(deps.web ?? {}));
@@ -244,6 +255,8 @@ function toAskResponse(output: AskOutput): AskOutput {
   return {
     answer: output.answer,
     found: output.found,
+    status: output.status,
+    ...(output.reason ? { reason: output.reason } : {}),
     mode: output.mode,
     citations: output.citations.map(toCitation),
     checks: output.checks,

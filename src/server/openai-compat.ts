@@ -108,6 +108,8 @@ function extrasOf(output: AskOutput, citation: (c: Citation) => Citation) {
     citations: output.citations.map(citation),
     report_qa: {
       found: output.found,
+      status: output.status,
+      ...(output.reason ? { reason: output.reason } : {}),
       mode: output.mode,
       checks: output.checks,
       ...(output.rewrittenQuestion !== undefined ? { rewrittenQuestion: output.rewrittenQuestion } : {}),

@@ -47,7 +47,7 @@ export async function streamAnswer(res: Response, ctx: StreamContext): Promise<v
       if (isClosed()) break;
       if (event.type === 'meta') {
         const rewritten = event.rewrittenQuestion !== undefined ? { rewrittenQuestion: event.rewrittenQuestion } : {};
-        send(res, 'meta', { found: event.found, mode: event.mode, citations: ctx.shape.citations(event.citations), ...rewritten });
+        send(res, 'meta', { found: event.found, status: event.status, ...(event.reason ? { reason: event.reason } : {}), mode: event.mode, citations: ctx.shape.citations(event.citations), ...rewritten });
       }
       else if (event.type === 'done') send(res, 'done', ctx.shape.response(event.response));
       else send(res, event.type, { text: event.text });

@@ -22,6 +22,14 @@ function suggesterFor(service: QaService): Suggester {
   return suggester;
 }
 
+/**
+ * Asks every town's candidates now rather than on the first request: the derived suggestions are
+ * not built at ingest yet, and a first widget opened after a start would otherwise wait for them.
+ */
+export async function warmSuggestions(service: QaService): Promise<void> {
+  await suggesterFor(service).suggest();
+}
+
 /** The route, mounted at /api/suggestions; `requireService` throws the 503 while none is loaded. */
 export function createSuggestionsRoute(requireService: () => QaService): Router {
   const router = Router();

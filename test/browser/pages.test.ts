@@ -120,6 +120,8 @@ describe.skipIf(!chromiumPath)('the staff page and the document view', () => {
   it('says so when a document does not exist', async () => {
     const { context, page } = await freshPage();
     await page.goto(`${app.origin}/documents/no-such-report`);
+    // The page fetches the document after load: wait for the message rather than read the status at once.
+    await page.getByRole('status').filter({ hasText: '没有找到这份报告' }).waitFor();
     await expect(page.getByRole('status').textContent()).resolves.toContain('没有找到这份报告');
     await context.close();
   });

@@ -1,6 +1,8 @@
 /**
  * Takes the screenshots in docs/screenshots/ (linked from README.md): the widget closed and open
- * with an answer on a town website, the widget on a phone, the staff page and the document view.
+ * with an answer on a town website, the widget on a phone, the staff page and the document view,
+ * the widget with feedback and next questions, a not-found answer with the contact line, and the
+ * staff insights page (/admin/insights).
  * Uses the index of `npm start` (built when missing) and Debian's chromium:
  *
  *   npx tsx test/browser/take-screenshots.ts
@@ -8,10 +10,16 @@
  * Chinese text needs a CJK font in the system (Debian: apt-get install fonts-noto-cjk).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { openService } from '../../src/cli/runtime.js';
+import { openRuntime } from '../../src/cli/runtime.js';
+import { createAuditLog } from '../../src/admin/audit.js';
+import { createReportStore } from '../../src/admin/reports.js';
+import { createMemoryFeedbackStore } from '../../src/feedback/store.js';
+import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
+import { loadTownsConfig } from '../../src/towns-config.js';
 import { createApp } from '../../src/server/app.js';
 import { findChromium, launchBrowser, listen, serveHostSite } from './harness.js';
 import { ask, openWidget } from './widget-driver.js';
@@ -22,9 +30,29 @@ async function main(): Promise<void> {
   const chromiumPath = findChromium();
   if (!chromiumPath) throw new Error('chromium not found: apt-get install chromium, or set CHROMIUM_PATH');
   const config = loadConfig();
-  const service = await openService(config, pino({ level: 'warn' }));
+  const { service, embedder } = await openRuntime(config, pino({ level: 'warn' }));
   const site = await serveHostSite({ stylesheet: 'plain' });
-  const app = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK, allowedOrigins: [site.origin] }));
+  const token = 'screenshot-admin-token-0123456789';
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-shots-'));
+  const holder = createServiceHolder(service);
+  const app = await listen(
+    createApp({
+      service,
+      maxQuestionChars: config.maxQuestionChars,
+      defaultTopK: config.defaultTopK,
+      allowedOrigins: [site.origin],
+      admin: {
+        token,
+        reports: createReportStore({ corpusDir: config.corpusDir }),
+        reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex while taking screenshots')) }),
+        audit: createAuditLog({ file: path.join(scratch, 'audit.jsonl') }),
+        getService: () => service,
+        readManifest: () => undefined,
+        maxUploadBytes: 1024,
+      },
+      feedback: { store: createMemoryFeedbackStore(), embed: (t) => embedder.embedQuery(t), towns: loadTownsConfig(config.townsFile), perMinute: 0 },
+    }),
+  );
   site.setApp(app.origin);
   const browser = await launchBrowser(chromiumPath);
   fs.mkdirSync(OUT, { recursive: true });
@@ -70,6 +98,40 @@ async function main(): Promise<void> {
     await doc.locator('mark.quote').first().waitFor();
     await doc.waitForTimeout(300);
     await doc.screenshot({ path: shot('document-view.png') });
+
+    // Feedback and next questions under an answer, on the town website.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+    const fbPage = await fresh.newPage();
+    await fbPage.goto(site.origin);
+    await openWidget(fbPage);
+    const fbBot = await ask(fbPage, '梅李镇2023年教育有什么打算?');
+    await fbPage.locator('town-qa .next button').first().waitFor();
+    await fbBot.getByRole('button', { name: '没帮助' }).click();
+    await fbBot.getByRole('button', { name: '没有回答我的问题' }).click();
+    await fbBot.getByRole('textbox').fill('想知道幼儿园什么时候开学');
+    await fbPage.locator('town-qa .next').scrollIntoViewIfNeeded();
+    await fbPage.screenshot({ path: shot('widget-feedback-next.png') });
+    await fbBot.getByRole('button', { name: '提交反馈' }).click();
+    await fbBot.getByText('感谢反馈').waitFor();
+
+    // Not found, with the town's contact line.
+    const nfBot = await ask(fbPage, '梅李镇今年要建几个火箭发射场?');
+    await nfBot.locator('.contact').scrollIntoViewIfNeeded();
+    await fbPage.screenshot({ path: shot('widget-not-found-contact.png') });
+
+    // More residents' feedback, then the staff view of it.
+    for (const [question, reason] of [['临湖镇地区生产总值是多少', '答案不对'], ['临湖镇GDP多少', '答案不对'], ['镇上给老人做了什么?', '没有回答我的问题']] as const) {
+      const asked = (await (await fetch(`${app.origin}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).json()) as { answerId: string };
+      await fetch(`${app.origin}/api/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answerId: asked.answerId, rating: 'down', reason }) });
+    }
+    const insights = await desktop.newPage();
+    await insights.setViewportSize({ width: 1280, height: 900 });
+    await insights.goto(`${app.origin}/admin/insights`);
+    await insights.getByLabel('管理口令（ADMIN_TOKEN）').fill(token);
+    await insights.getByRole('button', { name: '进入' }).click();
+    await insights.locator('.group').first().waitFor();
+    await insights.screenshot({ path: shot('admin-insights.png') });
+    fs.rmSync(scratch, { recursive: true, force: true });
   } finally {
     await browser.close();
     await app.close();

@@ -56,7 +56,7 @@ describe('a configured LLM', () => {
     expect(body.checks.attempts).toHaveLength(1);
     expect(body.checks.attempts[0].results.map((r: any) => r.name)).toEqual(['citation-range', 'sentence-citations', 'numbers', 'towns']);
     expect(failedChecks(body.checks.attempts[0])).toEqual([]);
-    expect(Object.keys(body).sort()).toEqual(['answer', 'checks', 'citations', 'found', 'mode', 'tookMs']);
+    expect(Object.keys(body).sort()).toEqual(['answer', 'answerId', 'checks', 'citations', 'found', 'mode', 'status', 'tookMs']);
     // The model quotes no sentence of the extractive answer: no quote offsets are claimed.
     for (const c of body.citations) expect(c).not.toHaveProperty('quote');
   });

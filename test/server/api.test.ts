@@ -38,7 +38,7 @@ describe('API with the index loaded', () => {
       expect(reply.status).toBe(200);
       expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
       const body = reply.body;
-      expect(Object.keys(body).sort()).toEqual(['answer', 'checks', 'citations', 'found', 'mode', 'tookMs']);
+      expect(Object.keys(body).sort()).toEqual(['answer', 'answerId', 'checks', 'citations', 'found', 'mode', 'status', 'tookMs']);
       expect(body).toMatchObject({ found: true, mode: 'extractive', checks: { llm: 'off', attempts: [] }, tookMs: expect.any(Number) });
       expect(body.answer).toContain('35家');
       expect(body.answer).toMatch(/\[\d+\]/);
