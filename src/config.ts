@@ -2,6 +2,7 @@
  * All settings, read from the environment (and .env) once, validated, documented and frozen.
  * Only entry points call loadConfig(); core modules receive the values they need as options.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
@@ -36,6 +37,12 @@ const schema = z.object({
    * gain under 5% here (docs/benchmarks.md).
    */
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1),
+  /**
+   * Embedding worker threads of the server (one onnxruntime thread each), so inference runs off the
+   * event loop and N questions embed on N cores. Default: the number of cores. 0: embed on the main
+   * thread (what ingest CLIs and tests that need no concurrency may prefer).
+   */
+  EMBED_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** Prefix queries with bge's retrieval instruction (decided on the dev set, see docs/benchmarks.md). */
   QUERY_INSTRUCTION: boolean.default(false),
   /** Longest accepted question, in characters. */
@@ -116,6 +123,8 @@ export type Config = Readonly<{
   hfEndpoint: string | undefined;
   mavenVersions: string[];
   embedBatchSize: number;
+  /** Embedding worker threads; 0: in the main thread (EMBED_WORKERS, default: the core count). */
+  embedWorkers: number;
   queryInstruction: boolean;
   maxQuestionChars: number;
   defaultTopK: number;
@@ -163,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hfEndpoint: e.HF_ENDPOINT,
     mavenVersions: e.MODEL_MAVEN_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean),
     embedBatchSize: e.EMBED_BATCH_SIZE,
+    embedWorkers: e.EMBED_WORKERS ?? os.availableParallelism(),
     queryInstruction: e.QUERY_INSTRUCTION,
     maxQuestionChars: e.MAX_QUESTION_CHARS,
     defaultTopK: e.DEFAULT_TOP_K,

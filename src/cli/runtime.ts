@@ -10,6 +10,7 @@ import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../answer/se
 import { loadConfig, type Config } from '../config.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
+import { createEmbedderPool } from '../embed/pool.js';
 import { isAppError } from '../errors.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
 import { currentGeneration, loadIndex, type LoadedIndex } from '../index/store.js';
@@ -29,12 +30,15 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
     onProgress: (e) => log.info({ stage: e.stage }, e.message),
   });
   if (result.source !== 'present') log.info({ source: result.source }, 'model fetched');
-  return createEmbedder({
+  const options = {
     modelDir: config.modelDir,
     modelId: config.embeddingModel,
     batchSize: config.embedBatchSize,
     queryInstruction: config.queryInstruction,
-  });
+  };
+  // Worker threads keep inference off the event loop (EMBED_WORKERS; 0: in this thread).
+  if (config.embedWorkers > 0) return createEmbedderPool({ ...options, size: config.embedWorkers });
+  return createEmbedder(options);
 }
 
 /** Runs ingestion with the project's settings. */
