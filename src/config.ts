@@ -87,6 +87,16 @@ const schema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   /** Bearer tokens accepted by the OpenAI-compatible /v1 routes, comma-separated. Empty: no auth. */
   API_TOKENS: z.string().default(''),
+  /**
+   * Log lines: `pretty` (coloured, human-readable), `json` (one JSON object a line, for log
+   * collectors) or `auto`: pretty when the log goes to a terminal, JSON otherwise.
+   */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  /**
+   * V8 heap limit of the ingest child process the server starts to build its first index, in MB.
+   * A build that needs more stops with E_INGEST_CRASHED saying so; the server keeps running.
+   */
+  INGEST_HEAP_MB: z.coerce.number().int().min(64).max(65536).default(2048),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log residents' question text at info level (off: questions can carry personal data; lengths only). */
@@ -130,6 +140,10 @@ export type Config = Readonly<{
   defaultTopK: number;
   answerCacheSize: number;
   logLevel: string;
+  /** pretty, json or auto: pretty on a terminal (LOG_FORMAT). */
+  logFormat: 'auto' | 'pretty' | 'json';
+  /** Heap limit of the ingest child process, in MB (INGEST_HEAP_MB). */
+  ingestHeapMb: number;
   /** Log question text at info level (LOG_QUESTIONS). */
   logQuestions: boolean;
   /** Admin API token; undefined: admin API off (ADMIN_TOKEN). */
@@ -178,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     defaultTopK: e.DEFAULT_TOP_K,
     answerCacheSize: e.ANSWER_CACHE_SIZE,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    ingestHeapMb: e.INGEST_HEAP_MB,
     logQuestions: e.LOG_QUESTIONS,
     adminToken: e.ADMIN_TOKEN,
     auditLog: path.resolve(cwd, e.AUDIT_LOG),

@@ -1,19 +1,34 @@
 /**
- * Entry point of `npm start`: listens at once (so /api/health can say `loading`), then loads the
- * QA service — fetching the model and building the index when missing — and swaps it in. A
- * failed load is logged and reported as 503 with its message; the process keeps serving.
+ * Entry point of `npm start`: listens at once, then loads the QA service and swaps it in. With no
+ * index yet, it first builds one in a child process (src/index/ingest-runner.ts: model fetch,
+ * embedding) while /api/health/live answers 200 and the API 503 E_INDEX_BUILDING with the stage
+ * and progress, the terminal shows the ingest's bars, and SIGINT/SIGTERM stop the build within
+ * 2 s leaving the index folder as it was. A failed load is logged and reported as 503 with its
+ * message; the process keeps serving.
  */
+import 'dotenv/config';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuditLog } from '../admin/audit.js';
 import { createReportStore } from '../admin/reports.js';
 import type { QaService } from '../answer/service.js';
 import { AppError, isAppError } from '../errors.js';
-import { readManifest } from '../index/store.js';
-import { createApp } from '../server/app.js';
+import type { Embedder } from '../embed/embedder.js';
+import { currentGeneration, readManifest } from '../index/store.js';
+import { createApp, describeBuild, type BuildProgress } from '../server/app.js';
 import { createMetrics, type CacheCounts } from '../server/metrics.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
-import { createLogger, exitWithError, loadConfig, openEmbedder, openRuntime, runIngest } from './runtime.js';
+import { createProgressDisplay } from './progress.js';
+import { loadConfig } from '../config.js';
+import { createLogger, exitWithError } from './logger.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * The model, the answering code and the ingest runner are imported only once the server listens:
+ * importing them takes a second or more on a busy machine, and liveness must answer from the first.
+ */
+let runtimeModule: Promise<typeof import('./runtime.js')> | undefined;
+const loadRuntime = (): Promise<typeof import('./runtime.js')> => (runtimeModule ??= import('./runtime.js'));
 
 /** How long in-flight requests get to finish after SIGTERM/SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -30,13 +45,24 @@ function main(): void {
     const live = holder.current() as (QaService & { cacheStats?: () => CacheCounts }) | undefined;
     return typeof live?.cacheStats === 'function' ? live.cacheStats() : undefined;
   });
-  // The model loads once; the startup load and every reindex use it.
-  const embedder = openEmbedder(config, log).then((e) => metrics.instrumentEmbedder(e));
-  embedder.catch(() => undefined); // reported by the startup load below
+  // The model loads once, in this process; the startup load and every reindex use it. Not before
+  // a first-index build is over: that build's child fetches the model if it is missing.
+  let embedder: Promise<Embedder> | undefined;
+  const openModel = (): Promise<Embedder> =>
+    (embedder ??= loadRuntime()
+      .then(({ openEmbedder }) => openEmbedder(config, log))
+      .then((e) => metrics.instrumentEmbedder(e)));
   let startup: Promise<unknown> = Promise.resolve();
+  /** Where the first-index build is, while there is one (the API reports it in its 503s). */
+  let building: BuildProgress | undefined;
+  /** Stops the first-index build (SIGINT/SIGTERM). */
+  const buildAbort = new AbortController();
+  /** How the first-index build's child process ended (settles once it has exited); none: no build. */
+  let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
   const rebuild: Rebuild = async ({ full }) => {
     await startup.catch(() => undefined);
-    const model = await embedder;
+    const model = await openModel();
+    const { openRuntime, runIngest } = await loadRuntime();
     // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
     const summary = await runIngest(config, model, { skipBad: true, full });
     const { service } = await openRuntime(config, log, model);
@@ -56,6 +82,7 @@ function main(): void {
   const app = createApp({
     getService: holder.current,
     getLoadError: holder.loadError,
+    getBuildProgress: () => building,
     logQuestions: config.logQuestions,
     metrics,
     metricsToken: config.metricsToken,
@@ -95,11 +122,68 @@ function main(): void {
     process.exit(1);
   });
 
+  /** Builds the first index in a child process, showing its progress; resolves once it is live. */
+  const buildFirstIndex = async (): Promise<void> => {
+    building = { stage: 'model', done: 0, total: 0, message: 'starting' };
+    const started = Date.now();
+    let lastTenth = -1;
+    const display = createProgressDisplay({
+      // Without a terminal (a service manager, CI): a log line per finished stage and per tenth of the embedding.
+      onLine(stage, done, total) {
+        const tenth = total > 0 ? Math.floor((10 * done) / total) : 0;
+        if (done !== total && !(stage === 'embed' && tenth > lastTenth)) return;
+        lastTenth = stage === 'embed' ? tenth : -1;
+        log.info({ stage, done, total }, `building the index: ${stage} ${done}/${total}`);
+      },
+    });
+    try {
+      const { runIngestChild } = await loadRuntime();
+      const run = runIngestChild(config, {
+        signal: buildAbort.signal,
+        onProgress(event) {
+          building = event;
+          if (event.stage === 'model') log.info({ stage: 'model' }, `building the index: ${event.message ?? 'model'}`);
+          else display.update(event.stage, event.done, event.total);
+        },
+      });
+      buildRun = run.then(
+        () => 'finished' as const,
+        (err: unknown) => (isAppError(err) && err.code === 'E_ABORTED' ? ('stopped' as const) : ('failed' as const)),
+      );
+      const summary = await run;
+      display.stop();
+      log.info({ documents: summary.documents, chunks: summary.chunks, texts: summary.textsEmbedded, ms: Date.now() - started, indexVersion: summary.indexVersion }, 'index built');
+    } finally {
+      display.stop();
+    }
+  };
+
+  const prepare = async (): Promise<Runtime> => {
+    try {
+      if (!currentGeneration(config.indexDir)) await buildFirstIndex();
+      // A stop that came just as the build finished: do not start loading what nobody will serve.
+      if (buildAbort.signal.aborted) throw new AppError('E_ABORTED', 'shutting down');
+      building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };
+      const model = await openModel();
+      return await (await loadRuntime()).openRuntime(config, log, model);
+    } finally {
+      building = undefined;
+    }
+  };
+
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
-    log.info({ host: address, port, admin: Boolean(config.adminToken) }, `listening on http://${host}:${port}`);
-    const opened = embedder.then((model) => openRuntime(config, log, model));
+    const url = `http://${host}:${port}`;
+    const mustBuild = !currentGeneration(config.indexDir);
+    log.info(
+      { host: address, port, admin: Boolean(config.adminToken), building: mustBuild },
+      mustBuild
+        ? `listening on ${url}, not answering questions yet: building the index first (none in ${config.indexDir}; about a minute on 2 cores). ` +
+            `Progress below and at ${url}/api/health/ready (503 E_INDEX_BUILDING until it is ready); Ctrl-C stops the build and leaves the index folder as it was`
+        : `listening on ${url}; loading the index (a few seconds: ${url}/api/health/ready says when questions are answered)`,
+    );
+    const opened = prepare();
     startup = opened;
     opened.then(
       (runtime) => {
@@ -107,9 +191,11 @@ function main(): void {
         // A reindex that finished first (an admin fixing a missing index) wins.
         if (!holder.current()) holder.swap(loaded);
         const { documents, chunks } = loaded.stats();
-        log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, 'service ready');
+        log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, `ready: answering questions on ${url}`);
       },
       (err: unknown) => {
+        // Shutting down during the build: the shutdown says how it ended.
+        if (isAppError(err) && err.code === 'E_ABORTED') return;
         const loadError = isAppError(err)
           ? err
           : new AppError('E_INDEX_MISSING', `index could not be loaded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -126,8 +212,15 @@ function main(): void {
       process.exit(1);
     }
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    server.close((err) => {
+    const wasBuilding = building;
+    log.info({ signal, ...(wasBuilding ? { building: describeBuild(wasBuilding) } : {}) }, wasBuilding ? 'shutting down: stopping the index build' : 'shutting down');
+    // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
+    // nothing is left writing into the index folder.
+    buildAbort.abort();
+    const closed = new Promise<Error | undefined>((resolve) => server.close((err) => resolve(err)));
+    void Promise.all([closed, buildRun]).then(([err, build]) => {
+      if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
+      else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');
       if (err) log.error({ err }, 'error while closing the server');
       process.exit(err ? 1 : 0);
     });

@@ -36,6 +36,12 @@ export interface AppDeps {
    * /api/health reports `loading` before and `no-index` after a failure.
    */
   getLoadError?: () => AppError | undefined;
+  /**
+   * What the entry point is doing before it can load a service (building the first index), else
+   * undefined. While it is defined and no service is loaded, /api, /api/health and
+   * /api/health/ready answer 503 E_INDEX_BUILDING with it. Default: never building.
+   */
+  getBuildProgress?: (() => BuildProgress | undefined) | undefined;
   /** Longest accepted question, in characters (config MAX_QUESTION_CHARS). */
   maxQuestionChars: number;
   /** Passages cited when a request names no topK (config DEFAULT_TOP_K). */
@@ -62,6 +68,22 @@ export interface AppDeps {
   apiTokens?: readonly string[] | undefined;
 }
 
+/** A step of building the index, as /api reports it while the server prepares (see getBuildProgress). */
+export interface BuildProgress {
+  /** `model` (fetching, loading), `load`, `parse`, `embed`, `write`, or `open` (loading the new index). */
+  stage: string;
+  /** Items done and in all in this stage (texts for `embed`); 0 and 0 when not counted. */
+  done: number;
+  total: number;
+  message?: string | undefined;
+}
+
+/** The message of a 503 E_INDEX_BUILDING: where the build is, and what to do meanwhile. */
+export function describeBuild(p: BuildProgress): string {
+  const count = p.total > 0 ? ` ${p.done}/${p.total} (${Math.floor((100 * p.done) / p.total)}%)` : '';
+  return `index being built (stage ${p.stage}${count}${p.message ? `: ${p.message}` : ''}); retry shortly, GET /api/health/ready follows it`;
+}
+
 /** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
 export const BODY_LIMIT = '16kb';
 
@@ -77,12 +99,15 @@ const LOAD_CODES = new Set<ErrorCode>(['E_INDEX_MISSING', 'E_INDEX_MISMATCH', 'E
 export function createApp(deps: AppDeps): Express {
   const getService = deps.getService ?? (() => deps.service);
   const getLoadError = deps.getLoadError ?? (() => undefined);
+  const getBuildProgress = (): BuildProgress | undefined => (getLoadError() ? undefined : deps.getBuildProgress?.());
   const logger = deps.logger ?? pino({ level: 'silent' });
   const parsers = createRequestParsers({ maxQuestionChars: deps.maxQuestionChars });
 
   /** The error every /api route but health answers while no service is loaded. */
   const unavailable = (): AppError => {
     const failure = getLoadError();
+    const building = getBuildProgress();
+    if (building) return new AppError('E_INDEX_BUILDING', describeBuild(building), { status: 503 });
     if (!failure) {
       return new AppError('E_INDEX_MISSING', 'index not loaded yet: the server is still loading it; retry shortly (if it never loads, run `npm run ingest`)', { status: 503 });
     }
@@ -121,6 +146,12 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api', (req, res, next) => {
     if (req.path === '/health' || req.path.startsWith('/health/') || getService()) {
       next();
+      return;
+    }
+    const building = getBuildProgress();
+    if (building) {
+      // Answered here, not by the error handler: one warning per request while building is noise.
+      res.setHeader('Retry-After', '5').status(503).json({ error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
       return;
     }
     if (!getLoadError()) res.setHeader('Retry-After', '10');
@@ -195,6 +226,11 @@ export function createApp(deps: AppDeps): Express {
         return;
       }
       const failure = getLoadError();
+      const building = getBuildProgress();
+      if (building) {
+        res.setHeader('Retry-After', '5').status(503).json({ status: 'building', error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
+        return;
+      }
       if (!failure) {
         res.setHeader('Retry-After', '10');
         res.status(503).json({ status: 'loading' });
@@ -220,6 +256,10 @@ export function createApp(deps: AppDeps): Express {
       const service = getService();
       if (isShuttingDown()) res.status(503).json({ status: 'stopping' });
       else if (service) res.json({ status: 'ready', indexVersion: service.indexVersion });
+      else if (getBuildProgress()) {
+        const building = getBuildProgress()!;
+        res.setHeader('Retry-After', '5').status(503).json({ status: 'building', error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
+      }
       else if (!getLoadError()) res.setHeader('Retry-After', '10').status(503).json({ status: 'loading' });
       else res.status(503).json({ status: 'no-index', error: { code: unavailable().code, message: unavailable().message } });
     })
