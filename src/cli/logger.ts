@@ -20,7 +20,7 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Lo
   if (!wantsPrettyLogs(config.logFormat)) return pino(options, pino.destination(2));
   // Synchronous and in this thread (no transport worker): lines stay in order with the progress
   // bars that share the terminal, and nothing is lost when the process exits right after a line.
-  const stream = pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+  const stream = pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
   return pino(options, stream);
 }
 
