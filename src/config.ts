@@ -75,8 +75,30 @@ const schema = z.object({
       }
       return origins;
     }),
-  /** Requests per minute each client IP may make to /api (beyond: 429 with Retry-After); 0 turns the limit off. */
+  /** Requests per minute each client IP may make to /api and /v1 together (beyond: 429 with Retry-After); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /**
+   * Behind a reverse proxy: which X-Forwarded-For hops to believe, so the rate limit and logs see
+   * the client's address, not the proxy's. The number of proxies in front (1 for one nginx), or
+   * their addresses or subnets, comma-separated (loopback, 10.0.0.0/8). Empty or false (default):
+   * the header is ignored; set it only when a proxy always overwrites it, or clients could forge it.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((value, ctx): false | number | string[] => {
+      const v = value.trim().toLowerCase();
+      if (v === '' || v === 'false' || v === '0') return false;
+      if (/^\d{1,2}$/.test(v)) return Number(v);
+      if (v === 'true') {
+        ctx.addIssue({ code: 'custom', message: 'true would believe any X-Forwarded-For a client sends; give the number of proxies in front (e.g. 1) or their addresses' });
+        return false;
+      }
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      const bad = entries.filter((e) => !/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/.test(e));
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not a hop count, an address, a subnet, loopback, linklocal or uniquelocal` });
+      return entries;
+    }),
   /** OpenAI-compatible endpoint of the optional LLM, e.g. https://api.deepseek.com/v1. Unset: no LLM, extractive answers. */
   LLM_BASE_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
   /** API key of the LLM endpoint (local Ollama/vLLM need none). */
@@ -157,8 +179,10 @@ export type Config = Readonly<{
   evalFile: string;
   /** Origins allowed to call the API from a browser, besides the service's own (ALLOWED_ORIGINS). */
   allowedOrigins: readonly string[];
-  /** Requests per minute per client IP on /api; 0: no limit (RATE_LIMIT_PER_MINUTE). */
+  /** Requests per minute per client IP on /api and /v1; 0: no limit (RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
+  /** Proxies whose X-Forwarded-For is believed: false (default), a hop count, or addresses (TRUST_PROXY). */
+  trustProxy: false | number | readonly string[];
   /** The optional LLM (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT_MS); undefined: none. */
   llm: Readonly<{ baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number }> | undefined;
   /** Bearer tokens for /v1 (API_TOKENS); empty: no auth. */
@@ -202,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     evalFile: path.resolve(cwd, e.EVAL_FILE),
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: Array.isArray(e.TRUST_PROXY) ? Object.freeze(e.TRUST_PROXY) : e.TRUST_PROXY,
     llm:
       e.LLM_BASE_URL && e.LLM_MODEL
         ? Object.freeze({ baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS })

@@ -20,7 +20,7 @@ import { createSuggestionsRoute } from './suggestions.js';
 import { createCommitmentRoutes } from './commitments-routes.js';
 import { createRequestParsers } from './validation.js';
 import { createAdminRouter, type AdminDeps } from './admin-routes.js';
-import { refuseWhileStopping, rejectMalformedQuery, requireUtf8Body } from './hardening.js';
+import { jsonBody, refuseWhileStopping, rejectMalformedQuery } from './hardening.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDeps {
@@ -60,8 +60,13 @@ export interface AppDeps {
   isShuttingDown?: (() => boolean) | undefined;
   /** Origins (besides the service's own) whose pages may call /api from a browser (config ALLOWED_ORIGINS). Default: none. */
   allowedOrigins?: readonly string[] | undefined;
-  /** Requests per minute per client IP on /api (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
+  /** Requests per minute per client IP on /api and /v1 (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
   rateLimitPerMinute?: number | undefined;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (config TRUST_PROXY): a hop
+   * count or addresses/subnets. Default false: the socket's address, the header ignored.
+   */
+  trustProxy?: false | number | readonly string[] | undefined;
   /** The chat widget and pages (web/, see static.ts): served unless false. Default: the project's web/. */
   web?: false | { dir?: string } | undefined;
   /** Bearer tokens accepted by the OpenAI-compatible /v1 routes (config API_TOKENS). Empty: no auth. */
@@ -84,8 +89,7 @@ export function describeBuild(p: BuildProgress): string {
   return `index being built (stage ${p.stage}${count}${p.message ? `: ${p.message}` : ''}); retry shortly, GET /api/health/ready follows it`;
 }
 
-/** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
-export const BODY_LIMIT = '16kb';
+export { BODY_LIMIT } from './hardening.js';
 
 /** A document id as the index derives it from a file name: word characters, CJK, hyphens. */
 const DOC_ID = /^[\w\u4e00-\u9fff-]{1,200}$/;
@@ -129,12 +133,17 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   // <, > and & in JSON strings go out as \u003c etc.: a response opened as HTML runs nothing.
   app.set('json escape', true);
+  const trustProxy = deps.trustProxy ?? false;
+  app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
 
   app.use(requestContext(logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(securityHeaders());
   // CORS before the limit and the 503, so an allowed page can read those answers too.
-  app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 }));
+  // One limiter, one count per client, for both front doors: /v1 answers the same questions.
+  const limiter = apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 });
+  app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), limiter);
+  app.use('/v1', limiter);
   // After the security headers and CORS, so these refusals carry them too.
   const isShuttingDown = deps.isShuttingDown ?? (() => false);
   app.use(refuseWhileStopping(isShuttingDown), rejectMalformedQuery());
@@ -160,7 +169,7 @@ export function createApp(deps: AppDeps): Express {
 
   app
     .route('/api/ask')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
+    .post(...jsonBody(), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       const { diagnostics, ...output } = await service.ask({ ...input, topK: input.topK ?? deps.defaultTopK });
@@ -174,7 +183,7 @@ export function createApp(deps: AppDeps): Express {
 
   app
     .route('/api/ask/stream')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
+    .post(...jsonBody(), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       await streamAnswer(res, {
@@ -341,19 +350,6 @@ function requestContext(logger: Logger): RequestHandler {
 function logOf(res: Response, fallback: Logger): Logger {
   const log: unknown = res.locals['log'];
   return log && typeof log === 'object' && 'info' in log ? (log as Logger) : fallback.child({ requestId: requestIdOf(res) });
-}
-
-/**
- * POST /api/ask takes JSON only. Anything else (a form post, text/plain, no content type) is
- * 415 Unsupported Media Type rather than 400: the body may be fine, its declared type is not.
- */
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/json') {
-    next();
-    return;
-  }
-  next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
 }
 
 function methodNotAllowed(allow: string): RequestHandler {
