@@ -24,9 +24,10 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
     modelId: config.embeddingModel,
     hfEndpoint: config.hfEndpoint,
     mavenVersions: config.mavenVersions,
-    onProgress: (e) => log.info({ stage: e.stage }, e.message),
+    // Byte counts of a download are for bars, not for the log; a failed way is worth a warning.
+    onProgress: (e) => (e.stage === 'fallback' ? log.warn({ stage: e.stage }, e.message) : e.loaded === undefined && e.stage !== 'done' && log.info({ stage: e.stage }, e.message)),
   });
-  if (result.source !== 'present') log.info({ source: result.source }, 'model fetched');
+  log.info({ source: result.source }, result.summary);
   const options = {
     modelDir: config.modelDir,
     modelId: config.embeddingModel,
