@@ -16,6 +16,7 @@ import { AppError, isAppError } from '../errors.js';
 import type { Embedder } from '../embed/embedder.js';
 import { currentGeneration, readManifest } from '../index/store.js';
 import { createApp, describeBuild, type BuildProgress } from '../server/app.js';
+import { trackConnections } from '../server/shutdown.js';
 import { createMetrics, type CacheCounts } from '../server/metrics.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
 import { createProgressDisplay } from './progress.js';
@@ -109,10 +110,12 @@ function main(): void {
     logger: log,
     allowedOrigins: config.allowedOrigins,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    trustProxy: config.trustProxy,
     apiTokens: config.apiTokens,
   });
 
   const server = http.createServer(app);
+  const connections = trackConnections(server);
   // Slow-loris guards: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -217,20 +220,16 @@ function main(): void {
     // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
     // nothing is left writing into the index folder.
     buildAbort.abort();
-    const closed = new Promise<Error | undefined>((resolve) => server.close((err) => resolve(err)));
-    void Promise.all([closed, buildRun]).then(([err, build]) => {
+    // No reset: in-flight requests finish, kept-alive connections get 503 E_SHUTTING_DOWN with
+    // Connection: close for their next request, new connections are refused (src/server/shutdown.ts).
+    const closed = connections.drain({ graceMs: SHUTDOWN_GRACE_MS });
+    void Promise.all([closed, buildRun]).then(([how, build]) => {
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
       else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');
-      if (err) log.error({ err }, 'error while closing the server');
-      process.exit(err ? 1 : 0);
+      if (how === 'cut') log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still open after the grace period: connections cut');
+      else log.info({}, 'all connections closed: exiting');
+      process.exit(how === 'cut' ? 1 : 0);
     });
-    // Keep-alive connections with no request in flight would hold close() open.
-    server.closeIdleConnections();
-    setTimeout(() => {
-      log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still open after the grace period: exiting');
-      server.closeAllConnections();
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
