@@ -145,7 +145,7 @@ function main(): void {
         signal: buildAbort.signal,
         onProgress(event) {
           building = event;
-          if (event.stage === 'model') log.info({ stage: 'model' }, `building the index: ${event.message ?? 'model'}`);
+          if (event.stage === 'model') log[event.warning ? 'warn' : 'info']({ stage: 'model' }, `building the index: ${event.message ?? 'model'}`);
           else display.update(event.stage, event.done, event.total);
         },
       });
@@ -222,7 +222,9 @@ function main(): void {
     buildAbort.abort();
     // No reset: in-flight requests finish, kept-alive connections get 503 E_SHUTTING_DOWN with
     // Connection: close for their next request, new connections are refused (src/server/shutdown.ts).
-    const closed = connections.drain({ graceMs: SHUTDOWN_GRACE_MS });
+    // While the first index is being built nothing is answered but probes and 503s: idle
+    // kept-alive connections close at once, so the process ends within 2 s of the signal.
+    const closed = connections.drain(wasBuilding ? { graceMs: 1500, idleMs: 0 } : { graceMs: SHUTDOWN_GRACE_MS });
     void Promise.all([closed, buildRun]).then(([how, build]) => {
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
       else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');

@@ -49,14 +49,17 @@ function responsive(embedder: Embedder, batchSize: number): Embedder {
 
 async function run(start: StartMessage): Promise<void> {
   const { model } = start;
-  const fetched = await ensureModel({
+  await ensureModel({
     modelDir: model.modelDir,
     modelId: model.modelId,
     hfEndpoint: model.hfEndpoint,
     mavenVersions: model.mavenVersions,
-    onProgress: (e) => void send({ type: 'progress', event: { stage: 'model', done: 0, total: 0, message: e.message } }),
+    // Byte counts of a download would flood the channel; the summary comes as the `done` step.
+    onProgress: (e) => {
+      if (e.loaded !== undefined) return;
+      void send({ type: 'progress', event: { stage: 'model', done: 0, total: 0, message: e.message, ...(e.stage === 'fallback' ? { warning: true } : {}) } });
+    },
   });
-  if (fetched.source !== 'present') void send({ type: 'progress', event: { stage: 'model', done: 0, total: 0, message: `model fetched (${fetched.source})` } });
   void send({ type: 'progress', event: { stage: 'model', done: 0, total: 0, message: 'loading the model' } });
   const embedder = responsive(
     await createEmbedder({ modelDir: model.modelDir, modelId: model.modelId, batchSize: model.batchSize, queryInstruction: model.queryInstruction }),

@@ -49,6 +49,8 @@ export interface IngestProgress {
   total: number;
   /** What is happening, for `model` (e.g. `checking …`, `loading the model`). */
   message?: string;
+  /** Set when the message says a way of fetching the model failed (the next one is tried). */
+  warning?: boolean;
 }
 
 /** What the child needs to fetch and load the model. Plain data: it crosses the process boundary. */
