@@ -9,24 +9,24 @@
 import 'dotenv/config';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuditLog } from '../admin/audit.js';
-import { createReportStore } from '../admin/reports.js';
 import type { QaService } from '../answer/service.js';
-import { AppError, isAppError } from '../errors.js';
-import type { Embedder } from '../embed/embedder.js';
-import { currentGeneration, readManifest } from '../index/store.js';
-import { createApp, describeBuild, type BuildProgress } from '../server/app.js';
-import { trackConnections } from '../server/shutdown.js';
-import { createMetrics, type CacheCounts } from '../server/metrics.js';
-import { createReindexer, createServiceHolder, type Rebuild } from '../server/service-holder.js';
-import { createProgressDisplay } from './progress.js';
 import { loadConfig } from '../config.js';
+import type { Embedder } from '../embed/embedder.js';
+import { AppError, isAppError } from '../errors.js';
+import { currentGeneration, readManifest } from '../index/store.js';
+import type { BuildProgress } from '../server/app.js';
+import type { CacheCounts } from '../server/metrics.js';
+import type { Rebuild } from '../server/service-holder.js';
+import { trackConnections } from '../server/shutdown.js';
 import { createLogger, exitWithError } from './logger.js';
+import { createProgressDisplay } from './progress.js';
 import type { Runtime } from './runtime.js';
 
 /**
- * The model, the answering code and the ingest runner are imported only once the server listens:
- * importing them takes a second or more on a busy machine, and liveness must answer from the first.
+ * Only what listening needs is imported up front. The Express app, the model, the answering code
+ * and the ingest runner are imported once the server listens: on a busy machine importing them
+ * takes a second or more, and liveness must answer from the first. In that moment
+ * {@link answerWhileStarting} answers.
  */
 let runtimeModule: Promise<typeof import('./runtime.js')> | undefined;
 const loadRuntime = (): Promise<typeof import('./runtime.js')> => (runtimeModule ??= import('./runtime.js'));
@@ -34,87 +34,46 @@ const loadRuntime = (): Promise<typeof import('./runtime.js')> => (runtimeModule
 /** How long in-flight requests get to finish after SIGTERM/SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * The answers of the moment between listening and the Express app being loaded: liveness is 200,
+ * health and readiness say `loading`, everything else is 503 with the code the app would give.
+ */
+function answerWhileStarting(req: http.IncomingMessage, res: http.ServerResponse, mustBuild: boolean): void {
+  const route = (req.url ?? '').split('?')[0];
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-store');
+  if (route === '/api/health/live' && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.end(JSON.stringify({ status: 'alive' }));
+    return;
+  }
+  res.statusCode = 503;
+  res.setHeader('Retry-After', '1');
+  if (route === '/api/health' || route === '/api/health/ready') {
+    res.end(JSON.stringify({ status: 'loading' }));
+    return;
+  }
+  const error = mustBuild
+    ? { code: 'E_INDEX_BUILDING', message: 'the server is starting and will build the index first; retry shortly, GET /api/health/ready follows it' }
+    : { code: 'E_INDEX_MISSING', message: 'index not loaded yet: the server is starting; retry shortly' };
+  res.end(JSON.stringify({ error }));
+}
+
 function main(): void {
   const config = loadConfig();
   const log = createLogger(config);
-
-  // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
-  const holder = createServiceHolder();
-  const metrics = createMetrics({ processMetrics: true });
-  metrics.watchService(holder.current);
-  metrics.watchCache(() => {
-    const live = holder.current() as (QaService & { cacheStats?: () => CacheCounts }) | undefined;
-    return typeof live?.cacheStats === 'function' ? live.cacheStats() : undefined;
-  });
-  // The model loads once, in this process; the startup load and every reindex use it. Not before
-  // a first-index build is over: that build's child fetches the model if it is missing.
-  let embedder: Promise<Embedder> | undefined;
-  const openModel = (): Promise<Embedder> =>
-    (embedder ??= loadRuntime()
-      .then(({ openEmbedder }) => openEmbedder(config, log))
-      .then((e) => metrics.instrumentEmbedder(e)));
-  let startup: Promise<unknown> = Promise.resolve();
+  let stopping = false;
   /** Where the first-index build is, while there is one (the API reports it in its 503s). */
   let building: BuildProgress | undefined;
   /** Stops the first-index build (SIGINT/SIGTERM). */
   const buildAbort = new AbortController();
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
-  const rebuild: Rebuild = async ({ full }) => {
-    await startup.catch(() => undefined);
-    const model = await openModel();
-    const { openRuntime, runIngest } = await loadRuntime();
-    // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
-    const summary = await runIngest(config, model, { skipBad: true, full });
-    const { service } = await openRuntime(config, log, model);
-    return { service: metrics.instrumentService(service), summary };
-  };
-  const reindexer = createReindexer({
-    holder,
-    rebuild,
-    onFinish(job, ms) {
-      metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
-      if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
-      else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
-    },
-  });
-  let stopping = false;
+  const mustBuild = !currentGeneration(config.indexDir);
 
-  const app = createApp({
-    getService: holder.current,
-    getLoadError: holder.loadError,
-    getBuildProgress: () => building,
-    logQuestions: config.logQuestions,
-    metrics,
-    metricsToken: config.metricsToken,
-    isShuttingDown: () => stopping,
-    admin: config.adminToken
-      ? {
-          token: config.adminToken,
-          reports: createReportStore({ corpusDir: config.corpusDir, maxBytes: config.maxUploadBytes }),
-          reindexer,
-          audit: createAuditLog({ file: config.auditLog, logger: log }),
-          getService: holder.current,
-          readManifest: () => {
-            try {
-              return readManifest(config.indexDir);
-            } catch {
-              return undefined;
-            }
-          },
-          maxUploadBytes: config.maxUploadBytes,
-        }
-      : undefined,
-    maxQuestionChars: config.maxQuestionChars,
-    defaultTopK: config.defaultTopK,
-    logger: log,
-    allowedOrigins: config.allowedOrigins,
-    rateLimitPerMinute: config.rateLimitPerMinute,
-    trustProxy: config.trustProxy,
-    apiTokens: config.apiTokens,
-  });
-
-  const server = http.createServer(app);
+  /** The Express app, once imported and built (see answerWhileStarting). */
+  let app: http.RequestListener | undefined;
+  const server = http.createServer((req, res) => (app ? app(req, res) : answerWhileStarting(req, res, mustBuild)));
   const connections = trackConnections(server);
   // Slow-loris guards: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 20_000;
@@ -125,67 +84,133 @@ function main(): void {
     process.exit(1);
   });
 
-  /** Builds the first index in a child process, showing its progress; resolves once it is live. */
-  const buildFirstIndex = async (): Promise<void> => {
-    building = { stage: 'model', done: 0, total: 0, message: 'starting' };
-    const started = Date.now();
-    let lastTenth = -1;
-    const display = createProgressDisplay({
-      // Without a terminal (a service manager, CI): a log line per finished stage and per tenth of the embedding.
-      onLine(stage, done, total) {
-        const tenth = total > 0 ? Math.floor((10 * done) / total) : 0;
-        if (done !== total && !(stage === 'embed' && tenth > lastTenth)) return;
-        lastTenth = stage === 'embed' ? tenth : -1;
-        log.info({ stage, done, total }, `building the index: ${stage} ${done}/${total}`);
+  /** Builds the app and swaps it in, then builds the index if there is none, then loads the service. */
+  const startServing = async (url: string): Promise<void> => {
+    const [{ createAuditLog }, { createReportStore }, { createApp }, { createMetrics }, { createReindexer, createServiceHolder }] = await Promise.all([
+      import('../admin/audit.js'),
+      import('../admin/reports.js'),
+      import('../server/app.js'),
+      import('../server/metrics.js'),
+      import('../server/service-holder.js'),
+    ]);
+    // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
+    const holder = createServiceHolder();
+    const metrics = createMetrics({ processMetrics: true });
+    metrics.watchService(holder.current);
+    metrics.watchCache(() => {
+      const live = holder.current() as (QaService & { cacheStats?: () => CacheCounts }) | undefined;
+      return typeof live?.cacheStats === 'function' ? live.cacheStats() : undefined;
+    });
+    // The model loads once, in this process; the startup load and every reindex use it. Not before
+    // a first-index build is over: that build's child fetches the model if it is missing.
+    let embedder: Promise<Embedder> | undefined;
+    const openModel = (): Promise<Embedder> =>
+      (embedder ??= loadRuntime()
+        .then(({ openEmbedder }) => openEmbedder(config, log))
+        .then((e) => metrics.instrumentEmbedder(e)));
+    /** The start-up load; a reindex waits for it. */
+    let startup: Promise<unknown> = Promise.resolve();
+    const rebuild: Rebuild = async ({ full }) => {
+      await startup.catch(() => undefined);
+      const model = await openModel();
+      const { openRuntime, runIngest } = await loadRuntime();
+      // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
+      const summary = await runIngest(config, model, { skipBad: true, full });
+      const { service } = await openRuntime(config, log, model);
+      return { service: metrics.instrumentService(service), summary };
+    };
+    const reindexer = createReindexer({
+      holder,
+      rebuild,
+      onFinish(job, ms) {
+        metrics.recordIngest(job.state === 'succeeded' ? 'succeeded' : 'failed', ms / 1000);
+        if (job.state === 'succeeded') log.info({ job: job.id, trigger: job.trigger, ms: Math.round(ms), ...job.summary, embedded: job.summary?.embedded.length, reused: job.summary?.reused.length }, 'reindexed: new index live');
+        else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
       },
     });
-    try {
-      const { runIngestChild } = await loadRuntime();
-      const run = runIngestChild(config, {
-        signal: buildAbort.signal,
-        onProgress(event) {
-          building = event;
-          if (event.stage === 'model') log[event.warning ? 'warn' : 'info']({ stage: 'model' }, `building the index: ${event.message ?? 'model'}`);
-          else display.update(event.stage, event.done, event.total);
+    app = createApp({
+      getService: holder.current,
+      getLoadError: holder.loadError,
+      getBuildProgress: () => building,
+      logQuestions: config.logQuestions,
+      metrics,
+      metricsToken: config.metricsToken,
+      isShuttingDown: () => stopping,
+      admin: config.adminToken
+        ? {
+            token: config.adminToken,
+            reports: createReportStore({ corpusDir: config.corpusDir, maxBytes: config.maxUploadBytes }),
+            reindexer,
+            audit: createAuditLog({ file: config.auditLog, logger: log }),
+            getService: holder.current,
+            readManifest: () => {
+              try {
+                return readManifest(config.indexDir);
+              } catch {
+                return undefined;
+              }
+            },
+            maxUploadBytes: config.maxUploadBytes,
+          }
+        : undefined,
+      maxQuestionChars: config.maxQuestionChars,
+      defaultTopK: config.defaultTopK,
+      logger: log,
+      allowedOrigins: config.allowedOrigins,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      trustProxy: config.trustProxy,
+      apiTokens: config.apiTokens,
+    });
+
+    /** Builds the first index in a child process, showing its progress; resolves once it is live. */
+    const buildFirstIndex = async (): Promise<void> => {
+      building = { stage: 'model', done: 0, total: 0, message: 'starting' };
+      const started = Date.now();
+      let lastTenth = -1;
+      const display = createProgressDisplay({
+        // Without a terminal (a service manager, CI): a log line per finished stage and per tenth of the embedding.
+        onLine(stage, done, total) {
+          const tenth = total > 0 ? Math.floor((10 * done) / total) : 0;
+          if (done !== total && !(stage === 'embed' && tenth > lastTenth)) return;
+          lastTenth = stage === 'embed' ? tenth : -1;
+          log.info({ stage, done, total }, `building the index: ${stage} ${done}/${total}`);
         },
       });
-      buildRun = run.then(
-        () => 'finished' as const,
-        (err: unknown) => (isAppError(err) && err.code === 'E_ABORTED' ? ('stopped' as const) : ('failed' as const)),
-      );
-      const summary = await run;
-      display.stop();
-      log.info({ documents: summary.documents, chunks: summary.chunks, texts: summary.textsEmbedded, ms: Date.now() - started, indexVersion: summary.indexVersion }, 'index built');
-    } finally {
-      display.stop();
-    }
-  };
+      try {
+        const { runIngestChild } = await loadRuntime();
+        const run = runIngestChild(config, {
+          signal: buildAbort.signal,
+          onProgress(event) {
+            building = event;
+            if (event.stage === 'model') log[event.warning ? 'warn' : 'info']({ stage: 'model' }, `building the index: ${event.message ?? 'model'}`);
+            else display.update(event.stage, event.done, event.total);
+          },
+        });
+        buildRun = run.then(
+          () => 'finished' as const,
+          (err: unknown) => (isAppError(err) && err.code === 'E_ABORTED' ? ('stopped' as const) : ('failed' as const)),
+        );
+        const summary = await run;
+        display.stop();
+        log.info({ documents: summary.documents, chunks: summary.chunks, texts: summary.textsEmbedded, ms: Date.now() - started, indexVersion: summary.indexVersion }, 'index built');
+      } finally {
+        display.stop();
+      }
+    };
 
-  const prepare = async (): Promise<Runtime> => {
-    try {
-      if (!currentGeneration(config.indexDir)) await buildFirstIndex();
-      // A stop that came just as the build finished: do not start loading what nobody will serve.
-      if (buildAbort.signal.aborted) throw new AppError('E_ABORTED', 'shutting down');
-      building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };
-      const model = await openModel();
-      return await (await loadRuntime()).openRuntime(config, log, model);
-    } finally {
-      building = undefined;
-    }
-  };
+    const prepare = async (): Promise<Runtime> => {
+      try {
+        if (!currentGeneration(config.indexDir)) await buildFirstIndex();
+        // A stop that came just as the build finished: do not start loading what nobody will serve.
+        if (buildAbort.signal.aborted) throw new AppError('E_ABORTED', 'shutting down');
+        building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };
+        const model = await openModel();
+        return await (await loadRuntime()).openRuntime(config, log, model);
+      } finally {
+        building = undefined;
+      }
+    };
 
-  server.listen(config.port, config.host, () => {
-    const { address, port } = server.address() as AddressInfo;
-    const host = address.includes(':') ? `[${address}]` : address;
-    const url = `http://${host}:${port}`;
-    const mustBuild = !currentGeneration(config.indexDir);
-    log.info(
-      { host: address, port, admin: Boolean(config.adminToken), building: mustBuild },
-      mustBuild
-        ? `listening on ${url}, not answering questions yet: building the index first (none in ${config.indexDir}; about a minute on 2 cores). ` +
-            `Progress below and at ${url}/api/health/ready (503 E_INDEX_BUILDING until it is ready); Ctrl-C stops the build and leaves the index folder as it was`
-        : `listening on ${url}; loading the index (a few seconds: ${url}/api/health/ready says when questions are answered)`,
-    );
     const opened = prepare();
     startup = opened;
     opened.then(
@@ -207,6 +232,23 @@ function main(): void {
         log.error({ code: loadError.code, err: isAppError(err) ? undefined : err }, `service not loaded: ${loadError.message}`);
       },
     );
+  };
+
+  server.listen(config.port, config.host, () => {
+    const { address, port } = server.address() as AddressInfo;
+    const host = address.includes(':') ? `[${address}]` : address;
+    const url = `http://${host}:${port}`;
+    log.info(
+      { host: address, port, admin: Boolean(config.adminToken), building: mustBuild },
+      mustBuild
+        ? `listening on ${url}, not answering questions yet: building the index first (none in ${config.indexDir}; about a minute on 2 cores). ` +
+            `Progress below and at ${url}/api/health/ready (503 E_INDEX_BUILDING until it is ready); Ctrl-C stops the build and leaves the index folder as it was`
+        : `listening on ${url}; loading the index (a few seconds: ${url}/api/health/ready says when questions are answered)`,
+    );
+    startServing(url).catch((err: unknown) => {
+      log.fatal({ err }, 'the server could not be assembled');
+      process.exit(1);
+    });
   });
 
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -216,7 +258,7 @@ function main(): void {
     }
     stopping = true;
     const wasBuilding = building;
-    log.info({ signal, ...(wasBuilding ? { building: describeBuild(wasBuilding) } : {}) }, wasBuilding ? 'shutting down: stopping the index build' : 'shutting down');
+    log.info({ signal, ...(wasBuilding ? { building: wasBuilding } : {}) }, wasBuilding ? 'shutting down: stopping the index build' : 'shutting down');
     // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
     // nothing is left writing into the index folder.
     buildAbort.abort();
