@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   }).finally(() => display.stop());
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (summary.staleLock) log.warn({ holder: summary.staleLock.holder }, `took over a stale write lock: ${summary.staleLock.reason}`);
   for (const s of summary.skipped) out(`skipped ${s.file}: ${s.message}`);
   for (const d of summary.duplicates) out(`duplicate ${d.file}: same content as ${d.sameAs}, indexed once`);
   for (const [file, n] of Object.entries(summary.spamRemoved)) if (n > 0) out(`cleaned ${file}: removed ${n} injected spam run(s)`);
