@@ -67,6 +67,10 @@ function main(): void {
   let building: BuildProgress | undefined;
   /** Stops the first-index build (SIGINT/SIGTERM). */
   const buildAbort = new AbortController();
+  /** Stops a running reindex's child on shutdown (the current index stays as it is). */
+  const reindexAbort = new AbortController();
+  /** Settles when no reindex runs (set once the reindexer exists). */
+  let reindexIdle: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
   const mustBuild = !currentGeneration(config.indexDir);
@@ -110,12 +114,16 @@ function main(): void {
         .then((e) => metrics.instrumentEmbedder(e)));
     /** The start-up load; a reindex waits for it. */
     let startup: Promise<unknown> = Promise.resolve();
-    const rebuild: Rebuild = async ({ full }) => {
+    const rebuild: Rebuild = async ({ full, onProgress }) => {
       await startup.catch(() => undefined);
       const model = await openModel();
-      const { openRuntime, runIngest } = await loadRuntime();
+      const { openRuntime, runIngestChild } = await loadRuntime();
+      // In a child process: parsing and embedding never block this event loop, a parser bomb or
+      // an out-of-memory kills only the child (the job fails with E_INGEST_CRASHED), and the
+      // current index keeps answering until the new one is loaded and swapped in.
       // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
-      const summary = await runIngest(config, model, { skipBad: true, full });
+      const summary = await runIngestChild(config, { skipBad: true, full, signal: reindexAbort.signal, ...(onProgress ? { onProgress } : {}) });
+      if (summary.staleLock) log.warn({ holder: summary.staleLock.holder }, `reindex took over a stale write lock: ${summary.staleLock.reason}`);
       const { service } = await openRuntime(config, log, model);
       return { service: metrics.instrumentService(service), summary };
     };
@@ -128,6 +136,7 @@ function main(): void {
         else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
       },
     });
+    reindexIdle = () => reindexer.idle();
     app = createApp({
       getService: holder.current,
       getLoadError: holder.loadError,
@@ -262,12 +271,14 @@ function main(): void {
     // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
     // nothing is left writing into the index folder.
     buildAbort.abort();
+    reindexAbort.abort();
     // No reset: in-flight requests finish, kept-alive connections get 503 E_SHUTTING_DOWN with
     // Connection: close for their next request, new connections are refused (src/server/shutdown.ts).
     // While the first index is being built nothing is answered but probes and 503s: idle
     // kept-alive connections close at once, so the process ends within 2 s of the signal.
     const closed = connections.drain(wasBuilding ? { graceMs: 1500, idleMs: 0 } : { graceMs: SHUTDOWN_GRACE_MS });
-    void Promise.all([closed, buildRun]).then(([how, build]) => {
+    // A reindex's child is stopped too, and waited for, so nothing is left writing the index.
+    void Promise.all([closed, buildRun, reindexIdle()]).then(([how, build]) => {
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
       else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');
       if (how === 'cut') log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still open after the grace period: connections cut');
