@@ -24,8 +24,12 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
     modelId: config.embeddingModel,
     hfEndpoint: config.hfEndpoint,
     mavenVersions: config.mavenVersions,
-    // Byte counts of a download are for bars, not for the log; a failed way is worth a warning.
-    onProgress: (e) => (e.stage === 'fallback' ? log.warn({ stage: e.stage }, e.message) : e.loaded === undefined && e.stage !== 'done' && log.info({ stage: e.stage }, e.message)),
+    // Byte counts of a download are for bars, not for the log; a routine check is debug; a failed way is worth a warning.
+    onProgress: (e) => {
+      if (e.stage === 'fallback') log.warn({ stage: e.stage }, e.message);
+      else if (e.stage === 'check') log.debug({ stage: e.stage }, e.message);
+      else if (e.loaded === undefined && e.stage !== 'done') log.info({ stage: e.stage }, e.message);
+    },
   });
   log.info({ source: result.source }, result.summary);
   const options = {
