@@ -119,7 +119,8 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestSumma
       child = fork(entry, [], {
         execPath: process.execPath,
         execArgv: [...loaderArgs, `--max-old-space-size=${heapMb}`],
-        env: options.env ?? process.env,
+        // Unset: the child inherits this process' environment (fork's default).
+        ...(options.env ? { env: options.env } : {}),
         // Its own process group: a terminal's Ctrl-C reaches only the caller, which decides, and
         // an abort can kill the child together with anything it started.
         detached: true,
