@@ -44,17 +44,25 @@ interface Slot {
 
 /** Source runs through tsx (a .ts entry needs its loader in the worker); a build runs the .js. */
 function spawnWorker(options: EmbedderOptions): Worker {
+  return startWorker(new URL('./embed-worker.ts', import.meta.url), options);
+}
+
+/**
+ * Starts a worker thread on a module of this project given by its .ts URL: through tsx's loader
+ * when running from source (tsx, vitest), on the .js beside it in a build.
+ */
+export function startWorker(tsEntry: URL, workerData: unknown): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    const entry = new URL('./embed-worker.ts', here).href;
+    const entry = tsEntry.href;
     // The ESM build of tsx's register API (its CommonJS build resolves its own files wrongly from an
     // eval'd worker).
     const cjs = createRequire(here).resolve('tsx/esm/api');
     const tsx = pathToFileURL(path.join(path.dirname(cjs), 'index.mjs')).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData: options });
+    return new Worker(boot, { eval: true, workerData });
   }
-  return new Worker(new URL('./embed-worker.js', here), { workerData: options });
+  return new Worker(new URL(tsEntry.href.replace(/\.ts$/, '.js')), { workerData });
 }
 
 /**
