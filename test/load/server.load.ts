@@ -134,6 +134,18 @@ function startProber(base: string, everyMs = 50): { stop: () => Promise<number[]
   };
 }
 
+/**
+ * The server's event-loop delay since the previous scrape (prom-client resets it on each read of
+ * /metrics): tells a blocked event loop from a busy machine delaying the process.
+ */
+async function eventLoopLag(base: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN) * 1000;
+  return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
+}
+
+const lagLine = (lag: { p99: number; max: number }) => `Server event-loop delay over the run (prom-client, /metrics): p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms.`;
+
 const livenessLine = (latencies: number[], failures: number): string => {
   const sorted = [...latencies].sort((a, b) => a - b);
   return `Liveness (GET /api/health/live every 50 ms on its own connection): ${sorted.length} probes, ${failures} failed, p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p99 ${percentile(sorted, 0.99).toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms`;
@@ -208,6 +220,7 @@ describe('the server under load', () => {
     const rss: number[] = [rssStart];
     const sampler = setInterval(() => rss.push(rssOf(pid)), 1000);
 
+    await eventLoopLag(base);
     const prober = startProber(base);
     const samples: Sample[] = [];
     const deadline = performance.now() + SECONDS * 1000;
@@ -220,6 +233,7 @@ describe('the server under load', () => {
     const elapsed = (performance.now() - started) / 1000;
     const probeFailures = prober.failures();
     const live = await prober.stop();
+    const lag = await eventLoopLag(base);
     clearInterval(sampler);
     const rssEnd = rssOf(pid);
     rss.push(rssEnd);
@@ -253,7 +267,7 @@ describe('the server under load', () => {
       '',
       `Server RSS: ${mb(rssStart)} MB after warm-up, ${mb(Math.max(...rss))} MB peak, ${mb(rssEnd)} MB at the end (${mb(Math.min(...secondHalf))}–${mb(Math.max(...secondHalf))} MB over the second half).`,
       '',
-      `${livenessLine(live, probeFailures)} (target p99 ≤ 20 ms).`,
+      `${livenessLine(live, probeFailures)} (target p99 ≤ 20 ms). ${lagLine(lag)}`,
     ].join('\n');
     process.stdout.write(`\n${section}\n\n`);
     if (SECONDS >= 60) record(section);
@@ -313,6 +327,7 @@ describe('the server during a full reindex through the admin API', () => {
   it('answers 8 clients with no failure and no mixed index while a full reindex runs, liveness recorded', async () => {
     const { base } = server!;
     const auth = { authorization: `Bearer ${TOKEN}` };
+    await eventLoopLag(base);
     const prober = startProber(base);
     let running = true;
     const failures: string[] = [];
@@ -358,6 +373,7 @@ describe('the server during a full reindex through the admin API', () => {
     await Promise.all(clients);
     const probeFailures = prober.failures();
     const live = await prober.stop();
+    const lag = await eventLoopLag(base);
     const sorted = [...latencies].sort((a, b) => a - b);
     const section = [
       `Command: \`npm run test:load\` (second part, ${new Date().toISOString().slice(0, 10)}): the real server process with a copy of the test index and the shipped corpus plus one report;`,
@@ -365,7 +381,7 @@ describe('the server during a full reindex through the admin API', () => {
       '',
       `Reindex: ${job.state} in ${reindexSeconds.toFixed(1)} s (${job.summary?.documents ?? '?'} reports). Client iterations: ${latencies.length}, failed requests: ${failures.length}, p50 ${percentile(sorted, 0.5).toFixed(0)} ms, p99 ${percentile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms. Clients that saw the index go back or mix: ${histories.filter((h) => h.some((v, i) => i > 0 && v < h[i - 1]!)).length} of ${histories.length}.`,
       '',
-      `${livenessLine(live, probeFailures)} (target max ≤ 100 ms).`,
+      `${livenessLine(live, probeFailures)} (target max ≤ 100 ms). ${lagLine(lag)}`,
     ].join('\n');
     process.stdout.write(`\n${section}\n\n`);
     if (SECONDS >= 60) record(section, 'load-reindex');
