@@ -267,16 +267,17 @@ function main(): void {
     }
     stopping = true;
     const wasBuilding = building;
-    log.info({ signal, ...(wasBuilding ? { building: wasBuilding } : {}) }, wasBuilding ? 'shutting down: stopping the index build' : 'shutting down');
-    // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
-    // nothing is left writing into the index folder.
-    buildAbort.abort();
-    reindexAbort.abort();
     // No reset: in-flight requests finish, kept-alive connections get 503 E_SHUTTING_DOWN with
     // Connection: close for their next request, new connections are refused (src/server/shutdown.ts).
     // While the first index is being built nothing is answered but probes and 503s: idle
     // kept-alive connections close at once, so the process ends within 2 s of the signal.
     const closed = connections.drain(wasBuilding ? { graceMs: 1500, idleMs: 0 } : { graceMs: SHUTDOWN_GRACE_MS });
+    // Said once the listener is closed, so whoever reads the line finds new connections refused.
+    log.info({ signal, ...(wasBuilding ? { building: wasBuilding } : {}) }, wasBuilding ? 'shutting down: stopping the index build' : 'shutting down');
+    // The build's child ends within 2 s (it is SIGKILLed after 1 s); exit only once it has, so
+    // nothing is left writing into the index folder.
+    buildAbort.abort();
+    reindexAbort.abort();
     // A reindex's child is stopped too, and waited for, so nothing is left writing the index.
     void Promise.all([closed, buildRun, reindexIdle()]).then(([how, build]) => {
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
