@@ -3,6 +3,8 @@
  * intra-op thread and answers embedding requests from the pool, so inference never runs on the
  * serving thread's event loop.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEmbedder, type EmbedderOptions } from './embedder.js';
 
@@ -22,7 +24,19 @@ export type EmbedReply =
 const port = parentPort;
 if (!port) throw new Error('embed-worker: must run as a worker thread');
 
-const options = workerData as EmbedderOptions;
+const options = workerData as EmbedderOptions & { niceness?: number };
+
+// Below the event loop: when the cores are all busy, the serving thread (probes, HTTP parsing,
+// retrieval) is scheduled first and inference waits, instead of the other way round. Linux
+// gives each thread its own nice value; onnxruntime with one intra-op thread runs on this one.
+if (options.niceness) {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, Math.min(19, os.getPriority(tid) + options.niceness));
+  } catch {
+    // Not Linux, or not allowed: the worker runs at the process's priority.
+  }
+}
 const post = (reply: EmbedReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 const failure = (id: number | null, err: unknown): EmbedReply => ({
   type: 'error',

@@ -1,4 +1,5 @@
 // Runs the real bge-small-zh model in worker threads and in this thread, and compares the vectors.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,17 @@ describe('createEmbedderPool (real model in worker threads)', () => {
     const other = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
     await other.close();
     await expect(other.embedQuery('x')).rejects.toThrow(/closed/);
+  });
+});
+
+describe('worker priority', () => {
+  it('runs each worker thread 10 nice levels below the event loop, on Linux', () => {
+    const niceOf = (tid: string): number => {
+      const stat = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const tasks = fs.readdirSync(`/proc/${process.pid}/task`);
+    const main = niceOf(String(process.pid));
+    expect(tasks.filter((t) => niceOf(t) === Math.min(19, main + 10)).length).toBeGreaterThanOrEqual(pool.size);
   });
 });

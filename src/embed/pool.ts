@@ -21,6 +21,12 @@ export interface EmbedderPoolOptions extends EmbedderOptions {
    * costs nothing next to inference.
    */
   chunkSize?: number;
+  /**
+   * Nice value added to each worker thread (Linux), so that the event loop's thread goes first
+   * when all cores are busy: a liveness probe is then not queued behind inference. Default 10; 0 keeps
+   * the process's priority.
+   */
+  niceness?: number;
 }
 
 /** An embedder whose work runs in worker threads; close() ends them. */
@@ -73,7 +79,8 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
   const size = Math.max(1, Math.floor(options.size));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
   const chunkSize = Math.max(batchSize, Math.ceil((options.chunkSize ?? 32) / batchSize) * batchSize);
-  const workerOptions: EmbedderOptions = {
+  const workerOptions: EmbedderOptions & { niceness: number } = {
+    niceness: Math.max(0, Math.min(19, Math.floor(options.niceness ?? 10))),
     modelDir: options.modelDir,
     modelId: options.modelId,
     batchSize,

@@ -31,6 +31,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EmbedderOptions } from '../embed/embedder.js';
@@ -129,6 +130,13 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestSumma
     } catch (cause) {
       reject(new AppError('E_INGEST_CRASHED', `ingest: could not start the ingest process: ${(cause as Error).message}`, { cause }));
       return;
+    }
+    // Below the caller: a server's event loop (probes, answers) goes first when the cores are busy,
+    // and the threads the child starts (onnxruntime's) inherit this.
+    try {
+      if (child.pid) os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+    } catch {
+      // Not allowed here: the child runs at the caller's priority.
     }
 
     let stderrTail = '';
