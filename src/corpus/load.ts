@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import chardet from 'chardet';
@@ -459,6 +460,12 @@ async function extractInChild(format: 'docx' | 'pdf', bytes: Buffer, file: strin
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  // Below this process: a server's event loop goes first when the cores are busy.
+  try {
+    if (child.pid) os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+  } catch {
+    // Not allowed here: the child runs at this process's priority.
+  }
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
