@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import ort from 'onnxruntime-node';
 import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
-import { startWorker } from '../embed/pool.js';
+import { createEmbedderPool, startWorker } from '../embed/pool.js';
 import { currentGeneration } from '../index/store.js';
 import { modelPathOf } from '../embed/model-files.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
@@ -330,6 +330,29 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const texts = Array.from({ length: 400 }, (_, i) => uniqueQuestion(questions, i));
   const ceiling = await ortCeiling(config.modelDir, config.embeddingModel, texts, cores, seconds);
   const single = await ortCeiling(config.modelDir, config.embeddingModel, texts, 1, seconds);
+  // Vectors from the pool against the in-thread embedder's, on the questions and the index's chunks.
+  const inThreadEmbedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+  const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: cores });
+  const chunkTexts = (JSON.parse(fs.readFileSync(path.join(indexDir, currentGeneration(indexDir)!, 'chunks.json'), 'utf8')) as Array<{ text: string }>).map((c) => c.text);
+  const cosine = (x: Float32Array, y: Float32Array) => {
+    let dot = 0;
+    let nx = 0;
+    let ny = 0;
+    for (let i = 0; i < x.length; i++) {
+      dot += x[i]! * y[i]!;
+      nx += x[i]! ** 2;
+      ny += y[i]! ** 2;
+    }
+    return dot / Math.sqrt(nx * ny);
+  };
+  const pooledQueries = await Promise.all(questions.map((q) => pool.embedQuery(q)));
+  let worstQuery = 0;
+  for (const [i, q] of questions.entries()) worstQuery = Math.max(worstQuery, 1 - cosine(await inThreadEmbedder.embedQuery(q), pooledQueries[i]!));
+  const pooledChunks = await pool.embedDocuments(chunkTexts);
+  const ownChunks = await inThreadEmbedder.embedDocuments(chunkTexts);
+  let worstChunk = 0;
+  for (let i = 0; i < chunkTexts.length; i++) worstChunk = Math.max(worstChunk, 1 - cosine(pooledChunks[i]!, ownChunks[i]!));
+  await pool.close();
   const load = os.loadavg()[0]!;
   note(`Uncached answers (ANSWER_CACHE_SIZE=0) to distinct questions (the ${questions.length} eval questions, each varied by a prefix and suffix so no two requests are the same), keep-alive HTTP clients on 127.0.0.1, ${seconds} s per row; server as \`npm start\` runs it with EMBED_WORKERS at its default (${cores}, the core count) and LOG_LEVEL=warn. The ceiling: ${cores} raw onnxruntime sessions (one intra-op thread each, in worker threads) tokenizing and running the same questions with nothing else. 1-minute load average after the run: ${load.toFixed(1)} on ${cores} cores (the machine is shared).`);
   note();
@@ -343,6 +366,7 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   note('|---|---|');
   note(`| embedding ceiling: ${cores} raw onnxruntime sessions | ${ceiling} questions/s |`);
   note(`| one raw onnxruntime session | ${single} questions/s |`);
+  note(`| pool vs in-thread vectors, largest 1 − cosine (${questions.length} questions, ${chunkTexts.length} chunks) | ${worstQuery.toExponential(1)}, ${worstChunk.toExponential(1)} (must be < 1e-5) |`);
   note(`| 8 clients / 1 client | ${(eight.perSecond / one.perSecond).toFixed(2)}× (target ≥ 2×) |`);
   note(`| 8 clients, pool / in-thread | ${(eight.perSecond / eightInThread.perSecond).toFixed(2)}× |`);
   note(`| 8 clients / embedding ceiling | ${Math.round((100 * eight.perSecond) / ceiling)}% (target ≥ 80%) |`);
