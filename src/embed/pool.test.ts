@@ -1,4 +1,5 @@
 // Runs the real bge-small-zh model in worker threads and in this thread, and compares the vectors.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,5 +97,32 @@ describe('worker priority', () => {
     const tasks = fs.readdirSync(`/proc/${process.pid}/task`);
     const main = niceOf(String(process.pid));
     expect(tasks.filter((t) => niceOf(t) === Math.min(19, main + 10)).length).toBeGreaterThanOrEqual(pool.size);
+  });
+});
+
+describe('pools one after another', () => {
+  it('in a process that loads nothing else of onnxruntime, a pool started after another has ended still loads (real child process)', () => {
+    const poolUrl = new URL('./pool.ts', import.meta.url).href;
+    const code = `const { createEmbedderPool } = await import(${JSON.stringify(poolUrl)});
+for (let i = 0; i < 2; i++) {
+  const p = await createEmbedderPool({ modelDir: ${JSON.stringify(modelDir)}, modelId: ${JSON.stringify(DEFAULT_MODEL_ID)}, queryInstruction: false, size: 1 });
+  process.stdout.write(String((await p.embedQuery('测试')).length) + '\\n');
+  await p.close();
+}`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.stderr).not.toMatch(/did not self-register/);
+    expect(run.stdout.trim().split('\n')).toEqual(['512', '512']);
+  }, 150_000);
+
+  it('starts a new pool after an earlier one has ended its workers (the native binding stays loaded)', async () => {
+    const first = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
+    const a = await first.embedQuery(TEXTS[0] as string);
+    await first.close();
+    const second = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
+    try {
+      expect(1 - cosine(await second.embedQuery(TEXTS[0] as string), a)).toBeLessThan(1e-5);
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -5,6 +5,10 @@
  * (same model, same tokenizer, same batches), which test/embed-pool.test.ts checks.
  */
 import { createRequire } from 'node:module';
+// Holds onnxruntime's native binding in this thread for the life of the process: a worker that
+// ends unloads its copy, and onnxruntime 1.14's binding does not register again when a later
+// worker (a replacement, the next pool) loads it ("Module did not self-register").
+import 'onnxruntime-node';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
