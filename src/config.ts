@@ -2,6 +2,7 @@
  * All settings, read from the environment (and .env) once, validated, documented and frozen.
  * Only entry points call loadConfig(); core modules receive the values they need as options.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
@@ -36,6 +37,12 @@ const schema = z.object({
    * gain under 5% here (docs/benchmarks.md).
    */
   EMBED_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1),
+  /**
+   * Embedding worker threads of the server (one onnxruntime thread each), so inference runs off the
+   * event loop and N questions embed on N cores. Default: the number of cores. 0: embed on the main
+   * thread (what ingest CLIs and tests that need no concurrency may prefer).
+   */
+  EMBED_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** Prefix queries with bge's retrieval instruction (decided on the dev set, see docs/benchmarks.md). */
   QUERY_INSTRUCTION: boolean.default(false),
   /** Longest accepted question, in characters. */
@@ -68,8 +75,30 @@ const schema = z.object({
       }
       return origins;
     }),
-  /** Requests per minute each client IP may make to /api (beyond: 429 with Retry-After); 0 turns the limit off. */
+  /** Requests per minute each client IP may make to /api and /v1 together (beyond: 429 with Retry-After); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /**
+   * Behind a reverse proxy: which X-Forwarded-For hops to believe, so the rate limit and logs see
+   * the client's address, not the proxy's. The number of proxies in front (1 for one nginx), or
+   * their addresses or subnets, comma-separated (loopback, 10.0.0.0/8). Empty or false (default):
+   * the header is ignored; set it only when a proxy always overwrites it, or clients could forge it.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((value, ctx): false | number | string[] => {
+      const v = value.trim().toLowerCase();
+      if (v === '' || v === 'false' || v === '0') return false;
+      if (/^\d{1,2}$/.test(v)) return Number(v);
+      if (v === 'true') {
+        ctx.addIssue({ code: 'custom', message: 'true would believe any X-Forwarded-For a client sends; give the number of proxies in front (e.g. 1) or their addresses' });
+        return false;
+      }
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      const bad = entries.filter((e) => !/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/.test(e));
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not a hop count, an address, a subnet, loopback, linklocal or uniquelocal` });
+      return entries;
+    }),
   /** OpenAI-compatible endpoint of the optional LLM, e.g. https://api.deepseek.com/v1. Unset: no LLM, extractive answers. */
   LLM_BASE_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
   /** API key of the LLM endpoint (local Ollama/vLLM need none). */
@@ -80,6 +109,16 @@ const schema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   /** Bearer tokens accepted by the OpenAI-compatible /v1 routes, comma-separated. Empty: no auth. */
   API_TOKENS: z.string().default(''),
+  /**
+   * Log lines: `pretty` (coloured, human-readable), `json` (one JSON object a line, for log
+   * collectors) or `auto`: pretty when the log goes to a terminal, JSON otherwise.
+   */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  /**
+   * V8 heap limit of the ingest child process the server starts to build its first index, in MB.
+   * A build that needs more stops with E_INGEST_CRASHED saying so; the server keeps running.
+   */
+  INGEST_HEAP_MB: z.coerce.number().int().min(64).max(65536).default(2048),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log residents' question text at info level (off: questions can carry personal data; lengths only). */
@@ -129,11 +168,17 @@ export type Config = Readonly<{
   hfEndpoint: string | undefined;
   mavenVersions: string[];
   embedBatchSize: number;
+  /** Embedding worker threads; 0: in the main thread (EMBED_WORKERS, default: the core count). */
+  embedWorkers: number;
   queryInstruction: boolean;
   maxQuestionChars: number;
   defaultTopK: number;
   answerCacheSize: number;
   logLevel: string;
+  /** pretty, json or auto: pretty on a terminal (LOG_FORMAT). */
+  logFormat: 'auto' | 'pretty' | 'json';
+  /** Heap limit of the ingest child process, in MB (INGEST_HEAP_MB). */
+  ingestHeapMb: number;
   /** Log question text at info level (LOG_QUESTIONS). */
   logQuestions: boolean;
   /** Admin API token; undefined: admin API off (ADMIN_TOKEN). */
@@ -147,8 +192,10 @@ export type Config = Readonly<{
   evalFile: string;
   /** Origins allowed to call the API from a browser, besides the service's own (ALLOWED_ORIGINS). */
   allowedOrigins: readonly string[];
-  /** Requests per minute per client IP on /api; 0: no limit (RATE_LIMIT_PER_MINUTE). */
+  /** Requests per minute per client IP on /api and /v1; 0: no limit (RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute: number;
+  /** Proxies whose X-Forwarded-For is believed: false (default), a hop count, or addresses (TRUST_PROXY). */
+  trustProxy: false | number | readonly string[];
   /** The optional LLM (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT_MS); undefined: none. */
   llm: Readonly<{ baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number }> | undefined;
   /** Bearer tokens for /v1 (API_TOKENS); empty: no auth. */
@@ -189,11 +236,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hfEndpoint: e.HF_ENDPOINT,
     mavenVersions: e.MODEL_MAVEN_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean),
     embedBatchSize: e.EMBED_BATCH_SIZE,
+    embedWorkers: e.EMBED_WORKERS ?? os.availableParallelism(),
     queryInstruction: e.QUERY_INSTRUCTION,
     maxQuestionChars: e.MAX_QUESTION_CHARS,
     defaultTopK: e.DEFAULT_TOP_K,
     answerCacheSize: e.ANSWER_CACHE_SIZE,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    ingestHeapMb: e.INGEST_HEAP_MB,
     logQuestions: e.LOG_QUESTIONS,
     adminToken: e.ADMIN_TOKEN,
     auditLog: path.resolve(cwd, e.AUDIT_LOG),
@@ -202,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     evalFile: path.resolve(cwd, e.EVAL_FILE),
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: Array.isArray(e.TRUST_PROXY) ? Object.freeze(e.TRUST_PROXY) : e.TRUST_PROXY,
     llm:
       e.LLM_BASE_URL && e.LLM_MODEL
         ? Object.freeze({ baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS })

@@ -28,6 +28,12 @@ export type ErrorCode =
   | 'E_REINDEX_FAILED'
   /** The server is shutting down and takes no new requests. */
   | 'E_SHUTTING_DOWN'
+  /** The server is still building its first index (fetching the model, embedding); 503 with progress. */
+  | 'E_INDEX_BUILDING'
+  /** The ingest child process died (out of memory, killed, crashed) before it finished. */
+  | 'E_INGEST_CRASHED'
+  /** A run was stopped (AbortSignal) before it finished. */
+  | 'E_ABORTED'
   | 'E_INTERNAL';
 
 export class AppError extends Error {

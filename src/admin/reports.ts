@@ -200,8 +200,25 @@ function indexedHashOf(corpusDir: string, file: string, contentHash: string): st
   return sha256(contentHash + sha256(fs.readFileSync(sidecar, 'utf8')));
 }
 
+/**
+ * Removes `.upload-*` files an upload left behind when its process died mid-check (kill -9, out of
+ * memory): the store calls it when created, i.e. at every server start. Returns what it removed.
+ */
+export function sweepUploads(corpusDir: string): string[] {
+  if (!fs.existsSync(corpusDir)) return [];
+  const removed: string[] = [];
+  for (const entry of fs.readdirSync(corpusDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.startsWith('.upload-')) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    fs.rmSync(full, { force: true });
+    removed.push(path.relative(corpusDir, full));
+  }
+  return removed;
+}
+
 export function createReportStore(options: ReportStoreOptions): ReportStore {
   const { corpusDir } = options;
+  sweepUploads(corpusDir);
   const maxBytes = Math.min(options.maxBytes ?? DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES);
   // Mutations run one at a time, so two uploads cannot both pass the "name is free" check.
   let chain: Promise<unknown> = Promise.resolve();
@@ -262,6 +279,11 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
         await loadFile(corpusDir, tmp, { maxBytes });
       } catch (err) {
         if (isAppError(err) && err.code === 'E_PARSE') {
+          // A file over an extraction limit (unpacked size, characters, memory, time) keeps E_PARSE,
+          // whose message names the limit; other unreadable files are invalid uploads.
+          if (/ limit\b/.test(err.message) && !/is larger than the/.test(err.message)) {
+            throw new AppError('E_PARSE', err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), { status: 422 });
+          }
           throw invalid(err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), 422);
         }
         throw err;

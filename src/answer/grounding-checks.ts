@@ -1,14 +1,14 @@
 /**
  * Checks a generated answer against the passages it was given, before it may be shown as final:
  * every [n] names a given passage, every sentence carries one, every number (digits or Chinese
- * numerals, with its unit) appears in a cited passage, and no town is named that the cited
- * passages are not about. Pure functions over plain data; the LLM path retries or falls back on
+ * numerals, with its unit) appears in a cited passage, no town is named that the cited
+ * passages are not about, and no link leads anywhere a cited passage does not name. Pure functions over plain data; the LLM path retries or falls back on
  * a failure.
  */
 import type { Passage } from '../types.js';
 
 /** The checks, in the order they run. */
-export const CHECK_NAMES = ['citation-range', 'sentence-citations', 'numbers', 'towns'] as const;
+export const CHECK_NAMES = ['citation-range', 'sentence-citations', 'numbers', 'towns', 'links'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {
@@ -271,6 +271,33 @@ export function namedPlaces(text: string, knownTowns: readonly string[]): { know
 }
 
 // ---------------------------------------------------------------------------------------------
+// Links
+
+/**
+ * A Markdown reference definition (`[1]: https://…`): whatever it points to, it turns the
+ * answer's own citation markers into links, so it is never allowed.
+ */
+const REFERENCE_DEFINITION = /^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S.*$/gm;
+/** An autolink (`<https://…>`, `<mailto:…>`, any scheme) and the target of an inline link `](…)`. */
+const AUTOLINK = /<([a-z][a-z0-9+.-]{1,31}:[^<>\s]*)>/gi;
+const INLINE_TARGET = /\]\(\s*<?([^)\s>]+)/g;
+/** A bare URL, as renderers auto-link them (GitHub-style www. too); ends at space or CJK punctuation. */
+const BARE_URL = /(?:\b[a-z][a-z0-9+.-]{1,31}:\/\/|\bwww\.)[^\s<>()\[\]"'，。、；：！？“”‘’（）【】《》]+/gi;
+
+/**
+ * Links an answer carries that the cited passages do not: every reference definition, and
+ * autolinks, inline-link targets and bare URLs whose address is not in a cited passage's text.
+ */
+export function foreignLinks(answer: string, reference: string): string[] {
+  const text = answer.normalize('NFKC');
+  const problems: string[] = [];
+  for (const m of text.matchAll(REFERENCE_DEFINITION)) problems.push(m[0].trim());
+  const targets = [...text.matchAll(AUTOLINK)].map((m) => m[1]!).concat([...text.matchAll(INLINE_TARGET)].map((m) => m[1]!), [...text.matchAll(BARE_URL)].map((m) => m[0].replace(/[.,;:!?]+$/, '')));
+  for (const target of targets) if (!reference.includes(target) && !problems.includes(target)) problems.push(target);
+  return problems.map(clip);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Runs every check on an answer. */
 export function checkGrounding(input: GroundingInput): GroundingReport {
@@ -306,6 +333,10 @@ export function checkGrounding(input: GroundingInput): GroundingReport {
   ];
   results.push({ name: 'towns', passed: foreign.length === 0, problems: foreign });
 
+  // 5. No link but to an address a cited passage names, and no reference definition at all.
+  const links = foreignLinks(answer, valid.map((n) => passages[n - 1]!.text.normalize('NFKC')).join('\n'));
+  results.push({ name: 'links', passed: links.length === 0, problems: links });
+
   return { passed: results.every((r) => r.passed), results, cited, refusal };
 }
 
@@ -334,6 +365,9 @@ export function explainFailures(results: readonly CheckResult[]): string {
         break;
       case 'towns':
         lines.push(`回答提到了所引用段落以外的地名:${items}。只能写所引用段落涉及的镇。`);
+        break;
+      case 'links':
+        lines.push(`回答包含所引用段落中没有的链接或链接定义:${items}。不要写任何网址、链接或 [n]: 形式的定义,只用 [n] 标注引用。`);
         break;
     }
   }

@@ -10,10 +10,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon, { type Request as LoadRequest } from 'autocannon';
+import http from 'node:http';
 import { Command } from 'commander';
 import ort from 'onnxruntime-node';
 import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
+import { createEmbedderPool, startWorker } from '../embed/pool.js';
+import { currentGeneration } from '../index/store.js';
 import { modelPathOf } from '../embed/model-files.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { replaceSection } from '../evaluate/report.js';
@@ -27,8 +30,9 @@ const program = new Command()
   .option('--duration <s>', 'seconds per load-test run', (v) => Number.parseInt(v, 10), 10)
   .option('--scale <n>', 'synthetic reports for the scale test (0 skips it)', (v) => Number.parseInt(v, 10), 500)
   .option('--no-write', 'print only; do not update docs/benchmarks.md')
+  .option('--only <part>', 'run one part: concurrency (pool, 1 vs 8 clients, client vs server time)')
   .parse();
-const opts = program.opts<{ duration: number; scale: number; write: boolean }>();
+const opts = program.opts<{ duration: number; scale: number; write: boolean; only?: string }>();
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -184,8 +188,225 @@ const loadRow = (label: string, f: LoadFigures) =>
   `| ${label} | ${f.connections} | ${f.requests} | ${f.rps} | ${f.p50} | ${f.p95} | ${f.p99} | ${f.errors} |`;
 const LOAD_HEADER = ['| endpoint | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors |', '|---|---|---|---|---|---|---|---|'];
 
+// ---------------------------------------------------------------------------------------------
+// Concurrency (issue 13): uncached answers from 1 and 8 clients on unique questions, against the
+// ceiling of raw onnxruntime sessions embedding the same questions, and the time a client sees
+// against the server's own tookMs.
+
+const PREFIXES = ['', '请问', '请问一下，', '想了解', '我想知道', '麻烦问一下', '你好，', '咨询一下'];
+const SUFFIXES = ['', '？', '呢', '吗'];
+const ROUNDS = ['', '那么', '另外', '还有', '再问', '顺便', '对了', '此外', '同时', '以及'];
+
+/** The i-th of an endless run of distinct questions built from the eval questions. */
+function uniqueQuestion(base: readonly string[], i: number): string {
+  const q = base[i % base.length]!.replace(/[?？]$/, '');
+  const v = Math.floor(i / base.length);
+  const variant = `${PREFIXES[v % PREFIXES.length]}${q}${SUFFIXES[Math.floor(v / PREFIXES.length) % SUFFIXES.length]}`;
+  // Beyond the first 32 variants, a lead-in of about the same length keeps them distinct without
+  // making later questions longer (and dearer) than earlier ones.
+  const round = Math.floor(v / (PREFIXES.length * SUFFIXES.length));
+  return `${ROUNDS[round % ROUNDS.length]}${variant}`;
+}
+
+interface ClientRun {
+  clients: number;
+  answers: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  /** Server-reported tookMs, p50 (only meaningful for one client). */
+  tookP50: number;
+  /** p50 of (client time − tookMs) per request. */
+  gapP50: number;
+  errors: number;
+}
+
+/** `clients` keep-alive connections asking distinct questions for `seconds`; the cache is off on the server. */
+async function askLoop(base: string, questions: readonly string[], clients: number, seconds: number, offset: number): Promise<ClientRun> {
+  const url = new URL(base);
+  let next = offset;
+  let errors = 0;
+  const times: number[] = [];
+  const took: number[] = [];
+  const gaps: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (performance.now() < deadline) {
+        const body = JSON.stringify({ question: uniqueQuestion(questions, next++) });
+        const t = performance.now();
+        const reply = await new Promise<{ status: number; text: string }>((resolve) => {
+          const req = http.request({ host: url.hostname, port: url.port, path: '/api/ask', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on('error', () => resolve({ status: 0, text: '' }));
+          req.end(body);
+        });
+        const ms = performance.now() - t;
+        if (reply.status !== 200) {
+          errors++;
+          continue;
+        }
+        const tookMs = (JSON.parse(reply.text) as { tookMs: number }).tookMs;
+        times.push(ms);
+        took.push(tookMs);
+        gaps.push(ms - tookMs);
+      }
+      agent.destroy();
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return {
+    clients,
+    answers: times.length,
+    perSecond: r1(times.length / elapsed),
+    p50: r1(percentile(sorted(times), 50)),
+    p95: r1(percentile(sorted(times), 95)),
+    tookP50: r1(percentile(sorted(took), 50)),
+    gapP50: r1(percentile(sorted(gaps), 50)),
+    errors,
+  };
+}
+
+/** Texts per second of `threads` raw onnxruntime sessions (one intra-op thread each) embedding `texts` for `seconds`. */
+async function ortCeiling(modelDir: string, modelId: string, texts: readonly string[], threads: number, seconds: number): Promise<number> {
+  const workers = await Promise.all(
+    Array.from({ length: threads }, async () => {
+      const worker = startWorker(new URL('./bench-ort-worker.ts', import.meta.url), { modelDir, modelId });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      });
+      return worker;
+    }),
+  );
+  // First runs allocate the session's buffers: not part of the rate.
+  await Promise.all(workers.map((w) => new Promise((resolve) => {
+    w.once('message', resolve);
+    w.postMessage(texts.slice(0, 8));
+  })));
+  let done = 0;
+  let next = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    workers.map(async (worker) => {
+      while (performance.now() < deadline) {
+        const batch = Array.from({ length: 4 }, () => texts[next++ % texts.length]!);
+        done += await new Promise<number>((resolve) => {
+          worker.once('message', (n: number) => resolve(n));
+          worker.postMessage(batch);
+        });
+      }
+    }),
+  );
+  const rate = done / ((performance.now() - started) / 1000);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return Math.round(rate * 10) / 10;
+}
+
+async function concurrencySection(indexDir: string, env: Record<string, string>, questions: readonly string[], note: (line?: string) => void): Promise<void> {
+  const config = loadConfig();
+  const cores = os.availableParallelism();
+  const seconds = opts.duration;
+  const server = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0' });
+  // Warm-up: JIT, worker sessions, page cache.
+  await askLoop(server.base, questions, 2, 2, 20_000);
+  const one = await askLoop(server.base, questions, 1, seconds, 0);
+  const eight = await askLoop(server.base, questions, 8, seconds, 5_000);
+  await stopServer(server);
+  // The same 8 clients with inference on the event loop's thread, as before the pool.
+  const inThread = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0', EMBED_WORKERS: '0' });
+  await askLoop(inThread.base, questions, 2, 2, 20_000);
+  const eightInThread = await askLoop(inThread.base, questions, 8, seconds, 5_000);
+  await stopServer(inThread);
+  const texts = Array.from({ length: 400 }, (_, i) => uniqueQuestion(questions, i));
+  const ceiling = await ortCeiling(config.modelDir, config.embeddingModel, texts, cores, seconds);
+  const single = await ortCeiling(config.modelDir, config.embeddingModel, texts, 1, seconds);
+  // Vectors from the pool against the in-thread embedder's, on the questions and the index's chunks.
+  const inThreadEmbedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+  const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: cores });
+  const chunkTexts = (JSON.parse(fs.readFileSync(path.join(indexDir, currentGeneration(indexDir)!, 'chunks.json'), 'utf8')) as Array<{ text: string }>).map((c) => c.text);
+  const cosine = (x: Float32Array, y: Float32Array) => {
+    let dot = 0;
+    let nx = 0;
+    let ny = 0;
+    for (let i = 0; i < x.length; i++) {
+      dot += x[i]! * y[i]!;
+      nx += x[i]! ** 2;
+      ny += y[i]! ** 2;
+    }
+    return dot / Math.sqrt(nx * ny);
+  };
+  const pooledQueries = await Promise.all(questions.map((q) => pool.embedQuery(q)));
+  let worstQuery = 0;
+  for (const [i, q] of questions.entries()) worstQuery = Math.max(worstQuery, 1 - cosine(await inThreadEmbedder.embedQuery(q), pooledQueries[i]!));
+  const pooledChunks = await pool.embedDocuments(chunkTexts);
+  const ownChunks = await inThreadEmbedder.embedDocuments(chunkTexts);
+  let worstChunk = 0;
+  for (let i = 0; i < chunkTexts.length; i++) worstChunk = Math.max(worstChunk, 1 - cosine(pooledChunks[i]!, ownChunks[i]!));
+  await pool.close();
+  const load = os.loadavg()[0]!;
+  note(`Uncached answers (ANSWER_CACHE_SIZE=0) to distinct questions (the ${questions.length} eval questions, each varied by a prefix and suffix so no two requests are the same), keep-alive HTTP clients on 127.0.0.1, ${seconds} s per row; server as \`npm start\` runs it with EMBED_WORKERS at its default (${cores}, the core count) and LOG_LEVEL=warn. The ceiling: ${cores} raw onnxruntime sessions (one intra-op thread each, in worker threads) tokenizing and running the same questions with nothing else. 1-minute load average after the run: ${load.toFixed(1)} on ${cores} cores (the machine is shared).`);
+  note();
+  note('| run | answers | per second | client p50 ms | client p95 ms | server tookMs p50 | client − tookMs p50 | errors |');
+  note('|---|---|---|---|---|---|---|---|');
+  for (const [label, r] of [[`1 client, pool of ${cores}`, one], [`8 clients, pool of ${cores}`, eight], ['8 clients, EMBED_WORKERS=0 (in-thread)', eightInThread]] as const) {
+    note(`| ${label} | ${r.answers} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.tookP50} | ${r.gapP50} | ${r.errors} |`);
+  }
+  note();
+  note('| measure | value |');
+  note('|---|---|');
+  note(`| embedding ceiling: ${cores} raw onnxruntime sessions | ${ceiling} questions/s |`);
+  note(`| one raw onnxruntime session | ${single} questions/s |`);
+  note(`| pool vs in-thread vectors, largest 1 − cosine (${questions.length} questions, ${chunkTexts.length} chunks) | ${worstQuery.toExponential(1)}, ${worstChunk.toExponential(1)} (must be < 1e-5) |`);
+  note(`| 8 clients / 1 client | ${(eight.perSecond / one.perSecond).toFixed(2)}× (target ≥ 2×) |`);
+  note(`| 8 clients, pool / in-thread | ${(eight.perSecond / eightInThread.perSecond).toFixed(2)}× |`);
+  note(`| 8 clients / embedding ceiling | ${Math.round((100 * eight.perSecond) / ceiling)}% (target ≥ 80%) |`);
+  note(`| 1 client: client p50 − server tookMs p50 | ${(one.p50 - one.tookP50).toFixed(1)} ms (target ≤ 2 ms) |`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (opts.only === 'concurrency') {
+    const lines: string[] = [];
+    const note = (line = '') => {
+      lines.push(line);
+      out(line);
+    };
+    const questions = [
+      ...parseEvalFile(fs.readFileSync(config.evalFile, 'utf8')).map((i) => i.question),
+      ...fs
+        .readFileSync(path.join(path.dirname(config.evalFile), 'follow-ups.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { standalone: string }).standalone),
+    ];
+    let indexDir = config.indexDir;
+    let work: string | undefined;
+    if (!currentGeneration(indexDir)) {
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+      indexDir = path.join(work, 'index');
+      const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder });
+    }
+    note(`Command: \`npm run bench -- --only concurrency --duration ${opts.duration}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
+    note();
+    await concurrencySection(indexDir, { CORPUS_DIR: config.corpusDir, MODEL_DIR: config.modelDir }, questions, note);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (opts.write) {
+      replaceSection('docs/benchmarks.md', 'bench-concurrency', lines.join('\n'));
+      out('written to docs/benchmarks.md');
+    }
+    return;
+  }
   const lines: string[] = [];
   const note = (line = '') => {
     lines.push(line);
@@ -252,6 +473,14 @@ async function main(): Promise<void> {
   note();
   note(`RSS after the cached load tests: ${rssAfter} MB; after the uncached ones: ${rssUncached} MB.`);
   note();
+
+  // Concurrency (issue 13), in its own section of docs/benchmarks.md.
+  const concurrency: string[] = [`Command: \`npm run bench\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`, ''];
+  await concurrencySection(indexDir, env, questions, (line = '') => {
+    concurrency.push(line);
+    out(line);
+  });
+  if (opts.write) replaceSection('docs/benchmarks.md', 'bench-concurrency', concurrency.join('\n'));
 
   // Scale: a synthetic corpus of many reports.
   if (opts.scale > 0) {

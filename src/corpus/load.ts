@@ -3,22 +3,54 @@
  * docx, pdf) into plain text plus a content hash, detecting legacy Chinese encodings on the way.
  */
 
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import chardet from 'chardet';
 import { convert as htmlToText } from 'html-to-text';
 import iconv from 'iconv-lite';
 import { AppError } from '../errors.js';
 import type { LoadedFile, SourceFormat } from '../types.js';
+import { formatBytes } from './extract.js';
 
 /** Default ceiling on a corpus file's size: 20 MiB. */
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 
+/** Limits on extracting .docx and .pdf text; each, when passed, gives E_PARSE naming it. */
+export interface ExtractionLimits {
+  /** Most bytes the parsed parts may inflate to (zip entries, PDF Flate streams). Default 64 MiB. */
+  maxUnpackedBytes?: number;
+  /** Most characters of extracted text. Default 2,000,000 (a long report has ~100,000). */
+  maxChars?: number;
+  /** Heap limit of the extraction child process (--max-old-space-size), MB. Default 512. */
+  extractMemoryMb?: number;
+  /** Longest an extraction may take, ms. Default 60,000. */
+  extractTimeoutMs?: number;
+}
+
+export const DEFAULT_EXTRACTION_LIMITS: Readonly<Required<ExtractionLimits>> = Object.freeze({
+  maxUnpackedBytes: 64 * 1024 * 1024,
+  maxChars: 2_000_000,
+  extractMemoryMb: 512,
+  extractTimeoutMs: 60_000,
+});
+
 /** Options for {@link loadFile}. */
-export interface LoadOptions {
+export interface LoadOptions extends ExtractionLimits {
   /** Files larger than this many bytes are rejected with E_PARSE. Default 20 MiB. */
   maxBytes?: number;
+}
+
+function definedOnly(options: ExtractionLimits): ExtractionLimits {
+  return Object.fromEntries(
+    (['maxUnpackedBytes', 'maxChars', 'extractMemoryMb', 'extractTimeoutMs'] as const)
+      .filter((k) => options[k] !== undefined)
+      .map((k) => [k, options[k]]),
+  );
 }
 
 const FORMAT_BY_EXTENSION: Readonly<Record<string, SourceFormat>> = {
@@ -132,10 +164,8 @@ export async function loadFile(dir: string, relPath: string, options: LoadOption
       break;
     }
     case 'docx':
-      result.text = await extractDocx(bytes, file);
-      break;
     case 'pdf':
-      result.text = await extractPdf(bytes, file);
+      result.text = await extractInChild(format, bytes, file, { ...DEFAULT_EXTRACTION_LIMITS, ...definedOnly(options) });
       break;
   }
 
@@ -152,9 +182,7 @@ function parseError(file: string, what: string, cause?: unknown): AppError {
 }
 
 function tooLarge(file: string, maxBytes: number): AppError {
-  const mib = maxBytes / (1024 * 1024);
-  const limit = mib >= 1 ? `${Number(mib.toFixed(1))} MB` : `${maxBytes}-byte`;
-  return parseError(file, `is larger than the ${limit} limit`);
+  return parseError(file, `is larger than the ${formatBytes(maxBytes)} limit`);
 }
 
 function errnoOf(error: unknown): string {
@@ -417,41 +445,64 @@ function htmlToPlainText(html: string): string {
   return text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n');
 }
 
-async function extractDocx(bytes: Buffer, file: string): Promise<string> {
-  const { default: mammoth } = await import('mammoth');
-  let raw: string;
+/**
+ * Extracts a .docx or .pdf in a child process (extract-child.ts) with a heap limit, a resident-memory
+ * watchdog (inflated buffers live outside the V8 heap) and a time limit, so a decompression bomb
+ * that gets past the unpacked-size checks kills the child, never this process.
+ */
+async function extractInChild(format: 'docx' | 'pdf', bytes: Buffer, file: string, limits: Required<ExtractionLimits>): Promise<string> {
+  const here = import.meta.url;
+  const fromSource = here.endsWith('.ts');
+  const entry = fileURLToPath(new URL(fromSource ? './extract-child.ts' : './extract-child.js', here));
+  const loader = fromSource ? ['--import', pathToFileURL(createRequire(here).resolve('tsx')).href] : [];
+  const child = fork(entry, [], {
+    execArgv: [`--max-old-space-size=${limits.extractMemoryMb}`, ...loader],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  // Below this process: a server's event loop goes first when the cores are busy.
   try {
-    raw = (await mammoth.extractRawText({ buffer: bytes })).value;
-  } catch (error) {
-    throw parseError(file, `is not a readable .docx (${docxReason(error)})`, error);
+    if (child.pid) os.setPriority(child.pid, Math.min(19, os.getPriority() + 10));
+  } catch {
+    // Not allowed here: the child runs at this process's priority.
   }
-  // mammoth ends every paragraph with a blank line; one paragraph per line is what later stages expect.
-  return normaliseNewlines(raw).replace(/\n\n/g, '\n');
-}
-
-function docxReason(error: unknown): string {
-  const reason = shortReason(error);
-  if (/central directory|zip|signature|corrupt/i.test(reason)) return 'corrupt or truncated zip archive';
-  if (/main document part/i.test(reason)) return 'no word/document.xml in the archive';
-  return reason;
-}
-
-async function extractPdf(bytes: Buffer, file: string): Promise<string> {
-  const { PDFParse, PasswordException } = await import('pdf-parse');
-  // verbosity 0 (errors only) keeps pdf.js from writing warnings to the console;
-  // isEvalSupported false stops pdf.js compiling font programs with eval().
-  const parser = new PDFParse({ data: bytes, verbosity: 0, isEvalSupported: false });
-  try {
-    const result = await parser.getText();
-    // Join result.pages rather than using result.text, which carries "-- 1 of N --" page markers.
-    const text = normaliseNewlines(result.pages.map((page) => page.text).join('\n'));
-    if (text.trim() === '') throw parseError(file, 'has no text layer (scanned image?)');
-    return text;
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    if (error instanceof PasswordException) throw parseError(file, 'is encrypted', error);
-    throw parseError(file, `is not a readable PDF (${shortReason(error)})`, error);
-  } finally {
-    await parser.destroy().catch(() => undefined);
-  }
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  return new Promise<string>((resolve, reject) => {
+    let verdict: AppError | undefined;
+    let answer: { ok: true; text: string } | { ok: false; code: string; message: string } | undefined;
+    const stop = (error: AppError) => {
+      verdict ??= error;
+      child.kill('SIGKILL');
+    };
+    const memoryLimit = (): AppError => parseError(file, `needs more than the ${limits.extractMemoryMb} MB memory limit for text extraction`);
+    const timer = setTimeout(() => stop(parseError(file, `took longer than the ${limits.extractTimeoutMs / 1000} s time limit for text extraction`)), limits.extractTimeoutMs);
+    // Twice the heap limit leaves room for the parser's buffers; more means a bomb is inflating.
+    const rssLimit = limits.extractMemoryMb * 2 * 1024 * 1024;
+    const watchdog = setInterval(() => {
+      readFile(`/proc/${child.pid}/statm`, 'utf8').then(
+        (statm) => {
+          const pages = Number(statm.split(' ')[1]);
+          if (pages * 4096 > rssLimit) stop(memoryLimit());
+        },
+        () => undefined, // not Linux, or already gone
+      );
+    }, 100);
+    child.on('message', (message: typeof answer) => {
+      answer = message;
+    });
+    child.on('error', (error) => stop(parseError(file, `could not be extracted (${shortReason(error)})`, error)));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      clearInterval(watchdog);
+      if (verdict) return reject(verdict);
+      if (answer?.ok) return resolve(answer.text);
+      if (answer) return reject(new AppError('E_PARSE', answer.message));
+      if (/heap out of memory|allocation failed/i.test(stderr) || code === 134 || signal === 'SIGABRT') return reject(memoryLimit());
+      reject(parseError(file, `could not be extracted (the extraction process ended with ${signal ?? `code ${code}`})`));
+    });
+    child.send({ format, file, bytes, limits: { maxUnpackedBytes: limits.maxUnpackedBytes, maxChars: limits.maxChars } });
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
+import * as ort from 'onnxruntime-node';
 import { AppError } from '../errors.js';
 import { checkModelFiles } from './model-files.js';
 
@@ -36,6 +37,30 @@ export interface EmbedderOptions {
   queryInstruction: boolean;
   /** Truncate inputs to this many tokens (including [CLS]/[SEP]); at most 512. */
   maxTokens?: number;
+  /**
+   * onnxruntime intra-op threads of the session this process loads. Default: onnxruntime's own
+   * (one per core). Pool workers set 1 so that N workers use N cores instead of fighting over them.
+   * Applies to every model this process loads afterwards (the session is shared).
+   */
+  intraOpThreads?: number;
+}
+
+let onnxThreads: number | undefined;
+
+/**
+ * Transformers.js v2 gives no way to pass session options, so the one place sessions are made,
+ * InferenceSession.create, is wrapped to add the thread counts.
+ */
+function useOnnxThreads(threads: number): void {
+  const session = ((ort as unknown as { default?: typeof ort }).default ?? ort).InferenceSession as unknown as {
+    create: (...args: unknown[]) => Promise<unknown>;
+  };
+  if (onnxThreads === undefined) {
+    const create = session.create.bind(session);
+    session.create = (model: unknown, options?: unknown, ...rest: unknown[]) =>
+      create(model, { ...(options as object | undefined), intraOpNumThreads: onnxThreads, interOpNumThreads: 1 }, ...rest);
+  }
+  onnxThreads = threads;
 }
 
 /** Static facts about the default embedder, for code that needs them before loading the model. */
@@ -92,6 +117,8 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
       `embedding model ${modelId} is not usable in ${check.modelPath} (${problems.join('; ')}); run \`npm run model:fetch\``,
     );
   }
+
+  if (options.intraOpThreads !== undefined) useOnnxThreads(Math.max(1, Math.floor(options.intraOpThreads)));
 
   let extractor: FeatureExtractionPipeline;
   try {

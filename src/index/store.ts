@@ -49,6 +49,14 @@ export interface WriteCheckpoints {
   writing?: () => void;
   /** After the whole generation is durable, before CURRENT is switched to it. */
   swapping?: () => void;
+  /** The write lock was left by a process that is gone (or whose PID now names another): taken over. */
+  lockTakenOver?: (stale: StaleLock) => void;
+}
+
+/** A write lock taken over, and why: for the caller's log. */
+export interface StaleLock {
+  holder: { pid?: number; host?: string; at?: string; startTime?: string; bootId?: string };
+  reason: string;
 }
 
 /** Everything a generation holds, in memory. */
@@ -129,7 +137,7 @@ function decodeEmbeddings(bytes: Buffer, dimension: number, count: number, name:
 /** Writes a new generation and makes it live. Returns its name. */
 export function writeIndex(indexDir: string, data: IndexData, vectors: VectorIndex, checkpoints: WriteCheckpoints = {}): string {
   fs.mkdirSync(indexDir, { recursive: true });
-  const release = acquireWriteLock(indexDir);
+  const release = acquireWriteLock(indexDir, checkpoints.lockTakenOver);
   try {
     const generation = data.manifest.indexVersion;
     const dir = path.join(indexDir, generation);
@@ -181,14 +189,49 @@ function removeStaleGenerations(indexDir: string, keep: Array<string | undefined
 
 const LOCK = '.write.lock';
 
+/** Linux's boot id: a lock written before a reboot names no running process, whatever its PID. */
+function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When a process started, in clock ticks since boot (/proc/<pid>/stat field 22); undefined off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall-clock start of a process, ms since the epoch (boot time + start ticks at 100 Hz). */
+function processStartedAt(pid: number): number | undefined {
+  const ticks = Number(processStartTime(pid));
+  if (!Number.isFinite(ticks)) return undefined;
+  try {
+    const btime = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1];
+    return btime === undefined ? undefined : Number(btime) * 1000 + ticks * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Only one process writes generations at a time (a server's reindex and a CLI ingest could
  * overlap): the second would otherwise delete the first's half-written folder as stale. The lock
- * names its holder; one left by a process that died (SIGKILL) is taken over.
+ * names its holder by host, PID, the process's start time and the boot id, so a lock whose holder
+ * is gone is taken over even when its PID has been reused since (a container restarted after a
+ * kill -9 runs its server as PID 1 again); the taking over is reported to `onTakeover`.
  */
-function acquireWriteLock(indexDir: string): () => void {
+function acquireWriteLock(indexDir: string, onTakeover?: (stale: StaleLock) => void): () => void {
   const file = path.join(indexDir, LOCK);
-  const me = { pid: process.pid, host: os.hostname(), at: new Date().toISOString() };
+  const me = { pid: process.pid, host: os.hostname(), at: new Date().toISOString(), startTime: processStartTime(process.pid), bootId: bootId() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
@@ -196,31 +239,50 @@ function acquireWriteLock(indexDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder: { pid?: unknown; host?: unknown; at?: unknown } = {};
+    let holder: StaleLock['holder'] = {};
     try {
-      holder = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof holder;
+      holder = JSON.parse(fs.readFileSync(file, 'utf8')) as StaleLock['holder'];
     } catch {
       // Unreadable or half-written by a process killed while taking it: stale.
     }
-    if (typeof holder.pid === 'number' && isAlive(holder.pid, holder.host, holder.at)) {
+    const reason = staleReason(holder);
+    if (reason === undefined) {
       throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`, { status: 409 });
     }
     fs.rmSync(file, { force: true });
+    onTakeover?.({ holder, reason });
   }
   throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`, { status: 409 });
 }
 
-function isAlive(pid: number, host: unknown, at: unknown): boolean {
+/** Why a lock's holder cannot be writing any more, or undefined when it may be. */
+function staleReason(holder: StaleLock['holder']): string | undefined {
+  const { pid, host, at, startTime } = holder;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return 'the lock file is unreadable or names no process';
   if (host !== os.hostname()) {
     // Another machine's process cannot be asked; a day-old lock is stale anyway.
-    return typeof at === 'string' && Date.now() - Date.parse(at) < 24 * 3600_000;
+    const fresh = typeof at === 'string' && Date.now() - Date.parse(at) < 24 * 3600_000;
+    return fresh ? undefined : `it was taken on ${String(host)} more than a day ago`;
   }
+  const currentBoot = bootId();
+  if (holder.bootId && currentBoot && holder.bootId !== currentBoot) return `pid ${pid} took it before the machine restarted`;
+  // Writing is synchronous here: this very process cannot be holding a lock it is asking for.
+  if (pid === process.pid && startTime === processStartTime(process.pid)) return `it names this process (pid ${pid}), which holds no lock`;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return `pid ${pid} is gone`;
   }
+  const now = processStartTime(pid);
+  if (startTime !== undefined && now !== undefined && startTime !== now) return `pid ${pid} now belongs to another process (started at tick ${now}, the holder at ${startTime})`;
+  if (pid === process.pid) return `it names this process (pid ${pid}), which holds no lock`;
+  // A lock without a start time (older format): a process that started after the lock was taken is not its holder.
+  const started = processStartedAt(pid);
+  const takenAt = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+  if (startTime === undefined && started !== undefined && Number.isFinite(takenAt) && started > takenAt + 2000) {
+    return `pid ${pid} started after the lock was taken, so it is another process`;
+  }
+  return undefined;
 }
 
 /** Name of the live generation, or undefined when no index was ever completed. */

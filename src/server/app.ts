@@ -22,7 +22,7 @@ import { createFeedbackFeature, type FeedbackDeps } from './feedback-routes.js';
 import { createDraftingRoutes } from './drafting-routes.js';
 import { createRequestParsers } from './validation.js';
 import { createAdminRouter, type AdminDeps } from './admin-routes.js';
-import { refuseWhileStopping, rejectMalformedQuery, requireUtf8Body } from './hardening.js';
+import { jsonBody, refuseWhileStopping, rejectMalformedQuery } from './hardening.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDeps {
@@ -38,6 +38,12 @@ export interface AppDeps {
    * /api/health reports `loading` before and `no-index` after a failure.
    */
   getLoadError?: () => AppError | undefined;
+  /**
+   * What the entry point is doing before it can load a service (building the first index), else
+   * undefined. While it is defined and no service is loaded, /api, /api/health and
+   * /api/health/ready answer 503 E_INDEX_BUILDING with it. Default: never building.
+   */
+  getBuildProgress?: (() => BuildProgress | undefined) | undefined;
   /** Longest accepted question, in characters (config MAX_QUESTION_CHARS). */
   maxQuestionChars: number;
   /** Passages cited when a request names no topK (config DEFAULT_TOP_K). */
@@ -56,8 +62,13 @@ export interface AppDeps {
   isShuttingDown?: (() => boolean) | undefined;
   /** Origins (besides the service's own) whose pages may call /api from a browser (config ALLOWED_ORIGINS). Default: none. */
   allowedOrigins?: readonly string[] | undefined;
-  /** Requests per minute per client IP on /api (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
+  /** Requests per minute per client IP on /api and /v1 (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
   rateLimitPerMinute?: number | undefined;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (config TRUST_PROXY): a hop
+   * count or addresses/subnets. Default false: the socket's address, the header ignored.
+   */
+  trustProxy?: false | number | readonly string[] | undefined;
   /** The chat widget and pages (web/, see static.ts): served unless false. Default: the project's web/. */
   web?: false | { dir?: string } | undefined;
   /** Bearer tokens accepted by the OpenAI-compatible /v1 routes (config API_TOKENS). Empty: no auth. */
@@ -66,8 +77,23 @@ export interface AppDeps {
   feedback?: FeedbackDeps | undefined;
 }
 
-/** Largest JSON body accepted by POST /api/ask; a 500-character question needs a few KB at most. */
-export const BODY_LIMIT = '16kb';
+/** A step of building the index, as /api reports it while the server prepares (see getBuildProgress). */
+export interface BuildProgress {
+  /** `model` (fetching, loading), `load`, `parse`, `embed`, `write`, or `open` (loading the new index). */
+  stage: string;
+  /** Items done and in all in this stage (texts for `embed`); 0 and 0 when not counted. */
+  done: number;
+  total: number;
+  message?: string | undefined;
+}
+
+/** The message of a 503 E_INDEX_BUILDING: where the build is, and what to do meanwhile. */
+export function describeBuild(p: BuildProgress): string {
+  const count = p.total > 0 ? ` ${p.done}/${p.total} (${Math.floor((100 * p.done) / p.total)}%)` : '';
+  return `index being built (stage ${p.stage}${count}${p.message ? `: ${p.message}` : ''}); retry shortly, GET /api/health/ready follows it`;
+}
+
+export { BODY_LIMIT } from './hardening.js';
 
 /** A document id as the index derives it from a file name: word characters, CJK, hyphens. */
 const DOC_ID = /^[\w\u4e00-\u9fff-]{1,200}$/;
@@ -81,6 +107,7 @@ const LOAD_CODES = new Set<ErrorCode>(['E_INDEX_MISSING', 'E_INDEX_MISMATCH', 'E
 export function createApp(deps: AppDeps): Express {
   const getService = deps.getService ?? (() => deps.service);
   const getLoadError = deps.getLoadError ?? (() => undefined);
+  const getBuildProgress = (): BuildProgress | undefined => (getLoadError() ? undefined : deps.getBuildProgress?.());
   const logger = deps.logger ?? pino({ level: 'silent' });
   const parsers = createRequestParsers({ maxQuestionChars: deps.maxQuestionChars });
   const feedback = createFeedbackFeature({ ...deps.feedback, requireService: () => requireService(), logQuestions: deps.logQuestions ?? false, logger });
@@ -88,6 +115,8 @@ export function createApp(deps: AppDeps): Express {
   /** The error every /api route but health answers while no service is loaded. */
   const unavailable = (): AppError => {
     const failure = getLoadError();
+    const building = getBuildProgress();
+    if (building) return new AppError('E_INDEX_BUILDING', describeBuild(building), { status: 503 });
     if (!failure) {
       return new AppError('E_INDEX_MISSING', 'index not loaded yet: the server is still loading it; retry shortly (if it never loads, run `npm run ingest`)', { status: 503 });
     }
@@ -109,12 +138,17 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   // <, > and & in JSON strings go out as \u003c etc.: a response opened as HTML runs nothing.
   app.set('json escape', true);
+  const trustProxy = deps.trustProxy ?? false;
+  app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
 
   app.use(requestContext(logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(securityHeaders());
   // CORS before the limit and the 503, so an allowed page can read those answers too.
-  app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 }));
+  // One limiter, one count per client, for both front doors: /v1 answers the same questions.
+  const limiter = apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 });
+  app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), limiter);
+  app.use('/v1', limiter);
   // After the security headers and CORS, so these refusals carry them too.
   const isShuttingDown = deps.isShuttingDown ?? (() => false);
   app.use(refuseWhileStopping(isShuttingDown), rejectMalformedQuery());
@@ -128,13 +162,19 @@ export function createApp(deps: AppDeps): Express {
       next();
       return;
     }
+    const building = getBuildProgress();
+    if (building) {
+      // Answered here, not by the error handler: one warning per request while building is noise.
+      res.setHeader('Retry-After', '5').status(503).json({ error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
+      return;
+    }
     if (!getLoadError()) res.setHeader('Retry-After', '10');
     next(unavailable());
   });
 
   app
     .route('/api/ask')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
+    .post(...jsonBody(), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       const { diagnostics, ...output } = await service.ask({ ...input, topK: input.topK ?? deps.defaultTopK });
@@ -149,7 +189,7 @@ export function createApp(deps: AppDeps): Express {
 
   app
     .route('/api/ask/stream')
-    .post(requireJson, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: requireUtf8Body }), async (req, res) => {
+    .post(...jsonBody(), async (req, res) => {
       const service = requireService();
       const input = parsers.parseAskBody(req.body);
       await streamAnswer(res, {
@@ -205,6 +245,11 @@ export function createApp(deps: AppDeps): Express {
         return;
       }
       const failure = getLoadError();
+      const building = getBuildProgress();
+      if (building) {
+        res.setHeader('Retry-After', '5').status(503).json({ status: 'building', error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
+        return;
+      }
       if (!failure) {
         res.setHeader('Retry-After', '10');
         res.status(503).json({ status: 'loading' });
@@ -230,6 +275,10 @@ export function createApp(deps: AppDeps): Express {
       const service = getService();
       if (isShuttingDown()) res.status(503).json({ status: 'stopping' });
       else if (service) res.json({ status: 'ready', indexVersion: service.indexVersion });
+      else if (getBuildProgress()) {
+        const building = getBuildProgress()!;
+        res.setHeader('Retry-After', '5').status(503).json({ status: 'building', error: { code: 'E_INDEX_BUILDING', message: describeBuild(building) }, progress: building });
+      }
       else if (!getLoadError()) res.setHeader('Retry-After', '10').status(503).json({ status: 'loading' });
       else res.status(503).json({ status: 'no-index', error: { code: unavailable().code, message: unavailable().message } });
     })
@@ -314,19 +363,6 @@ function requestContext(logger: Logger): RequestHandler {
 function logOf(res: Response, fallback: Logger): Logger {
   const log: unknown = res.locals['log'];
   return log && typeof log === 'object' && 'info' in log ? (log as Logger) : fallback.child({ requestId: requestIdOf(res) });
-}
-
-/**
- * POST /api/ask takes JSON only. Anything else (a form post, text/plain, no content type) is
- * 415 Unsupported Media Type rather than 400: the body may be fine, its declared type is not.
- */
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/json') {
-    next();
-    return;
-  }
-  next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
 }
 
 function methodNotAllowed(allow: string): RequestHandler {

@@ -32,13 +32,14 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_BUSY: 409,
   E_REINDEX_FAILED: 500,
   E_SHUTTING_DOWN: 503,
+  E_INDEX_BUILDING: 503,
 };
 
 /**
  * Codes whose message is worth showing even with a 5xx status: they tell an operator what to
  * run (`npm run ingest`). Other 5xx messages may describe internals and are replaced.
  */
-const OPERATOR_CODES = new Set<ErrorCode>(['E_INDEX_MISSING', 'E_INDEX_MISMATCH', 'E_INDEX_CORRUPT', 'E_MODEL_MISSING', 'E_MODEL_FETCH', 'E_CONFIG', 'E_REINDEX_FAILED', 'E_SHUTTING_DOWN']);
+const OPERATOR_CODES = new Set<ErrorCode>(['E_INDEX_MISSING', 'E_INDEX_MISMATCH', 'E_INDEX_CORRUPT', 'E_MODEL_MISSING', 'E_MODEL_FETCH', 'E_CONFIG', 'E_REINDEX_FAILED', 'E_SHUTTING_DOWN', 'E_INDEX_BUILDING']);
 
 const GENERIC_INTERNAL = 'internal error; the server log has the details (quote the X-Request-Id header)';
 

@@ -5,8 +5,11 @@
  * ones in flight finish.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../errors.js';
+
+/** Largest JSON body accepted by POST /api/ask and /v1; a 500-character question needs a few KB at most. */
+export const BODY_LIMIT = '16kb';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -61,4 +64,34 @@ export function refuseWhileStopping(isStopping: () => boolean): RequestHandler {
     res.setHeader('Retry-After', '5');
     next(new AppError('E_SHUTTING_DOWN', 'the server is shutting down; retry in a few seconds', { status: 503 }));
   };
+}
+
+/**
+ * The media type every JSON route takes: application/json, with no charset or charset=utf-8.
+ * Anything else (a form post, text/plain, no content type, utf-16, utf-7) is 415 rather than 400:
+ * the body may be fine, its declared type is not. Other charsets are refused, not decoded: a
+ * filter upstream that looks for literal characters would not see them in utf-7 or utf-16.
+ */
+export function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  const [rawType = '', ...params] = (req.get('content-type') ?? '').split(';');
+  const type = rawType.trim().toLowerCase();
+  if (type !== 'application/json') {
+    next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
+    return;
+  }
+  for (const param of params) {
+    const [name = '', value = ''] = param.split('=');
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      next(new AppError('E_BAD_REQUEST', `body: only UTF-8 JSON is accepted, got charset=${charset.slice(0, 40)}`, { status: 415 }));
+      return;
+    }
+  }
+  next();
+}
+
+/** The one JSON body parser of every route that takes JSON (/api and /v1): type, size, UTF-8. */
+export function jsonBody(limit: string = BODY_LIMIT): RequestHandler[] {
+  return [requireJson, express.json({ limit, strict: true, type: 'application/json', verify: requireUtf8Body })];
 }

@@ -7,7 +7,7 @@
  * Optional bearer-token auth (config API_TOKENS).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Citation } from '../answer/extractive.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
@@ -16,7 +16,8 @@ import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { describeError } from './errors.js';
 import { HISTORY_ANSWER_MAX_CHARS, HISTORY_MAX_TURNS } from './validation.js';
-import { openEventStream } from './stream.js';
+import { jsonBody } from './hardening.js';
+import { openEventStream, primeEvents } from './stream.js';
 
 /** The one model this service offers. */
 export const MODEL_ID = 'township-report-qa';
@@ -62,7 +63,7 @@ export function createOpenAiRoutes(options: OpenAiRoutesOptions): Router {
 
   router
     .route('/chat/completions')
-    .post(express.json({ limit: BODY_LIMIT, strict: true, type: () => true }), async (req, res) => {
+    .post(...jsonBody(BODY_LIMIT), async (req, res) => {
       const service = options.requireService();
       const request = parseChatRequest(req.body, options.maxQuestionChars);
       const input = { question: request.question, topK: options.defaultTopK, ...(request.history.length > 0 ? { history: request.history } : {}) };
@@ -84,7 +85,8 @@ export function createOpenAiRoutes(options: OpenAiRoutesOptions): Router {
         return;
       }
       await streamCompletion(res, {
-        events: service.askStream(input),
+        // Validation the service does (no index, bad filters) answers as JSON, before any header.
+        events: await primeEvents(service.askStream(input)),
         towns: service.towns,
         id,
         created,
@@ -290,7 +292,7 @@ export function createSentenceGate(passages: readonly Citation[], towns: readonl
 }
 
 interface StreamContext {
-  events: AsyncGenerator<AskStreamEvent>;
+  events: AsyncIterable<AskStreamEvent>;
   towns: readonly string[];
   id: string;
   created: number;

@@ -25,6 +25,8 @@ export function apiRateLimit(options: RateLimitOptions): RequestHandler {
     // RateLimit and RateLimit-Policy headers; Retry-After on the 429.
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // Without TRUST_PROXY the header is ignored on purpose: no need to warn about it per request.
+    validate: { xForwardedForHeader: false },
     skip: (req) => req.method === 'OPTIONS' || /^\/health(?:\/|$)/.test(req.path),
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');

@@ -63,6 +63,15 @@ export interface ReindexJob {
   finishedAt?: string;
   summary?: ReindexSummary;
   error?: { code: string; message: string };
+  /** Where a running job is: the ingest's stage and its count (embed: texts). */
+  progress?: ReindexProgress;
+}
+
+/** A running reindex's stage (model, load, parse, embed, write) and how far it is. */
+export interface ReindexProgress {
+  stage: string;
+  done: number;
+  total: number;
 }
 
 export interface ReindexOptions {
@@ -73,7 +82,7 @@ export interface ReindexOptions {
 }
 
 /** Builds the next service: runs the ingest, then loads the new index into a service. */
-export type Rebuild = (options: { full: boolean }) => Promise<{ service: QaService; summary: IngestSummary }>;
+export type Rebuild = (options: { full: boolean; onProgress?: (progress: ReindexProgress) => void }) => Promise<{ service: QaService; summary: IngestSummary }>;
 
 export interface Reindexer {
   /**
@@ -126,7 +135,12 @@ export function createReindexer(options: ReindexerOptions): Reindexer {
     job.startedAt = new Date().toISOString();
     const started = performance.now();
     try {
-      const { service, summary } = await options.rebuild({ full: job.full });
+      const { service, summary } = await options.rebuild({
+        full: job.full,
+        onProgress: ({ stage, done, total }) => {
+          job.progress = { stage, done, total };
+        },
+      });
       options.holder.swap(service);
       job.summary = summarize(summary);
       job.state = 'succeeded';

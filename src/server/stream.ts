@@ -39,11 +39,34 @@ export function openEventStream(res: Response): () => boolean {
   return () => closed;
 }
 
+/**
+ * Waits for an event stream's first event before anything is sent: what the service refuses
+ * before it starts (an unknown town filter, no index) then throws here and goes out as the same
+ * JSON error /api/ask gives, instead of a 200 followed by an `error` event.
+ */
+export async function primeEvents<T>(events: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const iterator = events[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (first.done) return;
+      try {
+        yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      } finally {
+        // A client that went away stops the service's generator too (its LLM call, above all).
+        await iterator.return?.();
+      }
+    },
+  };
+}
+
 /** Writes the service's answer events to the response as SSE; ends the response. */
 export async function streamAnswer(res: Response, ctx: StreamContext): Promise<void> {
+  const events = await primeEvents(ctx.service.askStream(ctx.input));
   const isClosed = openEventStream(res);
   try {
-    for await (const event of ctx.service.askStream(ctx.input)) {
+    for await (const event of events) {
       if (isClosed()) break;
       if (event.type === 'meta') {
         const rewritten = event.rewrittenQuestion !== undefined ? { rewrittenQuestion: event.rewrittenQuestion } : {};

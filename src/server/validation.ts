@@ -162,7 +162,9 @@ export function historySchema(options: ValidationOptions) {
  */
 function normalizeParams(input: unknown, ctx: Ctx): unknown {
   if (typeof input !== 'object' || input === null) return input;
-  const params: Record<string, unknown> = {};
+  // No prototype: `params.__proto__ = 'x'` on a plain object would set its prototype (a no-op for a
+  // string) and drop the key, so ?__proto__=x passed where ?constructor=x is refused.
+  const params = Object.create(null) as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
     if (Array.isArray(value)) {
       ctx.addIssue({ code: 'custom', path: [key], message: `${key}: given more than once`, params: { appCode: 'E_BAD_REQUEST' } });

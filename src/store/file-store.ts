@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import { annotateSentences } from '../index/build.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import { currentGeneration, INDEX_FORMAT_VERSION, loadIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
 import { buildVectorIndex } from '../index/vector.js';
@@ -279,6 +280,8 @@ class FileGenerationWriter implements GenerationWriter {
       chunks,
       embeddings,
       sentenceEmbeddings: this.records.flatMap((r) => [...r.sentenceVectors]),
+      // Derived from the text, as ingest does: the writer's callers never supply them.
+      sentenceAnnotations: annotateSentences(this.documents, chunks),
       keywords: buildKeywordIndex(this.records.map((r) => [...r.tokens])),
       lexicon: this.lexiconTerms,
     };

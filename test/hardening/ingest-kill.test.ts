@@ -17,7 +17,7 @@ import { currentGeneration, loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createServiceHolder } from '../../src/server/service-holder.js';
 import { openTestService } from '../services.js';
-import { call, childEnv, close, copyReports, listen, postJson, runEntry, scratch, SMALL_REPORT, startServer, stop } from './helpers.js';
+import { call, childEnv, close, copyReports, eventually, listen, postJson, runEntry, scratch, SMALL_REPORT, startServer, stop } from './helpers.js';
 
 let embedder: Embedder;
 let work: { dir: string; remove: () => void };
@@ -131,7 +131,7 @@ describe('SIGKILL while a new report is ingested (previous index live)', () => {
   it('the real server process, started on what the last kill left, serves the previous index', async () => {
     const server = await startServer({ CORPUS_DIR: corpusDir, INDEX_DIR: indexDir, AUDIT_LOG: path.join(work.dir, 'audit.jsonl') });
     try {
-      await server.waitFor(/service ready/);
+      await eventually(async () => (await call(server.base, '/api/health/ready')).status === 200, 60_000);
       const health = await call(server.base, '/api/health');
       expect(health.body).toMatchObject({ status: 'ok', documents: 1, indexVersion: previous });
       const ask = await call(server.base, '/api/ask', postJson({ question: MEILI_QUESTION }));

@@ -54,7 +54,7 @@ describe('a configured LLM', () => {
     expect(body.answer).toBe(good(passageWith(llm.requests[0]!, EVIDENCE)));
     expect(body.checks.llm).toBe('passed');
     expect(body.checks.attempts).toHaveLength(1);
-    expect(body.checks.attempts[0].results.map((r: any) => r.name)).toEqual(['citation-range', 'sentence-citations', 'numbers', 'towns']);
+    expect(body.checks.attempts[0].results.map((r: any) => r.name)).toEqual(['citation-range', 'sentence-citations', 'numbers', 'towns', 'links']);
     expect(failedChecks(body.checks.attempts[0])).toEqual([]);
     expect(Object.keys(body).sort()).toEqual(['answer', 'answerId', 'checks', 'citations', 'found', 'mode', 'status', 'tookMs']);
     // The model quotes no sentence of the extractive answer: no quote offsets are claimed.

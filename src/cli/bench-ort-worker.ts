@@ -1,0 +1,27 @@
+/**
+ * Worker of `npm run bench`'s embedding ceiling: one raw onnxruntime session (one intra-op thread,
+ * nothing of this project's pipeline) that tokenizes and runs the texts it is sent, so the bench
+ * can say how fast N such sessions embed the questions with nothing else going on.
+ */
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
+import ort from 'onnxruntime-node';
+import { modelPathOf } from '../embed/model-files.js';
+
+const { modelDir, modelId } = workerData as { modelDir: string; modelId: string };
+(transformersEnv as { localModelPath: string }).localModelPath = modelDir;
+transformersEnv.allowRemoteModels = false;
+const tokenizer = await AutoTokenizer.from_pretrained(modelId);
+const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), 'onnx', 'model_quantized.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+
+parentPort!.on('message', async (texts: string[]) => {
+  for (const text of texts) {
+    const encoded = tokenizer(text.toLowerCase(), { truncation: true, max_length: 512 }) as Record<string, { data: BigInt64Array; dims: number[] }>;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) feeds[name] = new ort.Tensor('int64', encoded[name]!.data, encoded[name]!.dims);
+    await session.run(feeds);
+  }
+  parentPort!.postMessage(texts.length);
+});
+parentPort!.postMessage('ready');
