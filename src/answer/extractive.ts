@@ -130,9 +130,9 @@ export function decide(
   const probes = options.probes ?? [];
   const pp = probes.map(probabilityOf);
   if (best !== undefined && p[best]! >= threshold) {
-    // A figure question that another town's report answers far more closely (it has the
-    // question's words the asked town's lacks): the asked town's figure is another indicator's.
-    const rival = probes.findIndex((r, i) => r.failed.length === 0 && r.features.asksFigure === 1 && pp[i]! >= threshold && pp[i]! >= p[best!]! + RIVAL_P && r.features.coverageKnown >= candidates[best!]!.features.coverageKnown + OTHER_TOWN_MARGIN);
+    // Another town's report answers it far more closely (it has the question's words the asked
+    // town's lacks): the asked town's best sentence is about something else.
+    const rival = probes.findIndex((r, i) => r.failed.length === 0 && pp[i]! >= threshold && pp[i]! >= p[best!]! + RIVAL_P && r.features.coverageKnown >= candidates[best!]!.features.coverageKnown + OTHER_TOWN_MARGIN);
     if (rival >= 0) return { kind: 'partial', reason: 'other-town', shown: candidates.length + rival, p: pp[rival]! };
     const chosen = [best];
     const second = agreeing.find((i) => i !== best && p[i]! >= Math.max(threshold, p[best]! * 0.75) && candidates[i]!.text !== candidates[best]!.text && addsCoverage(candidates[best]!, candidates[i]!));
