@@ -184,6 +184,10 @@ describe('the HTTP contract shows the outcome (item 4)', () => {
     const chat = await call(base, '/v1/chat/completions', postJson({ model: 'township-report-qa', messages: [{ role: 'user', content: '淀山湖镇2020年地区生产总值最终实际完成了多少?' }] }));
     expect(chat.status).toBe(200);
     expect(chat.body.report_qa).toMatchObject({ found: false, status: 'partial', reason: 'plan-only' });
+    // The content says so before the text, and lists the quoted passage as its source.
+    const content: string = chat.body.choices[0].message.content;
+    expect(content.startsWith('**部分回答**(只有目标,没有完成情况)\n\n')).toBe(true);
+    expect(content).toContain('**来源**');
   });
 });
 

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Citation } from '../answer/extractive.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
 import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js';
+import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { describeError } from './errors.js';
@@ -72,7 +73,7 @@ export function createOpenAiRoutes(options: OpenAiRoutesOptions): Router {
       if (!request.stream) {
         const { diagnostics, ...output } = await service.ask(input);
         options.logger.info({ route: 'v1', found: output.found, mode: output.mode, llm: output.checks.llm, reason: diagnostics.reason, tookMs: output.tookMs }, 'answered');
-        const content = `${sanitize(output.answer)}${sourcesOf(output)}`;
+        const content = `${statusLine(output)}${sanitize(output.answer)}${sourcesOf(output)}`;
         res.json({
           id,
           object: 'chat.completion',
@@ -229,12 +230,21 @@ function citedIn(answer: string): number[] {
   return seen;
 }
 
+/**
+ * The outcome said before a refusal, so a chat front-end shows a partial answer as neither an
+ * answer nor nothing: **部分回答**(只有目标,没有完成情况) or **未找到依据**(报告未提及).
+ */
+export function statusLine(output: { status?: AnswerStatus; reason?: AnswerReason }): string {
+  if (!output.status || output.status === 'answered') return '';
+  return `**${STATUS_LABELS[output.status]}**${output.reason ? `(${REASON_LABELS[output.reason]})` : ''}\n\n`;
+}
+
 /** The numbered source list appended to an answer: the cited passages, with a quoted excerpt. */
-export function sourcesOf(output: Pick<AskOutput, 'answer' | 'found' | 'citations'>): string {
+export function sourcesOf(output: Pick<AskOutput, 'answer' | 'found' | 'citations'> & { status?: AnswerStatus }): string {
   const cited = citedIn(output.answer);
-  const listed = output.found && cited.length > 0 ? cited.map((n) => output.citations.find((c) => c.n === n)).filter((c): c is Citation => !!c) : output.citations;
+  const listed = (output.found || output.status === 'partial') && cited.length > 0 ? cited.map((n) => output.citations.find((c) => c.n === n)).filter((c): c is Citation => !!c) : output.citations;
   if (listed.length === 0) return '';
-  const heading = output.found ? SOURCES_HEADING : NEAREST_HEADING;
+  const heading = output.found || (output.status === 'partial' && cited.length > 0) ? SOURCES_HEADING : NEAREST_HEADING;
   const lines = listed.map((c) => {
     const where = [c.section, c.date].filter(Boolean).join(',');
     const excerpt = c.text.length > 160 ? `${c.text.slice(0, 160)}…` : c.text;
@@ -325,6 +335,7 @@ async function streamCompletion(res: Response, ctx: StreamContext): Promise<void
       if (event.type === 'meta') {
         // Extractive text is verbatim quotation: it streams as it is. A model's text is gated.
         gate = event.mode === 'llm' ? createSentenceGate(event.citations, ctx.towns) : undefined;
+        emit(statusLine(event));
       } else if (event.type === 'delta') {
         emit(sanitize(gate ? gate.push(event.text) : event.text));
       } else if (event.type === 'replace') {
