@@ -208,8 +208,10 @@ describe('no user text reaches an object’s prototype (failure 11, item 7)', ()
         const question = parts.join('').trim() || 'constructor';
         const reply = await call(base, '/api/ask', postJson({ question: question.slice(0, 200), history: [{ question: `${parts[0] ?? ''}多少?`, answer: 'x' }] }));
         expect(reply.status).toBeLessThan(500);
+        const chat = await call(base, '/v1/chat/completions', postJson({ model: 'township-report-qa', messages: [{ role: 'user', content: question.slice(0, 200) }] }));
+        expect(chat.status).toBeLessThan(500);
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 });
