@@ -113,16 +113,4 @@ for (let i = 0; i < 2; i++) {
     expect(run.stderr).not.toMatch(/did not self-register/);
     expect(run.stdout.trim().split('\n')).toEqual(['512', '512']);
   }, 150_000);
-
-  it('starts a new pool after an earlier one has ended its workers (the native binding stays loaded)', async () => {
-    const first = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
-    const a = await first.embedQuery(TEXTS[0] as string);
-    await first.close();
-    const second = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
-    try {
-      expect(1 - cosine(await second.embedQuery(TEXTS[0] as string), a)).toBeLessThan(1e-5);
-    } finally {
-      await second.close();
-    }
-  });
 });

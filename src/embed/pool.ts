@@ -33,7 +33,7 @@ export interface EmbedderPoolOptions extends EmbedderOptions {
   niceness?: number;
 }
 
-/** An embedder whose work runs in worker threads; close() ends them. */
+/** An embedder whose work runs in worker threads; close() stops giving them work (see close). */
 export interface PooledEmbedder extends Embedder {
   readonly size: number;
   close(): Promise<void>;
@@ -204,7 +204,11 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
     async close(): Promise<void> {
       closing = true;
       for (const task of [...queries.splice(0), ...documents.splice(0)]) task.reject(new AppError('E_INTERNAL', 'embedder pool: closed'));
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      // Parked, not terminated: ending a thread that has loaded onnxruntime 1.14 sometimes aborts
+      // the whole process ("free(): invalid pointer", seen about one time in four when a second
+      // pool followed the first). An idle, unref'd worker costs its memory only, and ends with
+      // the process; no more work reaches it once `closing` is set.
+      for (const slot of slots.splice(0)) slot.worker.unref();
     },
   };
 }
