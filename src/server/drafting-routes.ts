@@ -13,7 +13,7 @@ import type { QaService } from '../answer/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
-import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, indicatorTableOf, type IndicatorFilter } from '../drafting/indicators.js';
+import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, type IndicatorFilter } from '../drafting/indicators.js';
 import writeExcelFile from 'write-excel-file/node';
 import { AppError } from '../errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
@@ -211,7 +211,8 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const query = req.query as Record<string, unknown>;
     const unknown = Object.keys(query).filter((k) => !['town', 'indicator', 'year', 'format'].includes(k));
     if (unknown.length > 0) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use town, indicator, year, format`, { status: 400 });
-    const table = indicatorTableOf(service.searchable.index);
+    // Extracted at ingest and stored in the generation: a request only filters it.
+    const table = service.searchable.index.indicators;
     const filter: IndicatorFilter = {};
     const town = single(query, 'town', 'indicators');
     if (town !== undefined) {
