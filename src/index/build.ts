@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentence, type SentenceAnnotation } from '../annotate/sentence.js';
 import { chunkOptions, splitIntoChunks } from '../corpus/chunk.js';
 import { cleanText } from '../corpus/clean.js';
@@ -262,7 +263,9 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   };
   const sentenceEmbeddings = sentenceVectors.flatMap((v) => v!);
   const sentenceAnnotations = annotateSentences(documents, chunks);
-  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, keywords, lexicon };
+  // Derived from the annotations, like them for every build (no re-embedding when the rules change).
+  const indicators = buildIndicatorTable(documents, chunks, sentenceAnnotations);
+  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon };
   let staleLock: StaleLock | undefined;
   writeIndex(options.indexDir, data, vectors, {
     writing: () => options.onCheckpoint?.('write'),

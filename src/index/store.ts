@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import type { IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Chunk, ParsedDocument } from '../types.js';
 import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 3;
+export const INDEX_FORMAT_VERSION = 4;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -73,6 +74,11 @@ export interface IndexData {
    * computed at ingest so that answering only reads them. Since format version 3.
    */
   sentenceAnnotations: SentenceAnnotation[];
+  /**
+   * The indicator table (src/annotate/indicators.ts) over those annotations, computed at ingest
+   * so that /api/indicators only reads it. Since format version 4.
+   */
+  indicators: IndicatorFigure[];
   keywords: KeywordIndexData;
   /** Corpus terms added to the tokenizer's dictionary. */
   lexicon: string[];
@@ -154,6 +160,7 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     write('embeddings.f32', encodeEmbeddings(data.embeddings, data.manifest.dimension));
     write('sentence-embeddings.f32', encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
     write('annotations.json', JSON.stringify(data.sentenceAnnotations));
+    write('indicators.json', JSON.stringify(data.indicators));
     write('keywords.json', JSON.stringify(data.keywords));
     write('lexicon.json', JSON.stringify(data.lexicon));
     // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
@@ -375,6 +382,10 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
   if (!Array.isArray(sentenceAnnotations) || sentenceAnnotations.length !== sentenceCount) {
     throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`', { status: 503 });
   }
+  const indicators = readJson<IndicatorFigure[]>(dir, 'indicators.json', sums);
+  if (!Array.isArray(indicators)) {
+    throw new AppError('E_INDEX_CORRUPT', 'index: indicators.json does not hold a list of indicator figures; run `npm run ingest -- --full`', { status: 503 });
+  }
   let vectors: VectorIndex;
   try {
     verifyChecksum('vectors.hnsw', fs.readFileSync(path.join(dir, 'vectors.hnsw')), sums);
@@ -394,6 +405,7 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     embeddings,
     sentenceEmbeddings,
     sentenceAnnotations,
+    indicators,
     sentenceRows,
     keywords: readJson<KeywordIndexData>(dir, 'keywords.json', sums),
     lexicon: readJson<string[]>(dir, 'lexicon.json', sums),

@@ -10,7 +10,7 @@ import type { AskOutput, QaService } from '../answer/service.js';
 import type { Citation } from '../answer/extractive.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Passage } from '../types.js';
-import { errorHandler, notFound, redactPaths, requestIdOf } from './errors.js';
+import { errorHandler, methodNotAllowed, notFound, redactPaths, requestIdOf } from './errors.js';
 import { apiRateLimit } from './rate-limit.js';
 import { apiCors, securityHeaders } from './security.js';
 import { createStaticRoutes } from './static.js';
@@ -365,9 +365,3 @@ function logOf(res: Response, fallback: Logger): Logger {
   return log && typeof log === 'object' && 'info' in log ? (log as Logger) : fallback.child({ requestId: requestIdOf(res) });
 }
 
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
-}

@@ -13,9 +13,10 @@ import type { QaService } from '../answer/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
-import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, indicatorTableOf, type IndicatorFilter } from '../drafting/indicators.js';
+import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, type IndicatorFilter } from '../drafting/indicators.js';
 import writeExcelFile from 'write-excel-file/node';
 import { AppError } from '../errors.js';
+import { methodNotAllowed } from './errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 import { createRequestParsers, SEARCH_K_DEFAULT } from './validation.js';
 
@@ -155,7 +156,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     res.json(await draftSearch(service, request));
   });
 
-  router.get('/api/similar', (req, res) => {
+  router.route('/api/similar').get((req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;
     const unknown = Object.keys(query).filter((k) => !['chunkId', 'start', 'end', 'k'].includes(k));
@@ -167,9 +168,9 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const started = performance.now();
     const result = findSimilarSentences(service.searchable, { chunkId, k, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
     res.json({ ...result, tookMs: Math.round(performance.now() - started) });
-  });
+  }).all(methodNotAllowed('GET, HEAD'));
 
-  router.post('/api/drafts/export', requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
+  router.route('/api/drafts/export').post(requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
     const service = requireService();
     const request = parseExportBody(req.body);
     const items = resolveDraftItems(service.searchable, request.items);
@@ -183,17 +184,17 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const buffer = await exportDocx(title, items);
     res.setHeader('Content-Disposition', disposition(title, 'docx'));
     res.type('application/vnd.openxmlformats-officedocument.wordprocessingml.document').send(buffer);
-  });
+  }).all(methodNotAllowed('POST'));
 
   // The basket shows what the server will export: the text and source of each item, from the index.
-  router.post('/api/drafts/resolve', requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), (req, res) => {
+  router.route('/api/drafts/resolve').post(requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), (req, res) => {
     const service = requireService();
     const request = parseExportBody({ format: 'md', ...(typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : { items: req.body }) });
     res.json({ items: resolveDraftItems(service.searchable, request.items) });
-  });
+  }).all(methodNotAllowed('POST'));
 
   // A selection in the document view, as the passage that holds its start (clipped to that passage).
-  router.get('/api/drafts/locate', (req, res) => {
+  router.route('/api/drafts/locate').get((req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;
     const docId = single(query, 'docId', 'locate');
@@ -204,14 +205,15 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const chunk = service.searchable.index.chunks.find((c) => c.docId === docId && c.start <= start && start < c.end);
     if (!chunk) throw new AppError('E_NOT_FOUND', `locate: no passage of "${docId}" holds offset ${start}`, { status: 404 });
     res.json({ chunkId: chunk.id, docId, start, end: Math.min(end, chunk.end), clipped: end > chunk.end });
-  });
+  }).all(methodNotAllowed('GET, HEAD'));
 
-  router.get('/api/indicators', async (req, res) => {
+  router.route('/api/indicators').get(async (req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;
     const unknown = Object.keys(query).filter((k) => !['town', 'indicator', 'year', 'format'].includes(k));
     if (unknown.length > 0) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use town, indicator, year, format`, { status: 400 });
-    const table = indicatorTableOf(service.searchable.index);
+    // Extracted at ingest and stored in the generation: a request only filters it.
+    const table = service.searchable.index.indicators;
     const filter: IndicatorFilter = {};
     const town = single(query, 'town', 'indicators');
     if (town !== undefined) {
@@ -246,14 +248,17 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
       return;
     }
     throw new AppError('E_BAD_REQUEST', 'indicators: format must be json, csv or xlsx', { status: 400 });
-  });
+  }).all(methodNotAllowed('GET, HEAD'));
 
   for (const [route, file] of Object.entries(PAGES)) {
-    router.get(route, (_req, res, next) => {
-      res.sendFile(file, { root, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, lastModified: true, etag: true }, (err) => {
-        if (err && !res.headersSent) next(err);
-      });
-    });
+    router
+      .route(route)
+      .get((_req, res, next) => {
+        res.sendFile(file, { root, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, lastModified: true, etag: true }, (err) => {
+          if (err && !res.headersSent) next(err);
+        });
+      })
+      .all(methodNotAllowed('GET, HEAD'));
   }
 
   // The chart library of /indicators, served from its package (no CDN, under the CSP's script-src 'self').

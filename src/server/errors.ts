@@ -113,6 +113,17 @@ export function notFound(): RequestHandler {
   return (_req, _res, next) => next(new AppError('E_NOT_FOUND', 'no such endpoint; see GET /api/health, POST /api/ask, GET /api/search, GET /api/documents', { status: 404 }));
 }
 
+/**
+ * Answers a known route asked with another method: 405 with an Allow header naming the methods
+ * it takes (`allow`, e.g. 'GET, HEAD'). Put last on the route, after its method handlers.
+ */
+export function methodNotAllowed(allow: string): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('Allow', allow);
+    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
+  };
+}
+
 /** The app's one error handler. Must be registered last. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentences } from '../index/build.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import { currentGeneration, INDEX_FORMAT_VERSION, loadIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
@@ -274,14 +275,16 @@ class FileGenerationWriter implements GenerationWriter {
       chunks: chunks.length,
       files: this.meta.files ?? {},
     };
+    // Derived from the text, as ingest does: the writer's callers never supply them.
+    const sentenceAnnotations = annotateSentences(this.documents, chunks);
     const data: IndexData = {
       manifest,
       documents: this.documents,
       chunks,
       embeddings,
       sentenceEmbeddings: this.records.flatMap((r) => [...r.sentenceVectors]),
-      // Derived from the text, as ingest does: the writer's callers never supply them.
-      sentenceAnnotations: annotateSentences(this.documents, chunks),
+      sentenceAnnotations,
+      indicators: buildIndicatorTable(this.documents, chunks, sentenceAnnotations),
       keywords: buildKeywordIndex(this.records.map((r) => [...r.tokens])),
       lexicon: this.lexiconTerms,
     };

@@ -282,3 +282,19 @@ describe('the drafting pages', () => {
     }
   });
 });
+
+describe('a drafting route asked with another method', () => {
+  it.each([
+    ['DELETE', '/api/similar', 'GET, HEAD'],
+    ['POST', '/api/drafts/locate', 'GET, HEAD'],
+    ['PUT', '/api/indicators', 'GET, HEAD'],
+    ['GET', '/api/drafts/export', 'POST'],
+    ['GET', '/api/drafts/resolve', 'POST'],
+    ['POST', '/indicators', 'GET, HEAD'],
+    ['POST', '/basket', 'GET, HEAD'],
+  ])('%s %s is 405 with Allow: %s', async (method, route, allow) => {
+    const reply = await call(base, route, { method });
+    expectError(reply, 405, 'E_BAD_REQUEST');
+    expect(reply.headers.get('allow')).toBe(allow);
+  });
+});

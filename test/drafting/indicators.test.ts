@@ -3,13 +3,17 @@
  * cited sentence, and target / estimate / outcome right on a labelled fixture written from the
  * reports; then GET /api/indicators in JSON, CSV and xlsx.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaService } from '../../src/answer/service.js';
-import { buildIndicatorTable, indicatorTableOf, type IndicatorFigure } from '../../src/drafting/indicators.js';
+import { buildIndicatorTable, type IndicatorFigure } from '../../src/drafting/indicators.js';
+import { annotateSentences } from '../../src/index/build.js';
+import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen } from '../http.js';
-import { openTestService } from '../services.js';
+import { openTestService, testIndexDir } from '../services.js';
 
 let service: QaService;
 let table: IndicatorFigure[];
@@ -19,7 +23,7 @@ let server: import('node:http').Server;
 beforeAll(async () => {
   let config;
   ({ service, config } = await openTestService());
-  table = indicatorTableOf(service.searchable.index);
+  table = service.searchable.index.indicators;
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
 });
 
@@ -75,13 +79,36 @@ describe('the indicator table', () => {
     expect(found.map((f) => ({ period: f.period, kind: f.kind }))).toContainEqual({ period, kind });
   });
 
-  it('is the same whether built from stored annotations or annotating on load', () => {
+  it('is built at ingest: the generation holds indicators.json, checksummed, equal to extracting afresh', () => {
+    const dir = path.join(testIndexDir(), currentGeneration(testIndexDir())!);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { checksums: Record<string, string> };
+    expect(manifest.checksums['indicators.json']).toMatch(/^[0-9a-f]{64}$/);
+    const stored = JSON.parse(fs.readFileSync(path.join(dir, 'indicators.json'), 'utf8')) as IndicatorFigure[];
+    expect(stored.length).toBeGreaterThanOrEqual(25);
+    expect(stored).toEqual(table);
     const { documents, chunks } = service.searchable.index;
-    expect(buildIndicatorTable(documents, chunks)).toEqual(table);
+    expect(buildIndicatorTable(documents, chunks, annotateSentences(documents, chunks))).toEqual(stored);
   });
 });
 
 describe('GET /api/indicators', () => {
+  it('serves the table the loaded index holds, computing nothing on request', async () => {
+    // A table the rules could never produce from these reports (one figure, its value changed):
+    // a route that extracted on request would answer with the real table instead.
+    const index = service.searchable.index;
+    const stored = index.indicators;
+    const planted = { ...stored[0]!, value: 123456.789 };
+    index.indicators = [planted];
+    try {
+      const reply = await call(base, '/api/indicators');
+      expect(reply.status).toBe(200);
+      expect(reply.body.total).toBe(1);
+      expect(reply.body.figures).toEqual([planted]);
+    } finally {
+      index.indicators = stored;
+    }
+  });
+
   it('filters by town, indicator and year', async () => {
     const reply = await call(base, `/api/indicators?town=${encodeURIComponent('淀山湖镇')}&indicator=${encodeURIComponent('地区生产总值')}`);
     expect(reply.status).toBe(200);
