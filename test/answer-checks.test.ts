@@ -92,6 +92,14 @@ describe('filler words and paraphrases (failures 1 and 2)', () => {
     expect(res.status).toBe('answered');
     expect(res.answer).toContain('4008万元');
   });
+
+  it('says a topic no report has is not mentioned, instead of offering a loosely related sentence', async () => {
+    // No report names a ski slope (滑雪); 梅李镇's report has sports and leisure sentences that a
+    // careless answer would quote.
+    const res = await ask('梅李镇有没有滑雪场?');
+    expect(res).toMatchObject({ found: false, status: 'not_found', reason: 'not-mentioned' });
+    expect(res.answer).not.toMatch(/^据/);
+  });
 });
 
 describe('composition (failures 3, 9, 10; item 6)', () => {

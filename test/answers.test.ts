@@ -69,7 +69,7 @@ describe('answers', () => {
   it('says plainly when the reports never mention something', async () => {
     const res = await service.ask({ question: '梅李镇2023年计划新增多少个公共停车泊位?' });
     expect(res.found).toBe(false);
-    expect(res.answer).toMatch(/没有找到|没有关于|不涉及/);
+    expect(res.answer).toMatch(/没有找到|没有关于|不涉及|没有提到/);
     expect(res.answer).not.toMatch(/\[\d+\]/);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { annotateQuestion, unknownPlaceIn } from './question.js';
+import { annotateQuestion, topicsOf, unknownPlaceIn } from './question.js';
 
 const knownTowns = ['梅李镇', '牛塘镇', '淀山湖镇', '临湖镇', '天生港镇街道'];
 const reportYears: Record<string, number> = { 淀山湖镇: 2020, 临湖镇: 2023, 牛塘镇: 2022 };
@@ -48,5 +48,15 @@ describe('unknownPlaceIn', () => {
     expect(unknownPlaceIn('六如墩和东阳界的特色田园乡村建设怎么样?', knownTowns)).toBeUndefined();
     expect(unknownPlaceIn('城镇登记失业率是多少?', knownTowns)).toBeUndefined();
     expect(unknownPlaceIn('牛塘镇有多少企业?', knownTowns)).toBeUndefined();
+  });
+});
+
+describe('topicsOf', () => {
+  it('keeps the nouns of the indicator, a specific one weighing more than a generic one', () => {
+    const topics = topicsOf(read('临湖镇有没有滑雪场,在什么地方?').indicator);
+    const of = (w: string) => topics.find((t) => t.word === w)?.specificity;
+    expect(of('滑雪场')).toBeGreaterThan(9);
+    expect(of('地方')).toBeLessThan(6);
+    expect(topics.some((t) => t.word.includes('临湖'))).toBe(false);
   });
 });

@@ -9,7 +9,7 @@
  *   annotateQuestion(question, { knownTowns, reportYearOf? }): QuestionAnnotation
  */
 import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { dict, idf as generalIdf } from '@node-rs/jieba/dict.js';
 import { yearsIn } from '../corpus/structure.js';
 import type { FigureKind, Half } from './sentence.js';
 
@@ -159,4 +159,41 @@ export function annotateQuestion(question: string, context: QuestionContext): Qu
     list: LIST_ASK.test(q),
     indicator,
   };
+}
+
+/** A noun a question is about, with how specific it is in general Chinese (jieba's IDF table). */
+export interface Topic {
+  word: string;
+  /** jieba's general-language IDF: 时候/方面/地方 about 4.3, 护照/游泳馆 10 and more. */
+  specificity: number;
+}
+
+let generalIdfs: Map<string, number> | undefined;
+/** jieba's IDF table, read once: a general-language measure, nothing tuned to this corpus. */
+function generalSpecificity(word: string): number | undefined {
+  if (!generalIdfs) {
+    generalIdfs = new Map();
+    for (const line of Buffer.from(generalIdf).toString('utf8').split('\n')) {
+      const sp = line.lastIndexOf(' ');
+      if (sp > 0) generalIdfs.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+    }
+  }
+  return generalIdfs.get(word);
+}
+
+/**
+ * The nouns of a question's indicator (what is left once town, period, stance and asking words are
+ * gone) that jieba's general dictionary lists, each with its general specificity.
+ */
+export function topicsOf(indicator: string): Topic[] {
+  segmenter ??= Jieba.withDict(dict);
+  const out: Topic[] = [];
+  for (const { word, tag } of segmenter.tag(indicator, true)) {
+    if (word.length < 2 || !/^(n|nz|nt|nw|ng)$/.test(tag) || !/^[\u4e00-\u9fff]+$/.test(word)) continue;
+    // A run jieba's table lacks is a segmenter's guess (交上, 当过兵), not a dictionary noun.
+    const specificity = generalSpecificity(word);
+    if (specificity === undefined || out.some((t) => t.word === word)) continue;
+    out.push({ word, specificity });
+  }
+  return out;
 }

@@ -12,7 +12,7 @@
  * nothing is claimed (`not_found`). `decide` is that choice, pure, so the evaluation can
  * re-run it with the weights of another fold.
  */
-import { annotateQuestion, type QuestionAnnotation } from '../annotate/question.js';
+import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
 import { idf } from '../index/lexical.js';
 import { dot, type Retrieval, type SearchableIndex } from '../retrieve/hybrid.js';
@@ -50,6 +50,11 @@ export interface CandidateRecord {
   town: string;
   passageIndex: number;
   hasDeadline: boolean;
+  /**
+   * How specific (0-1) the most specific noun of the question is that the asked towns' reports
+   * never use and of which this sentence holds not one character (护照 asked, 一网通办 offered).
+   */
+  unheldTopic: number;
 }
 
 export interface AnswerDiagnostics {
@@ -129,6 +134,12 @@ export function decide(
   }
   const probes = options.probes ?? [];
   const pp = probes.map(probabilityOf);
+  // The question's subject is a noun the asked town's report never uses, the best sentence holds
+  // not a character of it and is no closer in meaning than the other candidates: whatever it
+  // says, it is not about what was asked (护照 asked, 一网通办 offered).
+  if (best !== undefined && p[best]! >= threshold && candidates[best]!.unheldTopic >= UNHELD_TOPIC && candidates[best]!.features.denseGap <= 0) {
+    return { kind: 'not_found', reason: 'not-mentioned', p: p[best]! };
+  }
   if (best !== undefined && p[best]! >= threshold) {
     // Another town's report answers it far more closely (it has the question's words the asked
     // town's lacks): the asked town's best sentence is about something else.
@@ -155,7 +166,8 @@ export function decide(
   const probe = probes.map((_, i) => i).filter((i) => probes[i]!.failed.length === 0 && pp[i]! >= threshold).sort((a, b) => pp[b]! - pp[a]!)[0];
   if (probe !== undefined) return { kind: 'partial', reason: 'other-town', shown: candidates.length + probe, p: pp[probe]! };
   const top = order[0] !== undefined ? p[order[0]]! : 0;
-  return { kind: 'not_found', reason: top < threshold * 0.6 ? 'not-mentioned' : 'low-confidence', p: top };
+  const foreign = order[0] !== undefined && candidates[order[0]]!.unheldTopic >= UNHELD_TOPIC;
+  return { kind: 'not_found', reason: top < threshold * 0.6 || foreign ? 'not-mentioned' : 'low-confidence', p: top };
 }
 
 /**
@@ -164,6 +176,12 @@ export function decide(
  * among 0.1-0.6 (docs/benchmarks.md).
  */
 const OTHER_TOWN_MARGIN = 0.4;
+/**
+ * How specific a noun the town's report lacks must be (jieba's general IDF / 12; 0.75 is about 9:
+ * 护照, 高铁, not 时候 or 地方) for the not-mentioned check. Out-of-fold figures on the bank were
+ * the same for every value in 0.6-0.8 (docs/benchmarks.md); 0.75 is the middle.
+ */
+const UNHELD_TOPIC = 0.75;
 /** …and be at least as probable an answer. */
 const RIVAL_P = 0;
 
@@ -304,6 +322,8 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
   const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => searchable.knownTerm(t)).map((t) => weights.get(t)!));
   const rarest = question.asks ? terms.filter((t) => t.length >= 2 && searchable.knownTerm(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
   const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !inScope(searchable, rarest, retrieval.scopeTowns) ? rarest : undefined;
+  const topics = topicsOf(question.indicator);
+  const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(searchable, topics, retrieval.scopeTowns) : [];
   const { index } = searchable;
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {
@@ -350,7 +370,7 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
         // about never use, while another town's do: likely another indicator's figure.
         rarestMissing: figure && rarestMissing && !text.includes(rarestMissing) ? 1 : 0,
       };
-      candidates.push({ row: scored.row, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), p: 0, ...(figure ? { figure } : {}) });
+      candidates.push({ row: scored.row, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), unheldTopic: unheldTopic(missingNouns, text), p: 0, ...(figure ? { figure } : {}) });
     });
   }
   const denses = candidates.map((c) => c.features.sentenceDense);
@@ -368,7 +388,7 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
 
 /** Strips a candidate to what the evaluation keeps. */
 export function recordOf(c: Candidate): CandidateRecord {
-  return { features: c.features, failed: c.failed, text: c.text, town: c.town, passageIndex: c.passageIndex, hasDeadline: c.hasDeadline };
+  return { features: c.features, failed: c.failed, text: c.text, town: c.town, passageIndex: c.passageIndex, hasDeadline: c.hasDeadline, unheldTopic: c.unheldTopic };
 }
 
 export interface ComposeContext {
@@ -517,6 +537,23 @@ function weighTerms(searchable: SearchableIndex, retrieval: Retrieval) {
     }
   }
   return { terms, weights, totalWeight, missing: missingWeight / totalWeight };
+}
+
+/**
+ * The question's nouns that the asked towns' reports never use, neither whole nor in all of its
+ * parts: 护照 or 游泳馆 asked of a town whose report has neither (for the not-mentioned check).
+ */
+function missingTopics(searchable: SearchableIndex, topics: readonly Topic[], towns: readonly string[]): Topic[] {
+  return topics.filter(({ word }) => {
+    if (inScope(searchable, word, towns)) return false;
+    const parts = searchable.tokenizer.tokenize(word).filter((t) => t.length >= 2 && t !== word);
+    return !(parts.length > 0 && parts.every((t) => inScope(searchable, t, towns)));
+  });
+}
+
+/** The most specific (0-1) of the missing nouns of which a sentence holds not even one character. */
+function unheldTopic(missing: readonly Topic[], text: string): number {
+  return missing.filter((t) => ![...t.word].some((ch) => text.includes(ch))).reduce((m, t) => Math.max(m, Math.min(1, t.specificity / 12)), 0);
 }
 
 /** Whether any chunk of the towns holds the term. */
