@@ -12,7 +12,7 @@ import { cleanActor } from '../admin/audit.js';
 import type { ReportEntry, ReportStore, UploadInput } from '../admin/reports.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Manifest } from '../index/store.js';
-import { requestIdOf } from './errors.js';
+import { methodNotAllowed, requestIdOf } from './errors.js';
 import { bearerToken, secretMatches } from './metrics.js';
 import { reindexError, type ReindexJob, type Reindexer } from './service-holder.js';
 
@@ -93,13 +93,6 @@ function uploadOf(req: Request): UploadInput {
   }
   const body: unknown = req.body;
   return { name: uploadName(req), bytes: Buffer.isBuffer(body) ? body : Buffer.alloc(0), contentType: req.get('content-type') };
-}
-
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
 }
 
 export function createAdminRouter(deps: AdminDeps): Router {

@@ -21,7 +21,7 @@ import { feedbackEntries, groupQuestions, groupsToCsv, unansweredEntries, type E
 import { createNextQuestions, type NextQuestions } from '../feedback/next-questions.js';
 import { createMemoryFeedbackStore, type FeedbackStore, type StoredEntry } from '../feedback/store.js';
 import { EMPTY_TOWNS_CONFIG, settingsFor, type TownsConfig } from '../towns-config.js';
-import { requestIdOf } from './errors.js';
+import { methodNotAllowed, requestIdOf } from './errors.js';
 import { requireUtf8Body } from './hardening.js';
 import { bearerToken, secretMatches } from './metrics.js';
 import { apiRateLimit } from './rate-limit.js';
@@ -85,13 +85,6 @@ function jsonOnly(req: Request, _res: Response, next: NextFunction): void {
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json') next();
   else next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
-}
-
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
 }
 
 /** Single-valued query parameters, and only the known ones. */

@@ -15,7 +15,7 @@ import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js'
 import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import { describeError } from './errors.js';
+import { describeError, methodNotAllowed } from './errors.js';
 import { HISTORY_ANSWER_MAX_CHARS, HISTORY_MAX_TURNS } from './validation.js';
 import { jsonBody } from './hardening.js';
 import { openEventStream, primeEvents } from './stream.js';
@@ -389,9 +389,3 @@ function bearerAuth(tokens: readonly string[]): RequestHandler {
   };
 }
 
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
-}
