@@ -23,7 +23,7 @@ import { createMemoryFeedbackStore, type FeedbackStore, type StoredEntry } from 
 import { EMPTY_TOWNS_CONFIG, settingsFor, type TownsConfig } from '../towns-config.js';
 import { methodNotAllowed, requestIdOf } from './errors.js';
 import { requireUtf8Body } from './hardening.js';
-import { bearerToken, secretMatches } from './metrics.js';
+import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { apiRateLimit } from './rate-limit.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 
@@ -207,16 +207,15 @@ export function createFeedbackFeature(options: FeedbackFeatureOptions): Feedback
     adminRouter(admin) {
       const adminRouter = Router();
       // The admin API's own check (bearer token compared in constant time); refusals are audited.
-      adminRouter.use(['/feedback', '/unanswered'], (req, res, next) => {
-        const token = bearerToken(req.get('authorization'));
-        if (token !== undefined && secretMatches(token, admin.token)) {
-          next();
-          return;
-        }
-        admin.audit.record({ actor: 'admin', via: 'http', ...(req.ip ? { ip: req.ip } : {}), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason: token === undefined ? 'no bearer token' : 'wrong token' } });
-        res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
-        next(new AppError('E_UNAUTHORIZED', 'admin: a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)', { status: 401 }));
-      });
+      adminRouter.use(
+        ['/feedback', '/unanswered'],
+        requireBearer({
+          tokens: [admin.token],
+          realm: 'admin',
+          message: ADMIN_UNAUTHORIZED,
+          onDenied: (req, _res, reason) => admin.audit.record({ actor: 'admin', via: 'http', ...(req.ip ? { ip: req.ip } : {}), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason } }),
+        }),
+      );
       adminRouter.route('/feedback').get(listRoute(feedbackEntries, 'feedback', admin.audit)).all(methodNotAllowed('GET, HEAD'));
       adminRouter.route('/unanswered').get(listRoute(unansweredEntries, 'unanswered', admin.audit)).all(methodNotAllowed('GET, HEAD'));
       return adminRouter;
