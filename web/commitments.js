@@ -4,17 +4,12 @@
  * report, follow-up evidence on demand, and CSV export. Data: GET /api/commitments and
  * GET /api/commitments/:id. Every text from the API is inserted with textContent, never as HTML.
  */
-import { basketButton, navigation } from '/assets/drafting-common.js';
+import { basketButton, el, fillSelect, formParams, navigation, setFormFields } from '/assets/drafting-common.js';
 
 const TOPICS = ['经济发展', '科技创新', '城乡建设', '交通', '生态环境', '农业农村', '教育', '医疗卫生', '养老与社会保障', '就业', '文化旅游', '社会治理与平安', '安全生产', '政务服务', '党建与作风', '疫情防控', '其他'];
 const STATUS = { met: '已完成', partly: '部分完成', 'not-reported': '后续报告未提及', 'no-later-report': '暂无后续报告' };
 const FIELDS = ['town', 'year', 'topic', 'status', 'q'];
 
-const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children.filter((c) => c !== undefined && c !== null && c !== ''));
-  return node;
-};
 const $ = (id) => document.getElementById(id);
 
 /** The document view, with the sentence highlighted and the clause marked in it. */
@@ -23,30 +18,8 @@ function sourceLink(c, label) {
   return el('a', { href: `/documents/${encodeURIComponent(c.docId)}?${params}`, target: '_blank', rel: 'noopener', textContent: label });
 }
 
-function filtersFromForm() {
-  const data = new FormData($('filters'));
-  const params = new URLSearchParams();
-  for (const name of FIELDS) {
-    const value = String(data.get(name) ?? '').trim();
-    if (value) params.set(name, value);
-  }
-  return params;
-}
-
-function setForm(params) {
-  for (const name of FIELDS) {
-    const field = $(`f-${name}`);
-    const value = params.get(name) ?? '';
-    if (field.tagName === 'SELECT' && value && ![...field.options].some((o) => o.value === value)) field.append(el('option', { value, textContent: value }));
-    field.value = value;
-  }
-}
-
-function fillSelect(select, values, labelOf = (v) => v) {
-  const current = select.value;
-  select.replaceChildren(el('option', { value: '', textContent: '全部' }), ...values.map((v) => el('option', { value: String(v), textContent: labelOf(v) })));
-  select.value = current;
-}
+const filtersFromForm = () => formParams($('filters'), FIELDS);
+const setForm = (params) => setFormFields(params, FIELDS);
 
 /** Towns and years from the reports, so the filters offer only what exists. */
 async function loadChoices() {

@@ -199,6 +199,27 @@ export async function reportChoices() {
   };
 }
 
+/** The non-empty values of `form`'s fields named in `fields`, as query parameters. */
+export function formParams(form, fields) {
+  const data = new FormData(form);
+  const params = new URLSearchParams();
+  for (const name of fields) {
+    const value = String(data.get(name) ?? '').trim();
+    if (value) params.set(name, value);
+  }
+  return params;
+}
+
+/** Sets each control `f-<name>` of `fields` from `params`; a select gains an option for a value it lacks (a shared link). */
+export function setFormFields(params, fields) {
+  for (const name of fields) {
+    const field = document.getElementById(`f-${name}`);
+    const value = params.get(name) ?? '';
+    if (field.tagName === 'SELECT' && value && ![...field.options].some((o) => o.value === value)) field.append(el('option', { value, textContent: value }));
+    field.value = value;
+  }
+}
+
 export function fillSelect(select, values, labelOf = (v) => String(v)) {
   const current = select.value;
   select.replaceChildren(el('option', { value: '', textContent: '全部' }), ...values.map((v) => el('option', { value: String(v), textContent: labelOf(v) })));

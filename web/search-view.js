@@ -5,7 +5,7 @@
  * passage's year and whether it is review or plan; "更多类似", "他镇写法", "原文" and "加入草稿" on
  * every result. Data: GET /api/search?group=town. Text from the API is inserted as text only.
  */
-import { addToBasket, documentHref, el, fillSelect, getJson, highlighted, reportChoices, ROLE, sentenceSpans, similarHref } from './drafting-common.js';
+import { addToBasket, documentHref, el, fillSelect, formParams, getJson, highlighted, reportChoices, ROLE, sentenceSpans, setFormFields, similarHref } from './drafting-common.js';
 
 const PAGE_SIZE = 10;
 const FIELDS = ['q', 'town', 'year', 'role'];
@@ -135,24 +135,8 @@ export async function mountSearch(root, { useUrl = true } = {}) {
   build(root);
   let current = useUrl ? new URLSearchParams(location.search) : new URLSearchParams();
 
-  function paramsFromForm() {
-    const data = new FormData($('search-form'));
-    const params = new URLSearchParams();
-    for (const name of FIELDS) {
-      const v = String(data.get(name) ?? '').trim();
-      if (v) params.set(name, v);
-    }
-    return params;
-  }
-
-  function setForm(params) {
-    for (const name of FIELDS) {
-      const field = $(`f-${name}`);
-      const value = params.get(name) ?? '';
-      if (field.tagName === 'SELECT' && value && ![...field.options].some((o) => o.value === value)) field.append(el('option', { value, textContent: value }));
-      field.value = value;
-    }
-  }
+  const paramsFromForm = () => formParams($('search-form'), FIELDS);
+  const setForm = (params) => setFormFields(params, FIELDS);
 
   async function load(params) {
     if (!params.get('q') && !params.get('like')) {

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fsyncPath, writeSynced } from '../durable-file.js';
 import { DEFAULT_MAX_BYTES, listCorpusFiles, loadFile } from '../corpus/load.js';
 import { docIdOf } from '../corpus/structure.js';
 import { AppError, isAppError } from '../errors.js';
@@ -184,15 +185,6 @@ function sidecarOf(file: string): string {
   return file.replace(/\.[^./]+$/, '') + '.meta.json';
 }
 
-function fsyncPath(target: string, flags: string): void {
-  const fd = fs.openSync(target, flags);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** The hash ingest records for a file: its bytes', combined with its sidecar's when it has one (see build.ts). */
 function indexedHashOf(corpusDir: string, file: string, contentHash: string): string {
   const sidecar = path.join(corpusDir, sidecarOf(file));
@@ -267,13 +259,7 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
     const tmp = path.posix.join(path.posix.dirname(file), `.upload-${randomBytes(6).toString('hex')}${path.extname(file).toLowerCase()}`);
     const tmpPath = path.join(corpusDir, tmp);
     try {
-      const fd = fs.openSync(tmpPath, 'wx', 0o644);
-      try {
-        fs.writeFileSync(fd, bytes);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeSynced(tmpPath, bytes, 'wx', 0o644);
       try {
         // The loader ingest uses: what passes here, ingest can read.
         await loadFile(corpusDir, tmp, { maxBytes });

@@ -4,22 +4,12 @@
  * index already holds (one per sentence, see Chunk.sentences): nothing is embedded here.
  */
 import { AppError } from '../errors.js';
-import { dot, type SearchableIndex } from '../retrieve/hybrid.js';
-import type { Chunk, Role } from '../types.js';
+import { citationFieldsOf, dot, type SearchableIndex } from '../retrieve/hybrid.js';
+import type { Chunk, Passage } from '../types.js';
 
 /** One sentence with its citation. Offsets index the document's cleaned text. */
-export interface SimilarSentence {
-  chunkId: string;
-  docId: string;
-  title: string;
-  town: string;
-  date: string;
-  section: string;
-  role: Role;
+export interface SimilarSentence extends Omit<Passage, 'score'> {
   years: number[];
-  text: string;
-  start: number;
-  end: number;
   /** The passage holding the sentence, for the document view and the basket. */
   passage: { start: number; end: number };
   /** Cosine similarity to the selected span. */
@@ -87,13 +77,7 @@ function normalize(v: Float32Array): Float32Array {
 function sentenceOf(searchable: SearchableIndex, chunk: Chunk, start: number, end: number) {
   const doc = searchable.documents.get(chunk.docId);
   return {
-    chunkId: chunk.id,
-    docId: chunk.docId,
-    title: doc?.meta.title ?? '',
-    town: chunk.town,
-    date: doc?.meta.date ?? '',
-    section: chunk.sectionPath.join(' > '),
-    role: chunk.role,
+    ...citationFieldsOf(searchable, chunk),
     years: chunk.years,
     text: doc?.text.slice(start, end) ?? '',
     start,

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeSynced } from '../durable-file.js';
 import { AppError } from '../errors.js';
 import type { AnswerRecord } from './answers.js';
 
@@ -62,13 +63,7 @@ export function createFileFeedbackStore(options: FileFeedbackStoreOptions): Feed
   let queue: Promise<void> = Promise.resolve();
   const write = (line: string): void => {
     fs.mkdirSync(options.dir, { recursive: true });
-    const fd = fs.openSync(file, 'a', 0o600);
-    try {
-      fs.writeSync(fd, line);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeSynced(file, line, 'a', 0o600);
   };
   return {
     append(entry) {

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fsyncPath, writeFileDurably } from '../durable-file.js';
 import { AppError } from '../errors.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
@@ -105,27 +106,6 @@ const CURRENT = 'CURRENT';
 
 const sha256 = (data: string | Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
 
-function writeFileDurably(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 function encodeEmbeddings(rows: readonly Float32Array[], dimension: number): Uint8Array {
   const all = new Float32Array(rows.length * dimension);
   rows.forEach((row, i) => all.set(row, i * dimension));
@@ -166,17 +146,15 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
     const graphTmp = path.join(dir, 'vectors.hnsw.tmp');
     vectors.save(graphTmp);
-    const fd = fs.openSync(graphTmp, 'r+');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fsyncPath(graphTmp, 'r+');
     checksums['vectors.hnsw'] = sha256(fs.readFileSync(graphTmp));
     fs.renameSync(graphTmp, path.join(dir, 'vectors.hnsw'));
     writeFileDurably(path.join(dir, 'manifest.json'), JSON.stringify({ ...data.manifest, checksums }, null, 2));
-    fsyncDir(dir);
+    fsyncPath(dir);
     checkpoints.swapping?.();
     const previous = currentGeneration(indexDir);
     writeFileDurably(path.join(indexDir, CURRENT), `${generation}\n`);
-    fsyncDir(indexDir);
+    fsyncPath(indexDir);
     removeStaleGenerations(indexDir, [generation, previous]);
     return generation;
   } finally {

@@ -147,7 +147,8 @@ function bestSentence(index: LoadedIndex, row: number, vector: Float32Array): { 
 /** Wording of a scheduled or promised action, which a review section also uses (二期计划9月底前竣工). */
 const PLANNED = /计划|将|拟|力争|确保|预计|年内|月底前/;
 
-export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
+/** Where a chunk stands (document, town, date, section, role): the citation fields every result shares. */
+export function citationFieldsOf(searchable: SearchableIndex, chunk: Chunk): Pick<Passage, 'chunkId' | 'docId' | 'title' | 'town' | 'date' | 'section' | 'role'> {
   const doc = searchable.documents.get(chunk.docId);
   return {
     chunkId: chunk.id,
@@ -157,6 +158,12 @@ export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: numb
     date: doc?.meta.date ?? '',
     section: chunk.sectionPath.join(' > '),
     role: chunk.role,
+  };
+}
+
+export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
+  return {
+    ...citationFieldsOf(searchable, chunk),
     text: chunk.text,
     start: chunk.start,
     end: chunk.end,

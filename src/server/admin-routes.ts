@@ -12,8 +12,8 @@ import { cleanActor } from '../admin/audit.js';
 import type { ReportEntry, ReportStore, UploadInput } from '../admin/reports.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Manifest } from '../index/store.js';
-import { requestIdOf } from './errors.js';
-import { bearerToken, secretMatches } from './metrics.js';
+import { methodNotAllowed, requestIdOf } from './errors.js';
+import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { reindexError, type ReindexJob, type Reindexer } from './service-holder.js';
 
 export interface AdminDeps {
@@ -95,13 +95,6 @@ function uploadOf(req: Request): UploadInput {
   return { name: uploadName(req), bytes: Buffer.isBuffer(body) ? body : Buffer.alloc(0), contentType: req.get('content-type') };
 }
 
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
-}
-
 export function createAdminRouter(deps: AdminDeps): Router {
   const router = Router();
   const parseRaw = express.raw({ limit: deps.maxUploadBytes, type: () => true });
@@ -149,16 +142,14 @@ export function createAdminRouter(deps: AdminDeps): Router {
   };
 
   // Authentication before anything else, body parsing included.
-  router.use((req, res, next) => {
-    const token = bearerToken(req.get('authorization'));
-    if (token !== undefined && secretMatches(token, deps.token)) {
-      next();
-      return;
-    }
-    deps.audit.record({ ...actorOf(req, res), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason: token === undefined ? 'no bearer token' : 'wrong token' } });
-    res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
-    next(new AppError('E_UNAUTHORIZED', 'admin: a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)', { status: 401 }));
-  });
+  router.use(
+    requireBearer({
+      tokens: [deps.token],
+      realm: 'admin',
+      message: ADMIN_UNAUTHORIZED,
+      onDenied: (req, res, reason) => deps.audit.record({ ...actorOf(req, res), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason } }),
+    }),
+  );
 
   router
     .route('/documents')

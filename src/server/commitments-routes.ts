@@ -10,6 +10,7 @@ import type { QaService } from '../answer/service.js';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
 import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../commitments/types.js';
 import { AppError } from '../errors.js';
+import { methodNotAllowed } from './errors.js';
 
 export interface CommitmentRoutesOptions {
   /** The loaded service; throws the 503 AppError while none is loaded. */
@@ -166,10 +167,6 @@ function csvFileName(filter: CommitmentFilter): string {
 export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router {
   const router = Router();
   const webDir = path.resolve(options.webDir ?? DEFAULT_WEB_DIR);
-  const methodNotAllowed = (_req: unknown, res: Response, next: NextFunction) => {
-    res.setHeader('Allow', 'GET, HEAD');
-    next(new AppError('E_BAD_REQUEST', 'method not allowed here; use GET', { status: 405 }));
-  };
 
   router
     .route('/api/commitments')
@@ -187,7 +184,7 @@ export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router
       }
       res.json({ commitments: rows.map(commitmentOut), total: rows.length, ...counts(rows), indexVersion: book.indexVersion, tookMs: Math.round(performance.now() - started) });
     })
-    .all(methodNotAllowed);
+    .all(methodNotAllowed('GET, HEAD'));
 
   router
     .route('/api/commitments/:id')
@@ -201,7 +198,7 @@ export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router
       }
       res.json(detailOut(book, commitment, service));
     })
-    .all(methodNotAllowed);
+    .all(methodNotAllowed('GET, HEAD'));
 
   // The staff view: a page and its two assets, from web/ (no inline script or style: the CSP forbids them).
   const page = (file: string, type: string) => (_req: unknown, res: Response, next: NextFunction) => {

@@ -21,9 +21,9 @@ import { feedbackEntries, groupQuestions, groupsToCsv, unansweredEntries, type E
 import { createNextQuestions, type NextQuestions } from '../feedback/next-questions.js';
 import { createMemoryFeedbackStore, type FeedbackStore, type StoredEntry } from '../feedback/store.js';
 import { EMPTY_TOWNS_CONFIG, settingsFor, type TownsConfig } from '../towns-config.js';
-import { requestIdOf } from './errors.js';
+import { methodNotAllowed, requestIdOf } from './errors.js';
 import { requireUtf8Body } from './hardening.js';
-import { bearerToken, secretMatches } from './metrics.js';
+import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { apiRateLimit } from './rate-limit.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 
@@ -85,13 +85,6 @@ function jsonOnly(req: Request, _res: Response, next: NextFunction): void {
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json') next();
   else next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
-}
-
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
 }
 
 /** Single-valued query parameters, and only the known ones. */
@@ -214,16 +207,15 @@ export function createFeedbackFeature(options: FeedbackFeatureOptions): Feedback
     adminRouter(admin) {
       const adminRouter = Router();
       // The admin API's own check (bearer token compared in constant time); refusals are audited.
-      adminRouter.use(['/feedback', '/unanswered'], (req, res, next) => {
-        const token = bearerToken(req.get('authorization'));
-        if (token !== undefined && secretMatches(token, admin.token)) {
-          next();
-          return;
-        }
-        admin.audit.record({ actor: 'admin', via: 'http', ...(req.ip ? { ip: req.ip } : {}), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason: token === undefined ? 'no bearer token' : 'wrong token' } });
-        res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
-        next(new AppError('E_UNAUTHORIZED', 'admin: a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)', { status: 401 }));
-      });
+      adminRouter.use(
+        ['/feedback', '/unanswered'],
+        requireBearer({
+          tokens: [admin.token],
+          realm: 'admin',
+          message: ADMIN_UNAUTHORIZED,
+          onDenied: (req, _res, reason) => admin.audit.record({ actor: 'admin', via: 'http', ...(req.ip ? { ip: req.ip } : {}), action: 'auth', outcome: 'denied', detail: { method: req.method, path: req.path.slice(0, 200), reason } }),
+        }),
+      );
       adminRouter.route('/feedback').get(listRoute(feedbackEntries, 'feedback', admin.audit)).all(methodNotAllowed('GET, HEAD'));
       adminRouter.route('/unanswered').get(listRoute(unansweredEntries, 'unanswered', admin.audit)).all(methodNotAllowed('GET, HEAD'));
       return adminRouter;

@@ -3,12 +3,11 @@
  * embedding time, answer-cache hits, index size, ingest runs. One prom-client Registry per app
  * (not the global default), so tests can build several apps in one process.
  */
-import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QaService } from '../answer/service.js';
 import type { Embedder } from '../embed/embedder.js';
-import { AppError } from '../errors.js';
+import { requireBearer } from './bearer-auth.js';
 
 /** Cumulative answer-cache counts, as the cache reports them (see src/answer/cache.ts). */
 export interface CacheCounts {
@@ -44,19 +43,6 @@ export interface Metrics {
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-/** Constant-time comparison of a presented secret with the expected one (hashes first: equal lengths). */
-export function secretMatches(presented: string, expected: string): boolean {
-  const a = crypto.createHash('sha256').update(presented).digest();
-  const b = crypto.createHash('sha256').update(expected).digest();
-  return crypto.timingSafeEqual(a, b);
-}
-
-/** The token of an `Authorization: Bearer <token>` header, or undefined. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  return match?.[1];
-}
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
@@ -189,21 +175,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     handler(token) {
-      return async (req, res, next) => {
-        try {
-          if (token) {
-            const given = bearerToken(req.get('authorization'));
-            if (!given || !secretMatches(given, token)) {
-              res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
-              throw new AppError('E_UNAUTHORIZED', 'metrics: a valid bearer token (METRICS_TOKEN) is required', { status: 401 });
-            }
+      const auth = requireBearer({ tokens: token ? [token] : [], realm: 'metrics', message: 'metrics: a valid bearer token (METRICS_TOKEN) is required' });
+      return (req, res, next) => {
+        auth(req, res, async (denied?: unknown) => {
+          if (denied) {
+            next(denied);
+            return;
           }
-          res.setHeader('Content-Type', registry.contentType);
-          res.setHeader('Cache-Control', 'no-store');
-          res.end(await registry.metrics());
-        } catch (err) {
-          next(err);
-        }
+          try {
+            res.setHeader('Content-Type', registry.contentType);
+            res.setHeader('Cache-Control', 'no-store');
+            res.end(await registry.metrics());
+          } catch (err) {
+            next(err);
+          }
+        });
       };
     },
 

@@ -6,7 +6,7 @@
  * Markdown list, and the structured citations ride along in an extra `citations` field.
  * Optional bearer-token auth (config API_TOKENS).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Citation } from '../answer/extractive.js';
@@ -15,7 +15,8 @@ import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js'
 import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import { describeError } from './errors.js';
+import { requireBearer } from './bearer-auth.js';
+import { describeError, methodNotAllowed } from './errors.js';
 import { HISTORY_ANSWER_MAX_CHARS, HISTORY_MAX_TURNS } from './validation.js';
 import { jsonBody } from './hardening.js';
 import { openEventStream, primeEvents } from './stream.js';
@@ -366,32 +367,8 @@ async function streamCompletion(res: Response, ctx: StreamContext): Promise<void
 // ---------------------------------------------------------------------------------------------
 // Auth
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 /** Requires `Authorization: Bearer <one of tokens>` when tokens are configured. */
 function bearerAuth(tokens: readonly string[]): RequestHandler {
-  const accepted = tokens.map(digest);
-  return (req: Request, res: Response, next) => {
-    if (accepted.length === 0) {
-      next();
-      return;
-    }
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    // Digests have one length, so the comparison takes the same time whatever was sent.
-    const given = match ? digest(match[1]!) : undefined;
-    if (given && accepted.some((t) => timingSafeEqual(t, given))) {
-      next();
-      return;
-    }
-    res.setHeader('WWW-Authenticate', 'Bearer realm="township-report-qa"');
-    next(new AppError('E_UNAUTHORIZED', 'authorization: a valid API token is required (Authorization: Bearer <token>)', { status: 401 }));
-  };
+  return requireBearer({ tokens, realm: 'township-report-qa', message: 'authorization: a valid API token is required (Authorization: Bearer <token>)' });
 }
 
-function methodNotAllowed(allow: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('Allow', allow);
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use ${allow.split(',')[0]}`, { status: 405 }));
-  };
-}

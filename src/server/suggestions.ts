@@ -7,6 +7,7 @@ import { Router } from 'express';
 import type { QaService } from '../answer/service.js';
 import { createSuggester, type Suggester } from '../answer/suggestions.js';
 import { AppError } from '../errors.js';
+import { methodNotAllowed } from './errors.js';
 
 /** A town name without its administrative suffix. */
 function bareTown(name: string): string {
@@ -52,9 +53,6 @@ export function createSuggestionsRoute(requireService: () => QaService): Router 
     // towns: lets a client settle a town option on a name the service knows.
     res.json({ suggestions, towns: service.towns });
   });
-  router.all('/', (req, res, next) => {
-    res.setHeader('Allow', 'GET, HEAD');
-    next(new AppError('E_BAD_REQUEST', `method ${req.method} not allowed here; use GET`, { status: 405 }));
-  });
+  router.all('/', methodNotAllowed('GET, HEAD'));
   return router;
 }

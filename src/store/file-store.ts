@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurably } from '../durable-file.js';
 import { AppError } from '../errors.js';
 import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentences } from '../index/build.js';
@@ -73,15 +74,7 @@ export function readDerived(generationDir: string): DerivedRecord[] {
 function writeDerivedFile(generationDir: string, records: DerivedRecord[]): void {
   const body = JSON.stringify(records);
   const file = path.join(generationDir, DERIVED);
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, JSON.stringify({ sha256: sha256(body), records: JSON.parse(body) as unknown }));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileDurably(file, JSON.stringify({ sha256: sha256(body), records: JSON.parse(body) as unknown }));
 }
 
 function infoOf(manifest: Manifest, sentences: number): GenerationInfo {

@@ -109,6 +109,8 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     await page.goto(app.origin);
     await page.locator('.drafting-nav').waitFor();
     expect(await page.locator('.drafting-nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['/', '/search', '/basket', '/commitments', '/indicators']);
+    // The shared colours come from theme.css, which each page links before its own styles.
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())).toBe('#b3261e');
     await page.locator('town-qa .panel').waitFor({ state: 'visible' });
     await ask(page, '淀山湖镇2020年计划地区生产总值达到多少?');
     // The widget (data-basket="true") gives each citation row a 加入草稿 button that sends qa:basket-add.
@@ -307,6 +309,7 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     const { context, page, problems } = await freshPage();
     await page.goto(`${app.origin}/commitments?town=${encodeURIComponent('临湖镇')}`);
     await page.locator('#results tbody tr').first().waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim())).toBe('#b3261e');
     expect(await page.locator('.drafting-nav a[href="/basket"]').count()).toBe(1);
     await page.locator('#results .add-basket').first().click();
     await page.waitForFunction(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]').length === 1);

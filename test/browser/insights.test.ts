@@ -8,11 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/admin/audit.js';
-import { createReportStore } from '../../src/admin/reports.js';
 import { createFileFeedbackStore } from '../../src/feedback/store.js';
 import { createApp } from '../../src/server/app.js';
-import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
+import { testAdminDeps } from '../admin-deps.js';
 import { loadTownsConfig } from '../../src/towns-config.js';
 import { openTestService } from '../services.js';
 import { chromiumForTests, launchBrowser, listen, type Listening } from './harness.js';
@@ -28,21 +26,12 @@ describe.skipIf(!chromiumPath)('the staff insights page', () => {
   beforeAll(async () => {
     const { service, config, embedder } = await openTestService();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-insights-'));
-    const holder = createServiceHolder(service);
     app = await listen(
       createApp({
         service,
         maxQuestionChars: config.maxQuestionChars,
         defaultTopK: config.defaultTopK,
-        admin: {
-          token: TOKEN,
-          reports: createReportStore({ corpusDir: path.join(dir, 'corpus') }),
-          reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex here')) }),
-          audit: createAuditLog({ file: path.join(dir, 'audit.jsonl') }),
-          getService: () => service,
-          readManifest: () => undefined,
-          maxUploadBytes: 1024,
-        },
+        admin: testAdminDeps(service, { token: TOKEN, dir }),
         feedback: { store: createFileFeedbackStore({ dir: path.join(dir, 'feedback') }), embed: (t) => embedder.embedQuery(t), towns: loadTownsConfig(path.resolve('config/towns.json')), perMinute: 0 },
       }),
     );

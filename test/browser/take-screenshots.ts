@@ -15,10 +15,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime } from '../../src/cli/runtime.js';
-import { createAuditLog } from '../../src/admin/audit.js';
-import { createReportStore } from '../../src/admin/reports.js';
 import { createMemoryFeedbackStore } from '../../src/feedback/store.js';
-import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
+import { testAdminDeps } from '../admin-deps.js';
 import { loadTownsConfig } from '../../src/towns-config.js';
 import { createApp } from '../../src/server/app.js';
 import { findChromium, launchBrowser, listen, serveHostSite } from './harness.js';
@@ -34,22 +32,13 @@ async function main(): Promise<void> {
   const site = await serveHostSite({ stylesheet: 'plain' });
   const token = 'screenshot-admin-token-0123456789';
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-shots-'));
-  const holder = createServiceHolder(service);
   const app = await listen(
     createApp({
       service,
       maxQuestionChars: config.maxQuestionChars,
       defaultTopK: config.defaultTopK,
       allowedOrigins: [site.origin],
-      admin: {
-        token,
-        reports: createReportStore({ corpusDir: config.corpusDir }),
-        reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex while taking screenshots')) }),
-        audit: createAuditLog({ file: path.join(scratch, 'audit.jsonl') }),
-        getService: () => service,
-        readManifest: () => undefined,
-        maxUploadBytes: 1024,
-      },
+      admin: testAdminDeps(service, { token, dir: scratch, corpusDir: config.corpusDir }),
       feedback: { store: createMemoryFeedbackStore(), embed: (t) => embedder.embedQuery(t), towns: loadTownsConfig(config.townsFile), perMinute: 0 },
     }),
   );

@@ -12,12 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/admin/audit.js';
-import { createReportStore } from '../../src/admin/reports.js';
 import type { QaService } from '../../src/answer/service.js';
 import { createFileFeedbackStore } from '../../src/feedback/store.js';
 import { createApp } from '../../src/server/app.js';
-import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
+import { testAdminDeps } from '../admin-deps.js';
 import { loadTownsConfig, settingsFor } from '../../src/towns-config.js';
 import { openTestService } from '../services.js';
 import { chromiumForTests, launchBrowser, listen, serveHostSite, type HostSite, type Listening } from './harness.js';
@@ -42,22 +40,13 @@ describe.skipIf(!chromiumPath)('feedback, next questions and a way to reach a pe
     service = s;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-widget-fb-'));
     site = await serveHostSite();
-    const holder = createServiceHolder(service);
     app = await listen(
       createApp({
         service,
         maxQuestionChars: config.maxQuestionChars,
         defaultTopK: config.defaultTopK,
         allowedOrigins: [site.origin],
-        admin: {
-          token: TOKEN,
-          reports: createReportStore({ corpusDir: path.join(dir, 'corpus') }),
-          reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex here')) }),
-          audit: createAuditLog({ file: path.join(dir, 'audit.jsonl') }),
-          getService: () => service,
-          readManifest: () => undefined,
-          maxUploadBytes: 1024,
-        },
+        admin: testAdminDeps(service, { token: TOKEN, dir }),
         feedback: { store: createFileFeedbackStore({ dir: path.join(dir, 'feedback') }), embed: (t) => embedder.embedQuery(t), towns: TOWNS, perMinute: 0 },
       }),
     );

@@ -277,7 +277,7 @@ describe('the drafting pages', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await res.text()).length).toBeGreaterThan(100_000);
-    for (const asset of ['search.js', 'search-view.js', 'similar.js', 'basket.js', 'indicators.js', 'drafting-common.js', 'drafting-nav.js', 'drafting.css']) {
+    for (const asset of ['search.js', 'search-view.js', 'similar.js', 'basket.js', 'indicators.js', 'drafting-common.js', 'drafting-nav.js', 'drafting.css', 'theme.css']) {
       expect((await fetch(`${base}/assets/${asset}`)).status).toBe(200);
     }
   });

@@ -9,8 +9,6 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/admin/audit.js';
-import { createReportStore } from '../../src/admin/reports.js';
 import { withAnswerCache } from '../../src/answer/cache.js';
 import type { QaService } from '../../src/answer/service.js';
 import type { Config } from '../../src/config.js';
@@ -18,7 +16,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { createFileFeedbackStore } from '../../src/feedback/store.js';
 import { createApp, type AppDeps } from '../../src/server/app.js';
 import { MAX_COMMENT_CHARS } from '../../src/server/feedback-routes.js';
-import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
+import { testAdminDeps } from '../admin-deps.js';
 import { loadTownsConfig } from '../../src/towns-config.js';
 import { call, close, expectError, listen, parseSse, postJson } from '../http.js';
 import { openTestService } from '../services.js';
@@ -34,20 +32,11 @@ let dir = '';
 
 /** The app as serve.ts builds it, on a feedback folder of its own. */
 function appDeps(feedbackDir: string, extra: Partial<AppDeps> = {}): AppDeps {
-  const holder = createServiceHolder(service);
   return {
     service,
     maxQuestionChars: config.maxQuestionChars,
     defaultTopK: config.defaultTopK,
-    admin: {
-      token: TOKEN,
-      reports: createReportStore({ corpusDir: path.join(dir, 'corpus') }),
-      reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex in this test')) }),
-      audit: createAuditLog({ file: path.join(dir, 'audit.jsonl') }),
-      getService: () => service,
-      readManifest: () => undefined,
-      maxUploadBytes: 1024,
-    },
+    admin: testAdminDeps(service, { token: TOKEN, dir }),
     feedback: { store: createFileFeedbackStore({ dir: feedbackDir }), embed: (t) => embedder.embedQuery(t), towns: loadTownsConfig(TOWNS_FILE), perMinute: 0 },
     ...extra,
   };
