@@ -164,7 +164,11 @@ export async function mountSearch(root, { useUrl = true } = {}) {
     load(params);
   }
 
+  /** Set once the user types, picks or searches: the filter choices arriving later must not undo it. */
+  let touched = false;
+  $('search-form').addEventListener('input', () => (touched = true));
   $('search-form').addEventListener('submit', (event) => {
+    touched = true;
     event.preventDefault();
     go(paramsFromForm());
   });
@@ -191,6 +195,8 @@ export async function mountSearch(root, { useUrl = true } = {}) {
   } catch {
     // The filters then offer only what the URL names.
   }
+  // What the user typed or searched while the choices loaded (a slow network) stays as it is.
+  if (touched) return;
   setForm(current);
   load(current);
 }

@@ -227,6 +227,28 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     await context.close();
   });
 
+  it('keeps what was typed while the filter choices were still loading (a slow network)', async () => {
+    const { context, page, problems } = await freshPage();
+    // Hold the reports list, which fills the town and year choices, until the search has shown results.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/documents', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${app.origin}/search`);
+    await page.locator('#f-q').pressSequentially('营商环境');
+    release();
+    await page.waitForFunction(() => (document.querySelector('#f-town') as HTMLSelectElement | null)?.options.length! > 1);
+    // The choices arrived after the typing: what was typed stays, and Enter searches it.
+    expect(await page.locator('#f-q').inputValue()).toBe('营商环境');
+    await page.locator('#f-q').press('Enter');
+    await page.locator('#results .result').first().waitFor();
+    expect(await page.locator('#results .result').first().textContent()).toContain('营商环境');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('works by keyboard alone: search, add a result, move it in the basket', async () => {
     const { context, page, problems } = await freshPage();
     await page.goto(app.origin);
