@@ -6,7 +6,7 @@
  * figure measures and its stance; this module names the indicators and files them). It lives here,
  * below src/index, because ingest runs it; filtering and export are src/drafting/indicators.ts's.
  */
-import type { Chunk, ParsedDocument, Role } from '../types.js';
+import type { Chunk, ParsedDocument, Passage } from '../types.js';
 import type { Figure, SentenceAnnotation, Stance } from './sentence.js';
 
 export type IndicatorKind = Stance;
@@ -26,19 +26,8 @@ export interface IndicatorFigure {
   year: number;
   kind: IndicatorKind;
   town: string;
-  citation: {
-    chunkId: string;
-    docId: string;
-    title: string;
-    date: string;
-    section: string;
-    role: Role;
-    /** The sentence holding the figure, and its offsets in the document. */
-    text: string;
-    start: number;
-    end: number;
-    passage: { start: number; end: number };
-  };
+  /** A passage's citation fields, but `text`/`start`/`end` are the sentence holding the figure; `passage` is its chunk's span. */
+  citation: Omit<Passage, 'score' | 'town'> & { passage: { start: number; end: number } };
 }
 
 /**
