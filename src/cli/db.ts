@@ -6,7 +6,6 @@
 import { Command } from 'commander';
 import { AppError } from '../errors.js';
 import { loadIndex, readManifest } from '../index/store.js';
-import { readDerived } from '../store/file-store.js';
 import { importFileIndex } from '../store/import.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
@@ -46,7 +45,7 @@ program
     const store = createPostgresStore({ connectionString: url, ...expect });
     try {
       const started = Date.now();
-      const result = await importFileIndex(index, readDerived(path.join(indexDir, manifest.indexVersion)), store, {
+      const result = await importFileIndex(index, store, {
         onProgress: (done, total) => process.stderr.write(`db: chunks ${done}/${total}\n`),
       });
       process.stdout.write(

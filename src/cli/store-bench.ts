@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadIndex, readManifest } from '../index/store.js';
 import { analyzeQuery } from '../retrieve/query.js';
-import { createFileStore, readDerived } from '../store/file-store.js';
+import { createFileStore } from '../store/file-store.js';
 import { importFileIndex } from '../store/import.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import { migrate } from '../store/postgres/migrate.js';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   try {
     await migrate(url);
     const importStarted = Date.now();
-    const imported = await importFileIndex(index, readDerived(path.join(config.indexDir, manifest.indexVersion)), postgres);
+    const imported = await importFileIndex(index, postgres);
     const importMs = Date.now() - importStarted;
 
     type Op = 'dense' | 'bm25' | 'round';

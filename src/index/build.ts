@@ -19,7 +19,8 @@ import { createTokenizer, findCorpusTerms } from '../text/tokenize.js';
 import type { Chunk, LoadedFile, ParsedDocument } from '../types.js';
 import { buildKeywordIndex } from './lexical.js';
 import { textForIndexing } from './passage-text.js';
-import { INDEX_FORMAT_VERSION, loadIndex, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest, type StaleLock } from './store.js';
+import { deriveRecords } from './derive.js';
+import { INDEX_FORMAT_VERSION, loadIndex, sentenceRowsOf, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest, type StaleLock } from './store.js';
 import { buildVectorIndex } from './vector.js';
 
 /** Names the behaviour of the corpus stages; change it when cleaning, structure or chunking change. */
@@ -265,7 +266,17 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   const sentenceAnnotations = annotateSentences(documents, chunks);
   // Derived from the annotations, like them for every build (no re-embedding when the rules change).
   const indicators = buildIndicatorTable(documents, chunks, sentenceAnnotations);
-  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon };
+  const rows = sentenceRowsOf(chunks);
+  const perChunk = <T>(all: readonly T[]) => chunks.map((c, i) => all.slice(rows[i]!, rows[i]! + c.sentences.length));
+  const derived = await deriveRecords({
+    documents,
+    chunks,
+    sentenceVectors: perChunk(sentenceEmbeddings),
+    sentenceAnnotations: perChunk(sentenceAnnotations),
+    tokenizer,
+    embedder: options.embedder,
+  });
+  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon, derived };
   let staleLock: StaleLock | undefined;
   writeIndex(options.indexDir, data, vectors, {
     writing: () => options.onCheckpoint?.('write'),

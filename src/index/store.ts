@@ -11,12 +11,13 @@ import { fsyncPath, writeFileDurably } from '../durable-file.js';
 import { AppError } from '../errors.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
+import type { DerivedRecord } from '../store/index-store.js';
 import type { Chunk, ParsedDocument } from '../types.js';
 import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 4;
+export const INDEX_FORMAT_VERSION = 5;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -83,6 +84,11 @@ export interface IndexData {
   keywords: KeywordIndexData;
   /** Corpus terms added to the tokenizer's dictionary. */
   lexicon: string[];
+  /**
+   * Everything else computed at ingest so that loading only reads (src/index/derive.ts): records
+   * of a kind and a key, the same that IndexSnapshot.getDerived serves. Since format version 5.
+   */
+  derived: DerivedRecord[];
 }
 
 export interface LoadedIndex extends IndexData {
@@ -143,6 +149,7 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     write('indicators.json', JSON.stringify(data.indicators));
     write('keywords.json', JSON.stringify(data.keywords));
     write('lexicon.json', JSON.stringify(data.lexicon));
+    write('derived.json', JSON.stringify(data.derived));
     // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
     const graphTmp = path.join(dir, 'vectors.hnsw.tmp');
     vectors.save(graphTmp);
@@ -308,6 +315,14 @@ function verifyChecksum(name: string, bytes: Uint8Array, checksums: Record<strin
   }
 }
 
+/** derived.json of a generation folder: a list of { kind, key, value }; E_INDEX_CORRUPT otherwise. */
+function readDerivedRecords(dir: string, sums: Record<string, string> | undefined): DerivedRecord[] {
+  const records = readJson<DerivedRecord[]>(dir, 'derived.json', sums);
+  const ok = Array.isArray(records) && records.every((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.key === 'string' && 'value' in r);
+  if (!ok) throw new AppError('E_INDEX_CORRUPT', 'index: derived.json does not hold a list of derived records; run `npm run ingest -- --full`', { status: 503 });
+  return records;
+}
+
 /** Reads the manifest of the live generation without loading the rest. */
 export function readManifest(indexDir: string): Manifest | undefined {
   const generation = currentGeneration(indexDir);
@@ -387,6 +402,7 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     sentenceRows,
     keywords: readJson<KeywordIndexData>(dir, 'keywords.json', sums),
     lexicon: readJson<string[]>(dir, 'lexicon.json', sums),
+    derived: readDerivedRecords(dir, sums),
     vectors,
   };
 }

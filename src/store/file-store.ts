@@ -2,14 +2,7 @@
  * The file index store: IndexStore over today's index folder (src/index/store.ts generations,
  * hnswlib graph, BM25 postings). An adapter: reading, writing, checksums, the write lock and the
  * CURRENT switch stay in src/index/; this file maps chunk ids to rows and applies the filters.
- *
- * Derived records have no place in the current file format yet, so they are kept beside it in the
- * generation folder as derived.json (written before CURRENT switches, checked by its own hash).
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { writeFileDurably } from '../durable-file.js';
 import { AppError } from '../errors.js';
 import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentences } from '../index/build.js';
@@ -43,40 +36,6 @@ export interface FileStoreOptions {
   dimension: number;
 }
 
-/** Derived records of a generation, beside its files (see the module comment). */
-const DERIVED = 'derived.json';
-
-interface DerivedFile {
-  /** sha256 of JSON.stringify(records). */
-  sha256: string;
-  records: DerivedRecord[];
-}
-
-const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
-
-/** Reads the derived records of a generation folder (none when it has no derived.json); E_INDEX_CORRUPT when damaged. */
-export function readDerived(generationDir: string): DerivedRecord[] {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(path.join(generationDir, DERIVED), 'utf8');
-  } catch {
-    return []; // a generation written without derived records (or before they existed)
-  }
-  try {
-    const file = JSON.parse(raw) as DerivedFile;
-    if (sha256(JSON.stringify(file.records)) === file.sha256) return file.records;
-  } catch {
-    // reported below
-  }
-  throw new AppError('E_INDEX_CORRUPT', `index: ${DERIVED} is damaged; run \`npm run ingest -- --full\``, { status: 503 });
-}
-
-function writeDerivedFile(generationDir: string, records: DerivedRecord[]): void {
-  const body = JSON.stringify(records);
-  const file = path.join(generationDir, DERIVED);
-  writeFileDurably(file, JSON.stringify({ sha256: sha256(body), records: JSON.parse(body) as unknown }));
-}
-
 function infoOf(manifest: Manifest, sentences: number): GenerationInfo {
   return {
     id: manifest.indexVersion,
@@ -92,7 +51,7 @@ function infoOf(manifest: Manifest, sentences: number): GenerationInfo {
 }
 
 /** A snapshot over one loaded generation (exported for tests and for callers that already hold a LoadedIndex). */
-export function snapshotOfLoadedIndex(index: LoadedIndex, derived: readonly DerivedRecord[] = []): IndexSnapshot {
+export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
   const rowOf = new Map(index.chunks.map((c, row) => [c.id, row]));
   const documents = new Map(index.documents.map((d) => [d.meta.docId, d]));
   const rowsByTown = new Map<string, number[]>();
@@ -102,7 +61,7 @@ export function snapshotOfLoadedIndex(index: LoadedIndex, derived: readonly Deri
     else rowsByTown.set(c.town, [row]);
   });
   const derivedByKind = new Map<string, Map<string, DerivedRecord>>();
-  for (const record of derived) {
+  for (const record of index.derived) {
     let kind = derivedByKind.get(record.kind);
     if (!kind) derivedByKind.set(record.kind, (kind = new Map()));
     kind.set(record.key, record);
@@ -280,12 +239,9 @@ class FileGenerationWriter implements GenerationWriter {
       indicators: buildIndicatorTable(this.documents, chunks, sentenceAnnotations),
       keywords: buildKeywordIndex(this.records.map((r) => [...r.tokens])),
       lexicon: this.lexiconTerms,
+      derived: [...this.derived.values()],
     };
-    const derived = [...this.derived.values()];
-    writeIndex(this.indexDir, data, buildVectorIndex(embeddings, this.meta.dimension), {
-      // The generation folder is whole and CURRENT not yet switched: the last moment to add to it.
-      swapping: () => writeDerivedFile(path.join(this.indexDir, this.id), derived),
-    });
+    writeIndex(this.indexDir, data, buildVectorIndex(embeddings, this.meta.dimension));
     this.done = true;
     this.documents = [];
     this.records = [];
@@ -307,7 +263,7 @@ export function createFileStore(options: FileStoreOptions): IndexStore {
 
   const load = (): IndexSnapshot => {
     const index = loadIndex(options.indexDir, { embeddingModel: options.embeddingModel, dimension: options.dimension });
-    return snapshotOfLoadedIndex(index, readDerived(path.join(options.indexDir, index.manifest.indexVersion)));
+    return snapshotOfLoadedIndex(index);
   };
 
   return {

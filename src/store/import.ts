@@ -3,7 +3,7 @@
  * generation name, so that both stores answer from identical data (npm run db:import).
  */
 import type { LoadedIndex } from '../index/store.js';
-import type { ChunkRecord, DerivedRecord, GenerationInfo, IndexStore } from './index-store.js';
+import type { ChunkRecord, GenerationInfo, IndexStore } from './index-store.js';
 
 export interface ImportOptions {
   /** Chunks per write. Default 200. */
@@ -36,7 +36,7 @@ export function tokensFromPostings(index: Pick<LoadedIndex, 'chunks' | 'keywords
 }
 
 /** Writes `index` (with its derived records) as a new generation of `target` and publishes it. */
-export async function importFileIndex(index: LoadedIndex, derived: readonly DerivedRecord[], target: IndexStore, options: ImportOptions = {}): Promise<ImportResult> {
+export async function importFileIndex(index: LoadedIndex, target: IndexStore, options: ImportOptions = {}): Promise<ImportResult> {
   const { manifest } = index;
   const generation = manifest.indexVersion;
   if ((await target.publishedGeneration()) === generation) return { generation, imported: false };
@@ -67,7 +67,7 @@ export async function importFileIndex(index: LoadedIndex, derived: readonly Deri
       options.onProgress?.(Math.min(start + batch, index.chunks.length), index.chunks.length);
     }
     await writer.writeLexicon(index.lexicon);
-    if (derived.length > 0) await writer.writeDerived(derived);
+    if (index.derived.length > 0) await writer.writeDerived(index.derived);
     return { generation, imported: true, info: await writer.publish() };
   } catch (error) {
     await writer.abort().catch(() => {});

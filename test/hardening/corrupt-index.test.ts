@@ -44,6 +44,8 @@ const CASES: Array<[string, Damage, string, RegExp]> = [
   ['a bit flipped in indicators.json', (g) => edit(path.join(g, 'indicators.json'), (b) => void b.writeUInt8(b.readUInt8(20) ^ 1, 20)), 'E_INDEX_CORRUPT', /indicators\.json.*checksum.*npm run ingest/],
   ['a missing indicators.json', (g) => fs.rmSync(path.join(g, 'indicators.json')), 'E_INDEX_CORRUPT', /indicators\.json.*npm run ingest/],
   ['an indicators.json that is no list, no checksums', (g) => (withoutChecksums(g), fs.writeFileSync(path.join(g, 'indicators.json'), '{}')), 'E_INDEX_CORRUPT', /indicators\.json.*npm run ingest/],
+  ['a bit flipped in derived.json', (g) => edit(path.join(g, 'derived.json'), (b) => void b.writeUInt8(b.readUInt8(0) ^ 1, 0)), 'E_INDEX_CORRUPT', /derived\.json.*checksum.*npm run ingest/],
+  ['a derived.json of records without kinds, no checksums', (g) => (withoutChecksums(g), fs.writeFileSync(path.join(g, 'derived.json'), '[{"key":"x","value":1}]')), 'E_INDEX_CORRUPT', /derived\.json.*npm run ingest/],
   ['a truncated chunks.json', (g) => edit(path.join(g, 'chunks.json'), (b) => b.subarray(0, 1000)), 'E_INDEX_CORRUPT', /chunks\.json.*npm run ingest/],
   ['a garbled manifest.json', (g) => fs.writeFileSync(manifestOf(g), '{"formatVersion": 2, "embeddingMo'), 'E_INDEX_CORRUPT', /manifest\.json.*npm run ingest/],
   ['a manifest from another model', (g) => editManifest(g, (m) => (m['embeddingModel'] = 'BAAI/bge-m3', m['dimension'] = 1024)), 'E_INDEX_MISMATCH', /bge-m3.*npm run ingest -- --full/],

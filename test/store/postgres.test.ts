@@ -6,14 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { readDerived } from '../../src/store/file-store.js';
 import { importFileIndex } from '../../src/store/import.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import { childEnv, runEntry, type Child } from '../hardening/helpers.js';
 import { testIndexDir } from '../services.js';
-import { describeIndexStore, loadReference, publishedFolder, type StoreHarness } from './contract.js';
-import path from 'node:path';
+import { describeIndexStore, loadReference, type StoreHarness } from './contract.js';
 
 /** Starts `npm run db:embedded -- --port 0` and returns its URL. */
 async function startEmbedded(): Promise<{ url: string; child: Child }> {
@@ -33,7 +31,7 @@ async function harnessOver(url: string, stop: () => Promise<void>): Promise<Stor
   await migrate(url);
   const options = { connectionString: url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension };
   const importer = createPostgresStore(options);
-  await importFileIndex(ref.index, readDerived(path.join(testIndexDir(), publishedFolder(testIndexDir()))), importer);
+  await importFileIndex(ref.index, importer);
   await importer.close();
   return {
     async open() {
@@ -93,9 +91,9 @@ describe('postgres store: schema, first import, a writer killed mid-generation',
       expect(await migrate(embedded.url)).toEqual([]);
       await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:import') });
       expect(await store.publishedGeneration()).toBeUndefined();
-      expect(await importFileIndex(ref.index, [], store)).toMatchObject({ generation: ref.index.manifest.indexVersion, imported: true });
+      expect(await importFileIndex(ref.index, store)).toMatchObject({ generation: ref.index.manifest.indexVersion, imported: true });
       // Importing the published generation again writes nothing.
-      expect(await importFileIndex(ref.index, [], store)).toEqual({ generation: ref.index.manifest.indexVersion, imported: false });
+      expect(await importFileIndex(ref.index, store)).toEqual({ generation: ref.index.manifest.indexVersion, imported: false });
       expect((await store.snapshot()).generation.id).toBe(ref.index.manifest.indexVersion);
     } finally {
       await store.close();
