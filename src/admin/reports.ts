@@ -14,7 +14,7 @@ import { DEFAULT_MAX_BYTES, listCorpusFiles, loadFile } from '../corpus/load.js'
 import { docIdOf } from '../corpus/structure.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Manifest } from '../index/store.js';
-import type { DocumentMeta } from '../types.js';
+import type { DocumentMeta } from '../domain/types.js';
 
 /** File types a report may be uploaded as. */
 export const REPORT_EXTENSIONS = ['.txt', '.md', '.html', '.htm', '.docx', '.pdf'] as const;

@@ -30,7 +30,7 @@
  * FIGURE_KINDS, and the helper types. "5G", "12345平台", 2023年, 第三 and 十四五 are not figures.
  */
 import { yearsIn } from '../corpus/structure.js';
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
 
 export type Stance = 'target' | 'estimate' | 'outcome';
 export type Half = 'first' | 'second' | 'full';

@@ -5,7 +5,7 @@
  * passages are not about, and no link leads anywhere a cited passage does not name. Pure functions over plain data; the LLM path retries or falls back on
  * a failure.
  */
-import type { Passage } from '../types.js';
+import type { Passage } from '../domain/types.js';
 
 /** The checks, in the order they run. */
 export const CHECK_NAMES = ['citation-range', 'sentence-citations', 'numbers', 'towns', 'links'] as const;

@@ -7,7 +7,7 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import type { Passage } from '../types.js';
+import type { Passage } from '../domain/types.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';

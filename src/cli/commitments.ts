@@ -7,7 +7,7 @@
  */
 import { Command } from 'commander';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
-import { FOLLOW_UP_STATUSES, TOPICS, type FollowUpStatus, type Topic } from '../commitments/types.js';
+import { FOLLOW_UP_STATUSES, TOPICS, type FollowUpStatus, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';
 import { createLogger, exitWithError, loadConfig, openService } from './runtime.js';
 

@@ -4,14 +4,14 @@
  * promise's outcome (淀山湖镇2020年的地区生产总值目标完成了吗?) gets what was promised and what later
  * reports say, or that the corpus has no later report. Any other question is left to retrieval.
  */
-import type { Answer, Citation } from '../answer/extractive.js';
+import type { Answer, Citation } from '../domain/answer.js';
 import { idf } from '../index/lexical.js';
 import type { SearchableIndex } from '../retrieve/hybrid.js';
 import { analyzeQuery } from '../retrieve/query.js';
 import { annotateQuestion } from '../annotate/question.js';
-import type { Chunk, DocumentMeta, SearchFilters } from '../types.js';
+import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
-import type { Commitment, FollowUp, Result, SourceRef, Topic } from './types.js';
+import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
 
 /** Asks for a list of promises: 有哪些承诺, 计划做哪些事, 要做什么, 列出…目标. */
 const LIST_INTENT =

@@ -11,7 +11,7 @@ import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type Segmenter } from './extract.js';
 import { followUpCommitments } from './follow-up.js';
 import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type TopicPrototypes } from './topics.js';
-import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from './types.js';
+import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from '../domain/commitment.js';
 
 export interface CommitmentBook {
   indexVersion: string;

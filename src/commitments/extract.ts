@@ -8,7 +8,7 @@
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
 import { splitIntoChunks } from '../corpus/chunk.js';
-import type { ParsedDocument, Role, Section } from '../types.js';
+import type { ParsedDocument, Role, Section } from '../domain/types.js';
 import {
   ABSTRACT_HEADS,
   COMPLETION,
@@ -23,7 +23,7 @@ import {
   firmnessOf,
 } from './lexicon.js';
 import { parseTargets } from './targets.js';
-import type { Commitment, Firmness, Result, SourceRef, Target, Topic } from './types.js';
+import type { Commitment, Firmness, Result, SourceRef, Target, Topic } from '../domain/commitment.js';
 
 /** A word of a clause with its part-of-speech tag (jieba's) and offset in the clause. */
 export interface Word {

@@ -4,7 +4,7 @@
  * (以上/超/突破 → min, 以内/不超过 → max, 左右 → about) and what is counted; skips numbers that
  * are names or dates (“333”, 2.0版, 5号线, 2023年, 24小时, 四大功能片区, 一户一档). Pure.
  */
-import type { Target, TargetQualifier } from './types.js';
+import type { Target, TargetQualifier } from '../domain/commitment.js';
 
 /** Units a target may carry, longest first so 万平方米 wins over 平方米 and 米. */
 const UNITS = [

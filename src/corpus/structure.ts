@@ -5,7 +5,7 @@
  * (publication date, publishing office) that cleaning drops as furniture.
  */
 import { z } from 'zod';
-import type { CleanedText, DocumentMeta, LoadedFile, ParsedDocument, Role, Section } from '../types.js';
+import type { CleanedText, DocumentMeta, LoadedFile, ParsedDocument, Role, Section } from '../domain/types.js';
 
 /** A `<name>.meta.json` sidecar: fields that override what the text lets us derive. */
 export const sidecarSchema = z

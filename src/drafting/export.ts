@@ -18,7 +18,7 @@ import {
 } from 'docx';
 import { AppError } from '../errors.js';
 import type { SearchableIndex } from '../retrieve/hybrid.js';
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
 import { resolveSpan } from './similar.js';
 
 export interface DraftItem {

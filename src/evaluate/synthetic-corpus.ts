@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cleanText } from '../corpus/clean.js';
 import { describeDocument } from '../corpus/structure.js';
-import type { LoadedFile, ParsedDocument, Role } from '../types.js';
+import type { LoadedFile, ParsedDocument, Role } from '../domain/types.js';
 
 const SYLLABLES = '东西南北青石桥河湖山港塘林泉溪花金银新安丰和平永兴华阳春秋云松竹梅兰星月光明'.split('');
 

@@ -2,7 +2,7 @@
  * Question understanding without a model: which town and year a question names, and whether it
  * asks about a plan (计划/将/目标/下半年) or a result (完成了/上半年/去年).
  */
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
 import { yearsIn } from '../corpus/structure.js';
 import { aliasesOf, townsNamed, unknownPlaceIn } from '../annotate/question.js';
 

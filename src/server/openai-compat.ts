@@ -9,10 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Citation } from '../answer/extractive.js';
+import type { Citation } from '../domain/answer.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
 import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js';
-import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
+import type { AnswerReason, AnswerStatus } from '../domain/answer.js';
+import { REASON_LABELS, STATUS_LABELS } from '../domain/labels.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { requireBearer } from './bearer-auth.js';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import type { SearchFilters } from '../types.js';
+import type { SearchFilters } from '../domain/types.js';
 
 /** What POST /api/ask accepts, once validated. */
 export interface AskRequest {
