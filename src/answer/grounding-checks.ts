@@ -6,6 +6,7 @@
  * a failure.
  */
 import type { Passage } from '../domain/types.js';
+import { placeRuns, townAliases } from '../domain/towns.js';
 
 /** The checks, in the order they run. */
 export const CHECK_NAMES = ['citation-range', 'sentence-citations', 'numbers', 'towns', 'links'] as const;
@@ -239,15 +240,6 @@ function referenceOf(p: CheckedPassage): string {
 // ---------------------------------------------------------------------------------------------
 // Towns
 
-/** A place named as XX镇, XX街道 or XX乡 (same shape as question understanding uses). */
-const PLACE = /([\u4e00-\u9fff]{2,3}?)(镇街道|街道|镇|乡)/g;
-const NOT_A_PLACE = /^(全|本|各|该|我|乡|城|小|大|新|集|古|重|建|市|县|区|的|在|和|与|及|个|为|里|上|那|这|哪|每|村|两|三|四|五|六|七|八|九|十|百|千|万|多|入|进|到|返|离|回)/;
-
-function townAliases(town: string): string[] {
-  const stem = town.replace(/(镇街道|街道|镇|乡)$/, '');
-  return [...new Set([town, stem, town.replace(/街道$/, '')])].filter((a) => a.length >= 2);
-}
-
 /** Towns and places an answer names: known towns (by any alias) and other XX镇-shaped names. */
 export function namedPlaces(text: string, knownTowns: readonly string[]): { known: string[]; other: string[] } {
   let plain = stripMarkers(text);
@@ -261,12 +253,8 @@ export function namedPlaces(text: string, knownTowns: readonly string[]): { know
     }
   }
   const other: string[] = [];
-  for (const m of plain.matchAll(PLACE)) {
-    const stem = m[1]!;
-    if (NOT_A_PLACE.test(stem) || /[的了在和与是有么个]/.test(stem)) continue;
-    const name = stem + m[2]!;
-    if (!other.includes(name)) other.push(name);
-  }
+  // Place-shaped names (XX镇, XX街道, XX乡) left once the known towns are cut out.
+  for (const { name } of placeRuns(plain)) if (!other.includes(name)) other.push(name);
   return { known, other };
 }
 

@@ -12,6 +12,7 @@ import { annotateQuestion } from '../annotate/question.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
 import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
+import { townAliases } from '../domain/towns.js';
 
 /** Asks for a list of promises: 有哪些承诺, 计划做哪些事, 要做什么, 列出…目标. */
 const LIST_INTENT =
@@ -162,7 +163,7 @@ export function answerFromCommitments(question: string, book: CommitmentBook, co
 /** The question's own content words: what the promise is about (安置房, 地区生产总值). */
 function subjectWords(question: string, towns: readonly string[], context: CommitmentAnswerContext): string[] {
   let q = question;
-  for (const t of towns) q = q.split(t).join('').split(t.replace(/(镇街道|街道|镇|乡)$/, '')).join('');
+  for (const t of towns) for (const alias of townAliases(t)) q = q.split(alias).join('');
   q = q.replace(/(19|20)\d{2}年/g, '');
   for (const [re] of TOPIC_WORDS) q = q.replace(new RegExp(re.source, 'g'), ' ');
   return [...new Set(context.tokenize(q))].filter((t) => t.length >= 2 && !QUESTION_WORDS.has(t));

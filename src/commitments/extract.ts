@@ -24,6 +24,7 @@ import {
 } from './lexicon.js';
 import { parseTargets } from './targets.js';
 import type { Commitment, Firmness, Result, SourceRef, Target, Topic } from '../domain/commitment.js';
+import { townAliases } from '../domain/towns.js';
 
 /** A word of a clause with its part-of-speech tag (jieba's) and offset in the clause. */
 export interface Word {
@@ -345,7 +346,7 @@ function sourceOf(doc: ParsedDocument, s: SentenceSpan): SourceRef {
 export function extractCommitments(doc: ParsedDocument, options: ExtractOptions): Commitment[] {
   const { segmenter } = options;
   const town = doc.meta.town;
-  const context: CheckContext = { segmenter, ownNames: new Set([town, town.replace(/(镇街道|街道|镇|乡)$/, '')].filter(Boolean)) };
+  const context: CheckContext = { segmenter, ownNames: new Set(townAliases(town)) };
   const out: Commitment[] = [];
   for (const s of sentencesOf(doc, 'plan')) {
     if (PREAMBLE.test(s.text) || isRunInHeading(s.text, segmenter)) continue;

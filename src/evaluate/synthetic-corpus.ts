@@ -9,6 +9,7 @@ import path from 'node:path';
 import { cleanText } from '../corpus/clean.js';
 import { describeDocument } from '../corpus/structure.js';
 import type { LoadedFile, ParsedDocument, Role } from '../domain/types.js';
+import { townStem } from '../domain/towns.js';
 
 const SYLLABLES = '东西南北青石桥河湖山港塘林泉溪花金银新安丰和平永兴华阳春秋云松竹梅兰星月光明'.split('');
 
@@ -63,7 +64,7 @@ export function generateSyntheticCorpus(sourceDir: string, outDir: string, count
       return describeDocument(loaded, cleanText(text));
     });
   const towns = docs.map((d) => d.meta.town).filter(Boolean);
-  const stems = towns.map((t) => t.replace(/(镇街道|街道|镇)$/, ''));
+  const stems = towns.map(townStem);
   const pools: Record<Role, string[]> = { review: [], plan: [], other: [] };
   const parsed = docs.map(linesOf);
   for (const lines of parsed) for (const l of lines) if (!l.heading && l.text.length >= 40) pools[l.role].push(l.text);

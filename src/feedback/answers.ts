@@ -5,6 +5,7 @@
  * text stays as private as the question log's opt-in promises.
  */
 import { randomUUID } from 'node:crypto';
+import { namesTown } from '../domain/towns.js';
 
 export type AnswerStatus = 'answered' | 'partial' | 'not_found';
 
@@ -54,7 +55,7 @@ export function statusOf(output: AnswerLike): { status: AnswerStatus; reason?: s
  */
 function namedTown(question: string, output: AnswerLike): string | undefined {
   const towns = [...new Set(output.citations.map((c) => c.town).filter((t): t is string => Boolean(t)))];
-  return towns.find((t) => question.includes(t) || question.includes(t.replace(/(镇街道|街道|镇|乡)$/, '')));
+  return towns.find((t) => namesTown(question, t));
 }
 
 export interface AnswerRegistry {

@@ -3,7 +3,7 @@
  * into standalone questions by carrying the town, year, period, plan-or-result wording and topic
  * of the previous turn. Pure string work over the question and the conversation so far.
  */
-import { aliasesOf } from '../annotate/question.js';
+import { townAliases } from '../domain/towns.js';
 import { analyzeQuery } from './query.js';
 
 /** One earlier turn of a conversation, as the client sends it. */
@@ -75,7 +75,7 @@ function parse(question: string, knownTowns: readonly string[]): Parts {
   const text = question.normalize('NFKC').trim();
   const towns: Parts['towns'] = [];
   let rest = text;
-  const aliases = knownTowns.flatMap((town) => aliasesOf(town).map((alias) => ({ town, alias }))).sort((a, b) => b.alias.length - a.alias.length);
+  const aliases = knownTowns.flatMap((town) => townAliases(town).map((alias) => ({ town, alias }))).sort((a, b) => b.alias.length - a.alias.length);
   for (const a of aliases) {
     if (rest.includes(a.alias)) {
       if (!towns.some((t) => t.town === a.town)) towns.push(a);

@@ -4,6 +4,7 @@
  */
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
+import { placeStem } from '../domain/towns.js';
 
 /** Function words and question words: they carry no evidence, yet a question is full of them. */
 const STOPWORDS = new Set(
@@ -47,7 +48,7 @@ export function findCorpusTerms(texts: readonly string[], names: readonly string
   for (const name of names) {
     if (!name) continue;
     terms.add(name);
-    const stem = name.replace(/(镇街道|街道|镇|乡|市|区|县)$/, '');
+    const stem = placeStem(name);
     if (stem.length >= 2 && stem !== name) terms.add(stem);
   }
   for (const text of texts) {
