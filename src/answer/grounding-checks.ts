@@ -6,6 +6,7 @@
  * a failure.
  */
 import type { Passage } from '../domain/types.js';
+import { CN_DIGITS, parseChineseNumber } from '../domain/numbers.js';
 import { placeRuns, townAliases } from '../domain/towns.js';
 
 /** The checks, in the order they run. */
@@ -112,10 +113,6 @@ function isExempt(sentence: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
-const CN_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-const CN_SMALL: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
-const CN_LARGE: Record<string, number> = { 万: 1e4, 亿: 1e8 };
-
 /**
  * Units a figure may carry, longest first so that 平方公里 wins over 公里. A figure's unit is part
  * of what must match: 35家 is not supported by 35个.
@@ -135,56 +132,6 @@ export interface Figure {
   value: number;
   unit: string;
   surface: string;
-}
-
-/**
- * Reads a run of Chinese numerals: 三十五 → 35, 一千五百 → 1500, 三万五千 → 35000, 八十三点二 →
- * 83.2, and digit-by-digit forms such as 二〇二三 → 2023. Undefined when the run is not a number.
- */
-export function parseChineseNumber(run: string): number | undefined {
-  const [whole, fraction] = run.split('点');
-  if (!whole) return undefined;
-  let value: number;
-  if (![...whole].some((c) => c in CN_SMALL || c in CN_LARGE)) {
-    // 二〇二三: digit by digit.
-    value = Number([...whole].map((c) => CN_DIGITS[c]).join(''));
-  } else {
-    // total: what is complete up to 亿; wan: the 万 part; section: below 万.
-    let total = 0;
-    let wan = 0;
-    let section = 0;
-    let digit: number | undefined;
-    for (const c of whole) {
-      if (c === '零' || c === '〇') {
-        // 一百零五: a placeholder between magnitudes.
-        if (digit !== undefined) return undefined;
-      } else if (c in CN_DIGITS) {
-        if (digit !== undefined) return undefined; // 十四五: two digits in a row is not one number
-        digit = CN_DIGITS[c]!;
-      } else if (c in CN_SMALL) {
-        section += (digit ?? 1) * CN_SMALL[c]!;
-        digit = undefined;
-      } else if (c === '万') {
-        section += digit ?? 0;
-        wan += (section || 1) * 1e4;
-        section = 0;
-        digit = undefined;
-      } else if (c === '亿') {
-        section += digit ?? 0;
-        total = ((total + wan + section) || 1) * 1e8;
-        wan = 0;
-        section = 0;
-        digit = undefined;
-      }
-    }
-    value = total + wan + section + (digit ?? 0);
-  }
-  if (fraction) {
-    const digits = [...fraction].map((c) => CN_DIGITS[c]);
-    if (digits.some((d) => d === undefined)) return undefined;
-    value = Number(`${value}.${digits.join('')}`);
-  }
-  return Number.isFinite(value) ? value : undefined;
 }
 
 const MULTIPLIER: Record<string, number> = { 万: 1e4, 亿: 1e8, 千: 1e3, 百: 1e2 };
@@ -212,7 +159,7 @@ export function extractFigures(text: string): Figure[] {
       figures.push({ value: Number.NaN, unit: unit ?? '', surface });
       continue;
     }
-    const magnitude = [...run].some((c) => c in CN_SMALL || c in CN_LARGE);
+    const magnitude = /[十百千万亿]/.test(run);
     // 一 is everywhere in ordinary words (一体化, 进一步, 一批); lone digits without a unit are
     // words (三农, 四好农村路). What remains is a stated figure.
     if (!percent && !magnitude && (value === 1 || !unit) && run.length === 1) continue;

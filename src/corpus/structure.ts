@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { CleanedText, DocumentMeta, LoadedFile, ParsedDocument, Role, Section } from '../domain/types.js';
+import { parseYear } from '../domain/numbers.js';
 import { isPlaceStem, TOWN_SUFFIX_PATTERN, townStem } from '../domain/towns.js';
 
 /** A `<name>.meta.json` sidecar: fields that override what the text lets us derive. */
@@ -21,16 +22,11 @@ export const sidecarSchema = z
   .strict();
 export type Sidecar = z.infer<typeof sidecarSchema>;
 
-const CN_DIGITS: Record<string, number> = { 〇: 0, 零: 0, 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-
 /** Years named in a text: 2022年 and 二〇二三年 alike. */
 export function yearsIn(text: string): number[] {
   const years = new Set<number>();
   for (const m of text.matchAll(/(?<!\d)(19\d{2}|20\d{2})(?=年)/g)) years.add(Number(m[1]));
-  for (const m of text.matchAll(/([〇零一二三四五六七八九]{4})年/g)) {
-    const digits = [...m[1]!].map((c) => CN_DIGITS[c]);
-    if (digits.every((d) => d !== undefined)) years.add(Number(digits.join('')));
-  }
+  for (const m of text.matchAll(/([〇零一二三四五六七八九]{4})年/g)) years.add(parseYear(m[1]!)!);
   return [...years].filter((y) => y >= 1949 && y <= 2100).sort((a, b) => a - b);
 }
 
