@@ -3,15 +3,14 @@
  * (sentence.ts) so the answer step can check one against the other: the towns it names, the
  * period (year, 上半年/下半年/全年, 今年/去年 against the report's date), whether it asks about a
  * plan or a result, the kind of figure it wants (a count with its measure word, money, area, a
- * rate, a date) and the indicator that figure is about. Pure apart from one lazily built jieba
- * segmenter (for "does this place name stand as a word").
+ * rate, a date) and the indicator that figure is about. Pure apart from the shared general jieba
+ * segmenter of text/jieba.ts (for "does this place name stand as a word").
  *
  *   annotateQuestion(question, { knownTowns, reportYearOf? }): QuestionAnnotation
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict, idf as generalIdf } from '@node-rs/jieba/dict.js';
 import { yearsIn } from '../corpus/structure.js';
 import { placeRuns, townAliases, townsNamed } from '../domain/towns.js';
+import { generalIdfText, generalJieba } from '../text/jieba.js';
 import type { FigureKind, Half } from './sentence.js';
 
 /** What a question asks for when it asks for a figure; `figure` is any figure (多少 alone). */
@@ -46,13 +45,11 @@ export interface QuestionContext {
   reportYearOf?: (town: string) => number | undefined;
 }
 
-let segmenter: Jieba | undefined;
 /** Word boundaries of a text (jieba, default dictionary), as the set of offsets where a word starts or ends. */
 function boundaries(text: string): Set<number> {
-  segmenter ??= Jieba.withDict(dict);
   const cuts = new Set<number>([0]);
   let at = 0;
-  for (const word of segmenter.cut(text, false)) {
+  for (const word of generalJieba().cut(text, false)) {
     at += word.length;
     cuts.add(at);
   }
@@ -154,7 +151,7 @@ let generalIdfs: Map<string, number> | undefined;
 function generalSpecificity(word: string): number | undefined {
   if (!generalIdfs) {
     generalIdfs = new Map();
-    for (const line of Buffer.from(generalIdf).toString('utf8').split('\n')) {
+    for (const line of generalIdfText().split('\n')) {
       const sp = line.lastIndexOf(' ');
       if (sp > 0) generalIdfs.set(line.slice(0, sp), Number(line.slice(sp + 1)));
     }
@@ -167,9 +164,8 @@ function generalSpecificity(word: string): number | undefined {
  * gone) that jieba's general dictionary lists, each with its general specificity.
  */
 export function topicsOf(indicator: string): Topic[] {
-  segmenter ??= Jieba.withDict(dict);
   const out: Topic[] = [];
-  for (const { word, tag } of segmenter.tag(indicator, true)) {
+  for (const { word, tag } of generalJieba().tag(indicator, true)) {
     if (word.length < 2 || !/^(n|nz|nt|nw|ng)$/.test(tag) || !/^[\u4e00-\u9fff]+$/.test(word)) continue;
     // A run jieba's table lacks is a segmenter's guess (交上, 当过兵), not a dictionary noun.
     const specificity = generalSpecificity(word);

@@ -2,8 +2,7 @@
  * Chinese tokenisation for the keyword index and for sentence scoring: jieba in search mode,
  * extended with the corpus' own place names and policy terms so that 梅李镇 or 千村美居 stay whole.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { createJieba } from './jieba.js';
 import { placeStem } from '../domain/towns.js';
 
 /** Function words and question words: they carry no evidence, yet a question is full of them. */
@@ -22,10 +21,7 @@ export interface Tokenizer {
 
 /** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
 export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
-  const jieba = Jieba.withDict(dict);
-  const words = [...new Set(extraWords.filter((w) => w.length >= 2 && !/\s/.test(w)))];
-  // A high frequency makes jieba prefer the whole term over its parts.
-  if (words.length > 0) jieba.loadDict(Buffer.from(words.map((w) => `${w} 200000 n`).join('\n'), 'utf8'));
+  const jieba = createJieba(extraWords.map((word) => ({ word, tag: 'n' })));
   return {
     tokenize(text: string): string[] {
       const tokens: string[] = [];
