@@ -17,6 +17,7 @@ import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotat
 import { idf } from '../index/lexical.js';
 import { dot, type Retrieval, type SearchableIndex } from '../retrieve/hybrid.js';
 import type { Answer as ContractAnswer, AnswerReason, Citation, CoreDiagnostics } from '../domain/answer.js';
+import { ROLE_LABELS } from '../domain/labels.js';
 import type { Role } from '../domain/types.js';
 import { probability, type DecisionModel, type Features } from './decision.js';
 
@@ -539,7 +540,7 @@ function inScope(searchable: SearchableIndex, term: string, towns: readonly stri
 /** Says where the quote comes from: 据牛塘镇2022年上半年工作回顾: */
 function leadIn(citation: Citation): string {
   const part = citation.section.split(' > ')[0] ?? '';
-  const label = /\d{4}年|[〇一二三四五六七八九]{4}年/.test(part) ? part.replace(/^[一二三四五六七八九十]+、/, '') : citation.role === 'plan' ? '工作计划' : citation.role === 'review' ? '工作回顾' : '';
+  const label = /\d{4}年|[〇一二三四五六七八九]{4}年/.test(part) ? part.replace(/^[一二三四五六七八九十]+、/, '') : citation.role === 'other' ? '' : ROLE_LABELS[citation.role];
   return `据${citation.town}${label ? `《${label}》` : '报告'}:`;
 }
 

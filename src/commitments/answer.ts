@@ -12,6 +12,7 @@ import { annotateQuestion } from '../annotate/question.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
 import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
+import { FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 import { townAliases } from '../domain/towns.js';
 
 /** Asks for a list of promises: 有哪些承诺, 计划做哪些事, 要做什么, 列出…目标. */
@@ -133,13 +134,6 @@ const answered = (answer: string, citations: Citation[]): Answer => ({
   diagnostics: { coverage: 1, missing: 0, topDense: 1, sentenceDense: 1, confidence: 1, reason: 'answered' },
 });
 
-const STATUS_LABEL: Record<FollowUp['status'], string> = {
-  met: '已完成',
-  partly: '部分完成',
-  'not-reported': '后续报告未提及',
-  'no-later-report': '暂无后续报告',
-};
-
 /**
  * The answer to a list or outcome question from the commitment book, or undefined when the
  * question is neither (or the book has nothing that fits, so retrieval should answer it).
@@ -200,7 +194,7 @@ function listAnswer(question: string, scoped: Commitment[], book: CommitmentBook
   const anyFollowUp = shown.some((c) => book.followUps.get(c.id)?.status !== 'no-later-report');
   const lines = shown.map((c, i) => {
     const n = cites.cite(c);
-    const status = anyFollowUp ? `(${STATUS_LABEL[book.followUps.get(c.id)?.status ?? 'no-later-report']})` : '';
+    const status = anyFollowUp ? `(${FOLLOW_UP_STATUS_LABELS[book.followUps.get(c.id)?.status ?? 'no-later-report']})` : '';
     return `${i + 1}. ${c.clause}${status}${n ? `[${n}]` : ''}`;
   });
   const who = towns.length > 0 ? towns.join('、') : [...new Set(shown.map((c) => c.town))].join('、');
