@@ -5,9 +5,8 @@
  * text stays as private as the question log's opt-in promises.
  */
 import { randomUUID } from 'node:crypto';
+import { ANSWER_STATUSES as STATUSES, type AnswerStatus } from '../domain/answer.js';
 import { namesTown } from '../domain/towns.js';
-
-export type AnswerStatus = 'answered' | 'partial' | 'not_found';
 
 /** What an answer's feedback is filed with. */
 export interface AnswerRecord {
@@ -35,8 +34,6 @@ export interface AnswerLike {
   reason?: unknown;
   citations: ReadonlyArray<{ chunkId: string; town?: string }>;
 }
-
-const STATUSES: readonly AnswerStatus[] = ['answered', 'partial', 'not_found'];
 
 /**
  * The three outcomes of an answer: the service's own `status` when it gives one, else derived
