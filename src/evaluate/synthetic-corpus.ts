@@ -81,7 +81,7 @@ export function generateSyntheticCorpus(sourceDir: string, outDir: string, count
     let text = body.join('\n');
     // Full names first, then stems (天生港镇街道 before 天生港).
     for (const town of [...towns].sort((a, b) => b.length - a.length)) text = text.split(town).join(name);
-    for (const stem of [...stems].sort((a, b) => b.length - a.length)) text = text.split(stem).join(name.replace(/镇$/, ''));
+    for (const stem of [...stems].sort((a, b) => b.length - a.length)) text = text.split(stem).join(townStem(name));
     const file = `synthetic-${String(i).padStart(4, '0')}.txt`;
     fs.writeFileSync(path.join(outDir, file), `${text}\n`);
     files.push(file);
