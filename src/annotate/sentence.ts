@@ -31,7 +31,7 @@
  */
 import { yearsIn } from '../corpus/structure.js';
 import type { Role } from '../domain/types.js';
-import { parseChineseNumber } from '../domain/numbers.js';
+import { parseChineseNumber, toBaseUnit } from '../domain/numbers.js';
 
 export type Stance = 'target' | 'estimate' | 'outcome';
 export type Half = 'first' | 'second' | 'full';
@@ -186,19 +186,16 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
     if (unit.length === 1 && WORD_AFTER_UNIT.has(unit + (after[0] ?? ''))) continue;
     const kind = figureKindOfUnit(unit)!;
     const fullUnit = `${multiplier ?? ''}${unit}`;
-    const factor = multiplier === '亿' ? 1e8 : multiplier === '万' ? 1e4 : 1;
     const { clause, from } = clauseAround(text, start, end);
     const indicator = indicatorOf(text, from, start, end, from === previousClauseFrom ? previousIndicator : previousIndicator);
     previousIndicator = indicator || previousIndicator;
     previousClauseFrom = from;
-    const baseUnit = unit.replace(/^(万|亿)(?=.)/, '');
-    const baseFactor = factor * (unit.startsWith('万') && unit.length > 1 ? 1e4 : unit.startsWith('亿') && unit.length > 1 ? 1e8 : 1);
     figures.push({
       text: whole,
       value,
       unit: fullUnit,
       kind,
-      base: { value: Number((value * baseFactor).toPrecision(12)), unit: baseUnit },
+      base: toBaseUnit(value, fullUnit),
       indicator,
       clause,
       stance: stanceOfClause(text.slice(0, end), context.role),

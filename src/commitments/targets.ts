@@ -5,7 +5,7 @@
  * are names or dates (“333”, 2.0版, 5号线, 2023年, 24小时, 四大功能片区, 一户一档). Pure.
  */
 import type { Target, TargetQualifier } from '../domain/commitment.js';
-import { parseChineseNumber } from '../domain/numbers.js';
+import { parseChineseNumber, toBaseUnit } from '../domain/numbers.js';
 
 /** Units a target may carry, longest first so 万平方米 wins over 平方米 and 米. */
 const UNITS = [
@@ -151,17 +151,7 @@ function countedPhrase(text: string, start: number, end: number, consumed: numbe
   return { text: phrase.replace(/^[的和及与等]/, ''), consumedTo: end };
 }
 
-/** Multipliers folded into units, so 1.2亿元 and 12000万元 compare. */
-const SCALE: Array<[RegExp, number, string]> = [
-  [/^亿(.+)$/, 1e8, '$1'],
-  [/^万(.+)$/, 1e4, '$1'],
-];
-
-/** A target's value in its base unit (亿元 → 元, 万平方米 → 平方米, 个百分点 → 百分点). */
+/** A target's value in its base unit (亿元 → 元, 万平方米 → 平方米, 个百分点 → 百分点): toBaseUnit. */
 export function baseValue(target: Pick<Target, 'value' | 'unit'>): { value: number; unit: string } {
-  for (const [re, factor, replacement] of SCALE) {
-    if (re.test(target.unit)) return { value: target.value * factor, unit: target.unit.replace(re, replacement) };
-  }
-  if (target.unit === '个百分点') return { value: target.value, unit: '百分点' };
-  return { value: target.value, unit: target.unit };
+  return toBaseUnit(target.value, target.unit);
 }

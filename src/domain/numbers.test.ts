@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseChineseNumber, parseYear } from './numbers.js';
+import { parseChineseNumber, parseYear, toBaseUnit } from './numbers.js';
 
 // --- The copies as they were.
 const D: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
@@ -83,6 +83,18 @@ function sentenceCopy(text: string): number | undefined {
     }
   }
   return section + (digit ?? 0);
+}
+const SCALE: Array<[RegExp, number, string]> = [[/^亿(.+)$/, 1e8, '$1'], [/^万(.+)$/, 1e4, '$1']];
+function targetsBaseCopy(value: number, unit: string): { value: number; unit: string } {
+  for (const [re, factor, replacement] of SCALE) if (re.test(unit)) return { value: value * factor, unit: unit.replace(re, replacement) };
+  if (unit === '个百分点') return { value, unit: '百分点' };
+  return { value, unit };
+}
+function sentenceBaseCopy(value: number, multiplier: string, unit: string): { value: number; unit: string } {
+  const factor = multiplier === '亿' ? 1e8 : multiplier === '万' ? 1e4 : 1;
+  const baseUnit = unit.replace(/^(万|亿)(?=.)/, '');
+  const baseFactor = factor * (unit.startsWith('万') && unit.length > 1 ? 1e4 : unit.startsWith('亿') && unit.length > 1 ? 1e8 : 1);
+  return { value: Number((value * baseFactor).toPrecision(12)), unit: baseUnit };
 }
 // ---
 
@@ -191,5 +203,36 @@ describe('parseYear', () => {
     expect(parseYear('二〇二')).toBeUndefined();
     expect(parseYear('两〇二三')).toBeUndefined();
     expect(parseYear('十四五')).toBeUndefined();
+  });
+});
+
+describe('toBaseUnit', () => {
+  it('folds 万 and 亿 into the value and reads 个百分点 as 百分点', () => {
+    expect(toBaseUnit(1.2, '亿元')).toEqual({ value: 120_000_000, unit: '元' });
+    expect(toBaseUnit(12000, '万元')).toEqual({ value: 120_000_000, unit: '元' });
+    expect(toBaseUnit(5.19, '亿元')).toEqual({ value: 519_000_000, unit: '元' });
+    expect(toBaseUnit(1.5, '万亿元')).toEqual({ value: 1.5e12, unit: '元' });
+    expect(toBaseUnit(3, '个百分点')).toEqual({ value: 3, unit: '百分点' });
+    expect(toBaseUnit(3, '万')).toEqual({ value: 3, unit: '万' });
+  });
+
+  const units = fc.constantFrom('元', '亿元', '万元', '万平方米', '平方米', '个', '万人次', '个百分点', '%', '亩', '万亩');
+  const values = fc.double({ min: 0, max: 1e6, noNaN: true });
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+
+  it("agrees with the commitment targets' copy but for rounding", () => {
+    fc.assert(fc.property(values, units, (v, u) => {
+      const now = toBaseUnit(v, u);
+      const before = targetsBaseCopy(v, u);
+      return now.unit === before.unit && close(now.value, before.value);
+    }));
+  });
+
+  it("agrees with the sentence annotations' copy but for 个百分点, which that copy kept", () => {
+    fc.assert(fc.property(values, fc.constantFrom('', '万', '亿'), units, (v, m, u) => {
+      const now = toBaseUnit(v, `${m}${u}`);
+      const before = sentenceBaseCopy(v, m, u);
+      return (now.unit === before.unit || (before.unit === '个百分点' && now.unit === '百分点')) && close(now.value, before.value);
+    }));
   });
 });

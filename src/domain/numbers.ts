@@ -78,3 +78,22 @@ export function parseYear(text: string): number | undefined {
   if (text.length !== 4 || !DIGITS_ONLY.test(text) || text.includes('两')) return undefined;
   return parseChineseNumber(text);
 }
+
+/** Multipliers a unit may start with (亿元, 万平方米, 万人次). */
+const SCALES: Readonly<Record<string, number>> = { 万: 1e4, 亿: 1e8 };
+
+/**
+ * A figure in its base unit, so 1.2亿元 and 12000万元 compare: leading 万/亿 folded into the
+ * value (万亿元 → 元, ×10^12), 个百分点 read as 百分点; the value rounded to 12 significant
+ * digits (5.19亿元 is 519000000 元, not 519000000.00000006).
+ */
+export function toBaseUnit(value: number, unit: string): { value: number; unit: string } {
+  let factor = 1;
+  let base = unit;
+  while (base.length > 1 && base[0]! in SCALES) {
+    factor *= SCALES[base[0]!]!;
+    base = base.slice(1);
+  }
+  if (base === '个百分点') base = '百分点';
+  return { value: Number((value * factor).toPrecision(12)), unit: base };
+}
