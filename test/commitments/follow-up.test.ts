@@ -6,10 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { answerCommitmentQuestion } from '../../src/commitments/answer.js';
-import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
+import { readCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
 import type { Commitment, FollowUp } from '../../src/commitments/types.js';
 import type { LoadedIndex } from '../../src/index/store.js';
 import { makeSearchable } from '../../src/retrieve/hybrid.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
+import { freshBookOf } from './fresh-book.js';
 import { openTestService } from '../services.js';
 import { buildFixtureIndex } from './fixture-index.js';
 
@@ -22,7 +24,19 @@ let book: CommitmentBook;
 beforeAll(async () => {
   const { embedder } = await openTestService();
   index = await buildFixtureIndex(embedder);
-  book = await buildCommitmentBook(index, embedder);
+  // The book ingest stored with the fixture index.
+  book = await readCommitmentBook(snapshotOfLoadedIndex(index));
+});
+
+describe('the stored book of the fixture index', () => {
+  it('equals the book computed afresh from the same index', async () => {
+    const { embedder } = await openTestService();
+    const fresh = await freshBookOf(index, embedder);
+    expect(book.followUps.size).toBe(book.commitments.length);
+    // Evidence of every status is there to compare (the fictional later report).
+    expect(new Set([...book.followUps.values()].map((f) => f.status))).toEqual(new Set(['met', 'partly', 'not-reported', 'no-later-report']));
+    expect(JSON.parse(JSON.stringify(fresh))).toEqual({ commitments: book.commitments, results: book.results, followUps: [...book.followUps] });
+  });
 });
 
 function promise(docId: string, clauseStart: string): { c: Commitment; f: FollowUp } {
