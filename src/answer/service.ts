@@ -167,7 +167,7 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     const llm = input.useLlm === false ? undefined : options.llm;
     const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, reportYearOf: (t) => searchable.reportYears.get(t), ...(input.filters?.town ? { town: input.filters.town } : {}) });
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
-    const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
+    const listed = await answerCommitmentQuestion(searched.question, commitments, { towns: searchable.towns, tokenize: (t) => searchable.tokenizer.tokenize(t), snapshot, ...(input.filters ? { filters: input.filters } : {}) });
     if (listed) return { searched, answer: listed };
     const topK = input.topK ?? options.defaultTopK;
     const retrieval = await retrieve(searchable, embedder, searched.question, { topK, ...(input.filters ? { filters: input.filters } : {}) });
