@@ -6,6 +6,7 @@
  * the API and CLI, and CSV for spreadsheets.
  */
 import type { Embedder } from '../embed/embedder.js';
+import { AppError } from '../errors.js';
 import type { DerivedRecord, IndexSnapshot } from '../store/index-store.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument } from '../types.js';
@@ -14,9 +15,16 @@ import { followUpCommitments } from './follow-up.js';
 import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type TopicPrototypes } from './topics.js';
 import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from './types.js';
 
-/** Derived kinds of the book (src/index/derive.ts): one record per commitment, one per result. */
+/** Derived kinds of the book (src/index/derive.ts): one record per commitment, one per result, and its summary. */
 export const COMMITMENTS_KIND = 'commitments';
 export const RESULTS_KIND = 'commitment-results';
+export const BOOK_KIND = 'commitment-book';
+
+/** The value of the 'commitment-book' record (key 'summary'): present in every index that holds a book. */
+export interface BookSummaryValue {
+  commitments: number;
+  results: number;
+}
 
 /** The value of a 'commitments' record: the commitment, its follow-up and its place in document order. */
 export interface CommitmentRecordValue {
@@ -134,16 +142,26 @@ export function commitmentRecords(book: BookContent): DerivedRecord[] {
     const value: ResultRecordValue = { order, result };
     records.push({ kind: RESULTS_KIND, key: result.id, value });
   });
+  const summary: BookSummaryValue = { commitments: book.commitments.length, results: book.results.length };
+  records.push({ kind: BOOK_KIND, key: 'summary', value: summary });
   return records;
 }
 
 /** Reads the book a generation stores (a few ms: no extraction, no model). */
 export async function readCommitmentBook(snapshot: Pick<IndexSnapshot, 'generation' | 'getDerived'>): Promise<CommitmentBook> {
   const started = performance.now();
-  const [stored, storedResults] = await Promise.all([
+  const [summary, stored, storedResults] = await Promise.all([
+    snapshot.getDerived<BookSummaryValue>(BOOK_KIND, ['summary']),
     snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND),
     snapshot.getDerived<ResultRecordValue>(RESULTS_KIND),
   ]);
+  // An index written before ingest stored the book (or by a store that lost records) says so,
+  // rather than serving an empty list. Derivers run at every ingest: no re-embedding needed.
+  const expected = summary[0]?.value;
+  if (!expected) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`', { status: 503 });
+  if (expected.commitments !== stored.length || expected.results !== storedResults.length) {
+    throw new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${stored.length} of ${expected.commitments} commitments and ${storedResults.length} of ${expected.results} results; run \`npm run ingest -- --full\``, { status: 503 });
+  }
   // A store need not keep records in the order written: `order` restores document order.
   const values = stored.map((r) => r.value).sort((a, b) => a.order - b.order);
   const commitments = values.map((v) => v.commitment);

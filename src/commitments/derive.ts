@@ -7,6 +7,8 @@
  * Kinds written:
  * - 'commitments': key = commitment id, value = { order, commitment, followUp } (CommitmentRecordValue)
  * - 'commitment-results': key = result id, value = { order, result } (ResultRecordValue)
+ * - 'commitment-book': key 'summary', value = { commitments, results } (counts; its absence marks an
+ *   index written before the book was stored)
  * - 'suggestion-candidates': key = town, value = SuggestionCandidate[] in the order they are tried
  * The checked suggestions ('suggestions') need the answer pipeline over the new generation and are
  * added by the entry point's index deriver (src/answer/suggestions.ts, IngestOptions.deriveFromIndex).

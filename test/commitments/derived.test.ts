@@ -50,6 +50,14 @@ describe('the stored commitment book', () => {
     }
     expect(kindOf(RESULTS_KIND).length).toBeGreaterThan(0);
   });
+
+  it('is refused, with what to run, by an index that stores none (written before the book was) or only part of it', async () => {
+    const without = snapshotOfLoadedIndex({ ...index, derived: index.derived.filter((r) => !r.kind.startsWith('commitment')) });
+    await expect(readCommitmentBook(without)).rejects.toMatchObject({ code: 'E_INDEX_MISMATCH', message: expect.stringContaining('npm run ingest') });
+    let dropped = false;
+    const partial = snapshotOfLoadedIndex({ ...index, derived: index.derived.filter((r) => r.kind !== COMMITMENTS_KIND || dropped || !(dropped = true)) });
+    await expect(readCommitmentBook(partial)).rejects.toMatchObject({ code: 'E_INDEX_CORRUPT' });
+  });
 });
 
 describe('the stored suggestions', () => {
