@@ -10,6 +10,7 @@ import { createEmbedder } from '../src/embed/embedder.js';
 import { ensureModel } from '../src/embed/model-fetch.js';
 import { isAppError } from '../src/errors.js';
 import { ingestCorpus } from '../src/index/build.js';
+import { suggestionDeriver } from '../src/answer/suggestions.js';
 
 // TEST_INDEX_DIR lets several checkouts or parallel runs on one machine keep separate index folders.
 export const TEST_INDEX_DIR = path.resolve(process.env.TEST_INDEX_DIR ?? 'node_modules/.cache/test-index');
@@ -28,7 +29,8 @@ export default async function setup(project: TestProject): Promise<void> {
   // its write lock to go, then run again (it then reuses everything that run embedded).
   for (let attempt = 1; ; attempt++) {
     try {
-      await ingestCorpus({ corpusDir: config.corpusDir, indexDir: TEST_INDEX_DIR, embedder });
+      // With the suggestion check, as the entry points run it (src/cli/runtime.ts).
+      await ingestCorpus({ corpusDir: config.corpusDir, indexDir: TEST_INDEX_DIR, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
       break;
     } catch (err) {
       if (!(isAppError(err) && err.code === 'E_BUSY') || attempt >= 5) throw err;

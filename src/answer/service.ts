@@ -16,7 +16,9 @@ import type { LlmClient } from './llm.js';
 import type { AnswerOutcome, AnswerReason, AnswerStatus, Citation } from '../domain/answer.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { answerCommitmentQuestion } from '../commitments/answer.js';
-import { buildCommitmentBook, type CommitmentBook } from '../commitments/book.js';
+import { readCommitmentBook, type CommitmentBook } from '../commitments/book.js';
+import type { IndexSnapshot } from '../store/index-store.js';
+import { snapshotOfLoadedIndex } from '../store/file-store.js';
 
 export interface AskInput {
   question: string;
@@ -105,8 +107,10 @@ export interface QaService {
   stats(): { documents: number; chunks: number };
   /** The same retrieval as a LangChain retriever. */
   asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
-  /** Commitments of the plan sections with their follow-up (src/commitments): built on first use, then kept. */
+  /** Commitments of the plan sections with their follow-up (src/commitments): computed at ingest, read on first use, then kept. */
   commitments(): Promise<CommitmentBook>;
+  /** Records ingest derived for this generation (IndexSnapshot.getDerived), e.g. 'suggestions'. */
+  getDerived: IndexSnapshot['getDerived'];
 }
 
 /**
@@ -154,15 +158,16 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
   // A follow-up carries a year only to a town whose reports cover it (mentioning it is not enough).
   const yearsOf = (town: string): readonly number[] => searchable.coveredYears.get(town) ?? [];
   const model = options.model ?? DECISION_MODEL;
+  const snapshot = snapshotOfLoadedIndex(index);
   let book: Promise<CommitmentBook> | undefined;
-  const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
+  const commitments = (): Promise<CommitmentBook> => (book ??= readCommitmentBook(snapshot).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
   /** The follow-up made standalone, its passages retrieved and the extractive answer composed. */
   const prepare = async (input: AskInput) => {
     checkFilters(input.filters);
     const llm = input.useLlm === false ? undefined : options.llm;
     const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, reportYearOf: (t) => searchable.reportYears.get(t), ...(input.filters?.town ? { town: input.filters.town } : {}) });
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
-    const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
+    const listed = await answerCommitmentQuestion(searched.question, commitments, { towns: searchable.towns, tokenize: (t) => searchable.tokenizer.tokenize(t), snapshot, ...(input.filters ? { filters: input.filters } : {}) });
     if (listed) return { searched, answer: listed };
     const topK = input.topK ?? options.defaultTopK;
     const retrieval = await retrieve(searchable, embedder, searched.question, { topK, ...(input.filters ? { filters: input.filters } : {}) });
@@ -263,5 +268,6 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     },
 
     commitments,
+    getDerived: (kind, keys) => snapshot.getDerived(kind, keys),
   };
 }

@@ -1,109 +1,22 @@
 /**
- * Suggested first questions for a town, derived from the headings (and, for a few everyday
- * topics, the text) of the town's own reports, and kept only when the service answers them from
- * a passage: a first-time user who taps one gets a cited answer, not an apology.
+ * Suggested first questions for a town: the candidates ingest derives from the town's own reports
+ * (src/commitments/suggestion-candidates.ts), kept only when the service answers them from a
+ * passage, so a first-time user who taps one gets a cited answer, not an apology. The check asks
+ * the answer pipeline itself, so it runs at the end of ingest over the new generation (an index
+ * deriver handed to ingestCorpus by the entry points) and its outcome is stored with the
+ * generation; a loaded service only reads it.
  */
-import type { Role } from '../domain/types.js';
-import type { DocumentSummary, QaService } from './service.js';
+import type { DerivedRecord } from '../store/index-store.js';
+import type { Embedder } from '../embed/embedder.js';
+import type { LoadedIndex } from '../index/store.js';
+import { SUGGESTION_CANDIDATES_KIND } from '../commitments/derive.js';
+import type { Suggestion, SuggestionCandidate } from '../commitments/suggestion-candidates.js';
+import { createQaService, type QaService } from './service.js';
 
-/** A question to offer, with the town it is about. */
-export interface Suggestion {
-  question: string;
-  town: string;
-}
+export { suggestionCandidates, type Suggestion, type SuggestionCandidate } from '../commitments/suggestion-candidates.js';
 
-/** A question derived from a report, before the service has been asked whether it can answer it. */
-export interface SuggestionCandidate extends Suggestion {
-  topic: string;
-  role: Extract<Role, 'review' | 'plan'>;
-}
-
-/**
- * Topics residents ask about, in plain words, with what marks them in a heading. Ordered so
- * that the first suggestions are the broadest.
- */
-const HEADING_TOPICS: ReadonlyArray<{ topic: string; heading: RegExp }> = [
-  { topic: '经济发展', heading: /经济|产业|项目建设|招商/ },
-  { topic: '民生', heading: /民生|惠民|幸福|高品质生活|社会事业/ },
-  { topic: '乡村振兴', heading: /乡村|农业|农村|三农/ },
-  { topic: '生态环境', heading: /生态|环境|绿色/ },
-  { topic: '科技创新', heading: /创新|科技|人才|动能/ },
-  { topic: '城镇建设', heading: /城镇|城乡|城市/ },
-  { topic: '社会治理', heading: /治理|执法|治安|平安/ },
-  { topic: '党建', heading: /党建/ },
-];
-
-/** Everyday topics that rarely head a section but fill its text: offered when a plan mentions them. */
-const TEXT_TOPICS: ReadonlyArray<{ topic: string; text: RegExp }> = [
-  { topic: '养老', text: /养老|老年人/ },
-  { topic: '教育', text: /教育|学校|幼儿园/ },
-  { topic: '就业', text: /就业/ },
-];
-
-/** "2022年上半年" when a heading on the path names a half year, else the year itself. */
-function periodOf(path: readonly string[], years: readonly number[], role: SuggestionCandidate['role'], docYears: readonly number[]): string | undefined {
-  for (const heading of path) {
-    const half = /(\d{4})年(上半年|下半年)/.exec(heading);
-    if (half) return `${half[1]}年${half[2]}`;
-  }
-  const pool = years.length > 0 ? years : docYears;
-  if (pool.length === 0) return undefined;
-  // A review looks back at its earliest year, a plan ahead to its latest.
-  const year = role === 'plan' ? Math.max(...pool) : Math.min(...pool);
-  return `${year}年`;
-}
-
-function questionOf(town: string, period: string, topic: string, role: SuggestionCandidate['role']): string {
-  return role === 'plan' ? `${town}${period}${topic}有什么打算?` : `${town}${period}${topic}做了哪些工作?`;
-}
-
-/**
- * Candidate questions for each town, in the order they should be tried: heading topics in
- * report order, alternating plan and review, then the everyday topics. Pure.
- */
-export function suggestionCandidates(documents: ReadonlyArray<DocumentSummary & { text: string }>): SuggestionCandidate[] {
-  const byTown = new Map<string, { plan: SuggestionCandidate[]; review: SuggestionCandidate[]; text: SuggestionCandidate[] }>();
-  const seen = new Set<string>();
-  const add = (list: SuggestionCandidate[], candidate: SuggestionCandidate): void => {
-    if (seen.has(candidate.question)) return;
-    seen.add(candidate.question);
-    list.push(candidate);
-  };
-  for (const doc of documents) {
-    const town = doc.town;
-    if (!town) continue;
-    let lists = byTown.get(town);
-    if (!lists) byTown.set(town, (lists = { plan: [], review: [], text: [] }));
-    const topicsSeen = new Set<string>();
-    for (const section of doc.sections) {
-      if (section.role !== 'plan' && section.role !== 'review') continue;
-      const role = section.role;
-      const period = periodOf(section.path, section.years, role, doc.years);
-      if (!period) continue;
-      for (const { topic, heading } of HEADING_TOPICS) {
-        if (!heading.test(section.heading) || topicsSeen.has(`${role}:${topic}`)) continue;
-        topicsSeen.add(`${role}:${topic}`);
-        add(lists[role], { question: questionOf(town, period, topic, role), town, topic, role });
-      }
-    }
-    const planText = doc.sections
-      .filter((s) => s.role === 'plan' && s.path.length === 1)
-      .map((s) => ({ period: periodOf(s.path, s.years, 'plan', doc.years), text: doc.text.slice(s.start, s.end) }));
-    for (const { topic, text } of TEXT_TOPICS) {
-      const section = planText.find((s) => s.period && text.test(s.text));
-      if (section?.period) add(lists.text, { question: questionOf(town, section.period, topic, 'plan'), town, topic, role: 'plan' });
-    }
-  }
-  const ordered: SuggestionCandidate[] = [];
-  for (const { plan, review, text } of byTown.values()) {
-    for (let i = 0; i < Math.max(plan.length, review.length); i++) {
-      if (plan[i]) ordered.push(plan[i]!);
-      if (review[i]) ordered.push(review[i]!);
-    }
-    ordered.push(...text);
-  }
-  return ordered;
-}
+/** Derived kind of the checked suggestions: key = town, value = Suggestion[] (best first). */
+export const SUGGESTIONS_KIND = 'suggestions';
 
 export interface SuggesterOptions {
   /** Suggestions kept per town. Default 4. */
@@ -113,7 +26,7 @@ export interface SuggesterOptions {
 }
 
 export interface Suggester {
-  /** Suggestions for one town, or (no town) the best one or two of every town. Cached. */
+  /** Suggestions for one town, or (no town) the best one or two of every town. */
   suggest(town?: string): Promise<Suggestion[]>;
 }
 
@@ -123,44 +36,87 @@ export interface Suggester {
  */
 const INTRO_ONLY = /[:：]\[\d+\]/;
 
-/** Asks the service each town's candidates (once, lazily) and keeps those it answers well. */
-export function createSuggester(service: QaService, options: SuggesterOptions = {}): Suggester {
+/** Derived kind of every candidate's check: key = town, value = SuggestionAnswer[] (candidate order). */
+export const SUGGESTION_ANSWERS_KIND = 'suggestion-answers';
+
+/** A candidate and the passage the service answers it from (null: not answered, or only a list's introduction). */
+export interface SuggestionAnswer {
+  question: string;
+  chunkId: string | null;
+}
+
+/** The passage the service answers a candidate from, asked as a tapped chip asks it. */
+export async function answeredFrom(service: Pick<QaService, 'ask'>, candidate: Suggestion): Promise<string | null> {
+  // Town filter, no history, and no LLM phrasing: the reports must answer it by themselves.
+  const answer = await service.ask({ question: candidate.question, filters: { town: candidate.town }, useLlm: false });
+  const first = answer.citations[0];
+  return answer.found && first && !INTRO_ONLY.test(answer.answer) ? first.chunkId : null;
+}
+
+/**
+ * A town's first-open suggestions from its checked candidates: in candidate order, the answered
+ * ones among the first `maxTries`, each from a passage none before it is answered from.
+ */
+export function pickSuggestions(town: string, answers: readonly SuggestionAnswer[], options: SuggesterOptions = {}): Suggestion[] {
   const perTown = options.perTown ?? 4;
   const maxTries = options.maxTries ?? 12;
-  const documents = service.listDocuments().map((d) => service.getDocument(d.docId)!);
-  const candidates = suggestionCandidates(documents);
-  const cache = new Map<string, Promise<Suggestion[]>>();
+  const kept: Suggestion[] = [];
+  const passages = new Set<string>();
+  for (const { question, chunkId } of answers.slice(0, maxTries)) {
+    if (kept.length >= perTown) break;
+    if (chunkId === null || passages.has(chunkId)) continue;
+    passages.add(chunkId);
+    kept.push({ question, town });
+  }
+  return kept;
+}
 
-  const forTown = (town: string): Promise<Suggestion[]> => {
-    let pending = cache.get(town);
-    if (!pending) {
-      pending = (async () => {
-        const kept: Suggestion[] = [];
-        const passages = new Set<string>();
-        for (const candidate of candidates.filter((c) => c.town === town).slice(0, maxTries)) {
-          if (kept.length >= perTown) break;
-          const answer = await service.ask({ question: candidate.question, filters: { town } });
-          const first = answer.citations[0];
-          if (!answer.found || !first || INTRO_ONLY.test(answer.answer) || passages.has(first.chunkId)) continue;
-          passages.add(first.chunkId);
-          kept.push({ question: candidate.question, town });
-        }
-        return kept;
-      })();
-      // A failure is not cached: the next request tries again.
-      pending.catch(() => cache.delete(town));
-      cache.set(town, pending);
+/**
+ * The index deriver of the checks (IngestOptions.deriveFromIndex): a service over the generation
+ * being built (its commitment book included) asks every town's stored candidates once; the
+ * first-open suggestions and the next-question chips (src/feedback/next-questions.ts) both read
+ * the outcome.
+ */
+export function suggestionDeriver(embedder: Embedder, options: { defaultTopK: number } & SuggesterOptions): (index: LoadedIndex) => Promise<DerivedRecord[]> {
+  return async (index) => {
+    const service = createQaService(index, embedder, { defaultTopK: options.defaultTopK });
+    const stored = await service.getDerived<SuggestionCandidate[]>(SUGGESTION_CANDIDATES_KIND);
+    const records: DerivedRecord[] = [];
+    for (const { key: town, value: candidates } of stored) {
+      const answers: SuggestionAnswer[] = [];
+      for (const c of candidates) answers.push({ question: c.question, chunkId: await answeredFrom(service, c) });
+      records.push({ kind: SUGGESTION_ANSWERS_KIND, key: town, value: answers });
+      records.push({ kind: SUGGESTIONS_KIND, key: town, value: pickSuggestions(town, answers, options) });
     }
-    return pending;
+    return records;
   };
+}
 
+/** Every stored check of a service's generation, keyed by town and question. */
+export async function storedSuggestionAnswers(service: Pick<QaService, 'getDerived'>): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (const { key: town, value } of await service.getDerived<SuggestionAnswer[]>(SUGGESTION_ANSWERS_KIND)) {
+    for (const a of value) out.set(suggestionKey(town, a.question), a.chunkId);
+  }
+  return out;
+}
+
+/** The key of storedSuggestionAnswers. */
+export const suggestionKey = (town: string, question: string): string => `${town}\u0000${question}`;
+
+/** Serves the stored suggestions of a service's generation; nothing is asked. */
+export function createSuggester(service: Pick<QaService, 'towns' | 'getDerived'>): Suggester {
+  let stored: Promise<Map<string, Suggestion[]>> | undefined;
+  const byTown = (): Promise<Map<string, Suggestion[]>> =>
+    (stored ??= service.getDerived<Suggestion[]>(SUGGESTIONS_KIND).then((records) => new Map(records.map((r) => [r.key, r.value]))));
   return {
     async suggest(town) {
-      if (town !== undefined) return forTown(town);
-      const all = await Promise.all(service.towns.map((t) => forTown(t)));
+      const all = await byTown();
+      if (town !== undefined) return all.get(town) ?? [];
+      const lists = service.towns.map((t) => all.get(t) ?? []);
       // Interleaved, so every town shows up before any shows twice.
       const mixed: Suggestion[] = [];
-      for (let i = 0; i < 2; i++) for (const list of all) if (list[i]) mixed.push(list[i]!);
+      for (let i = 0; i < 2; i++) for (const list of lists) if (list[i]) mixed.push(list[i]!);
       return mixed.slice(0, 6);
     },
   };

@@ -1,8 +1,9 @@
 /**
  * Entry point of `npm run bench`: measures model load, embedding throughput against a plain
  * onnxruntime loop, ingest, cold start, /api/ask and /api/search latency under 1, 8 and 32
- * concurrent clients (autocannon against the real server on loopback), memory, and the cost
- * growth with a synthetic 500-report corpus. Writes the figures to docs/benchmarks.md.
+ * concurrent clients (autocannon against the real server on loopback), memory, the first
+ * /api/suggestions and /api/commitments after a start, and the cost growth with a synthetic
+ * 500-report corpus. Writes the figures to docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ import { replaceSection } from '../evaluate/report.js';
 import { generateSyntheticCorpus } from '../evaluate/synthetic-corpus.js';
 import { ingestCorpus, type IngestSummary } from '../index/build.js';
 import { ensureModel } from '../embed/model-fetch.js';
+import { suggestionDeriver } from '../answer/suggestions.js';
 import { exitWithError, loadConfig } from './runtime.js';
 
 const program = new Command()
@@ -30,9 +32,10 @@ const program = new Command()
   .option('--duration <s>', 'seconds per load-test run', (v) => Number.parseInt(v, 10), 10)
   .option('--scale <n>', 'synthetic reports for the scale test (0 skips it)', (v) => Number.parseInt(v, 10), 500)
   .option('--no-write', 'print only; do not update docs/benchmarks.md')
-  .option('--only <part>', 'run one part: concurrency (pool, 1 vs 8 clients, client vs server time)')
+  .option('--only <part>', 'run one part: concurrency (pool, 1 vs 8 clients, client vs server time), first-requests (first /api/suggestions and /api/commitments after a start)')
+  .option('--starts <n>', 'server starts timed by the first-requests part', (v) => Number.parseInt(v, 10), 5)
   .parse();
-const opts = program.opts<{ duration: number; scale: number; write: boolean; only?: string }>();
+const opts = program.opts<{ duration: number; scale: number; write: boolean; only?: string; starts: number }>();
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -373,8 +376,93 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   note(`| 1 client: client p50 − server tookMs p50 | ${(one.p50 - one.tookP50).toFixed(1)} ms (target ≤ 2 ms) |`);
 }
 
+/** Milliseconds of one GET (headers and whole body), refused unless 200. */
+async function timedGet(base: string, route: string): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(base + route);
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`GET ${route}: ${res.status}`);
+  return performance.now() - started;
+}
+
+/**
+ * Issue 11's target: a start with a built index serves suggestions and commitments from its first
+ * request. Starts the real server (`src/cli/serve.ts`, as `npm start` runs it) `starts` times on
+ * the index and, as soon as /api/health/ready is 200, times the first requests of each kind over
+ * HTTP (which one goes first alternates between starts). The next-question warm-up runs meanwhile,
+ * as after every start.
+ */
+async function firstRequestsSection(indexDir: string, env: Record<string, string>, starts: number, note: (line?: string) => void): Promise<void> {
+  const routes = ['/api/suggestions', '/api/commitments'];
+  const later = `/api/suggestions?town=${encodeURIComponent('梅李镇')}`;
+  const times = new Map<string, number[]>([...routes, later, 'ready'].map((r) => [r, []]));
+  for (let i = 0; i < starts; i++) {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
+      env: { ...process.env, ...env, INDEX_DIR: indexDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+        const status = await fetch(`${base}/api/health/ready`).then((r) => r.status, () => 0);
+        if (status === 200) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      times.get('ready')!.push(performance.now() - started);
+      for (const route of i % 2 === 0 ? routes : [...routes].reverse()) times.get(route)!.push(await timedGet(base, route));
+      times.get(later)!.push(await timedGet(base, later));
+    } finally {
+      await stopServer({ child, base, coldStartMs: 0 });
+    }
+  }
+  const stat = (list: number[]) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return { median: percentile(sorted, 50), max: sorted.at(-1) ?? 0 };
+  };
+  const ms = (v: number) => `${Math.round(v)} ms`;
+  note('| after a start with a built index | median | max |');
+  note('|---|---|---|');
+  const ready = stat(times.get('ready')!);
+  note(`| process start to /api/health/ready 200 (model, index, service) | ${(ready.median / 1000).toFixed(1)} s | ${(ready.max / 1000).toFixed(1)} s |`);
+  for (const route of routes) {
+    const { median, max } = stat(times.get(route)!);
+    note(`| first \`GET ${route}\` (target < 200 ms) | ${ms(median)} | ${ms(max)} |`);
+  }
+  const { median, max } = stat(times.get(later)!);
+  note(`| then \`GET /api/suggestions?town=梅李镇\` | ${ms(median)} | ${ms(max)} |`);
+  note();
+  note(`${starts} starts; client-side times (fetch, whole body), the server on the same machine.`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (opts.only === 'first-requests') {
+    const lines: string[] = [];
+    const note = (line = '') => {
+      lines.push(line);
+      out(line);
+    };
+    let indexDir = config.indexDir;
+    let work: string | undefined;
+    if (!currentGeneration(indexDir)) {
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+      indexDir = path.join(work, 'index');
+      const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
+    }
+    note(`Command: \`npm run bench -- --only first-requests --starts ${opts.starts}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
+    note();
+    await firstRequestsSection(indexDir, { CORPUS_DIR: config.corpusDir, MODEL_DIR: config.modelDir }, opts.starts, note);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (opts.write) {
+      replaceSection('docs/benchmarks.md', 'bench-first-requests', lines.join('\n'));
+      out('written to docs/benchmarks.md');
+    }
+    return;
+  }
   if (opts.only === 'concurrency') {
     const lines: string[] = [];
     const note = (line = '') => {
@@ -395,7 +483,7 @@ async function main(): Promise<void> {
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
       indexDir = path.join(work, 'index');
       const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
-      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder });
+      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
     }
     note(`Command: \`npm run bench -- --only concurrency --duration ${opts.duration}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
     note();
@@ -426,7 +514,7 @@ async function main(): Promise<void> {
 
   // Ingest of the shipped corpus, from scratch.
   const indexDir = path.join(work, 'index');
-  const ingest: IngestSummary = await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder });
+  const ingest: IngestSummary = await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
   const textsPerSecond = ingest.textsEmbedded / (ingest.embedMs / 1000);
 
   // Embedding throughput against the plain onnxruntime loop, on the same texts.
@@ -482,12 +570,20 @@ async function main(): Promise<void> {
   });
   if (opts.write) replaceSection('docs/benchmarks.md', 'bench-concurrency', concurrency.join('\n'));
 
+  // First requests after a start (issue 11), in their own section too.
+  const first: string[] = [`Command: \`npm run bench\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`, ''];
+  await firstRequestsSection(indexDir, env, opts.starts, (line = '') => {
+    first.push(line);
+    out(line);
+  });
+  if (opts.write) replaceSection('docs/benchmarks.md', 'bench-first-requests', first.join('\n'));
+
   // Scale: a synthetic corpus of many reports.
   if (opts.scale > 0) {
     const scaleCorpus = path.join(work, 'scale-corpus');
     const scaleIndex = path.join(work, 'scale-index');
     generateSyntheticCorpus(config.corpusDir, scaleCorpus, opts.scale);
-    const scaleIngest = await ingestCorpus({ corpusDir: scaleCorpus, indexDir: scaleIndex, embedder });
+    const scaleIngest = await ingestCorpus({ corpusDir: scaleCorpus, indexDir: scaleIndex, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
     const big = await startServer({ INDEX_DIR: scaleIndex, CORPUS_DIR: scaleCorpus, MODEL_DIR: config.modelDir, ANSWER_CACHE_SIZE: '0' });
     const bigRss = rssMb(big.child.pid!);
     const bigLoad = await load(big.base, askRequests(questions), 1, opts.duration);

@@ -24,7 +24,7 @@ const program = new Command()
   .option('--csv', 'print CSV (UTF-8 with BOM) instead of a table', false)
   .option('--json', 'print JSON instead of a table', false)
   .option('--full', 'do not shorten long clauses in the table', false)
-  .option('--timings', 'print how long building the commitment book took (ms) and exit', false)
+  .option('--timings', 'print how long reading the stored commitment book took (ms) and exit', false)
   .parse();
 
 interface Options {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { withAnswerCache, type CachedQaService } from '../answer/cache.js';
 import { createLlmClient, type LlmClient } from '../answer/llm.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../answer/service.js';
+import { suggestionDeriver } from '../answer/suggestions.js';
 import { loadConfig, type Config } from '../config.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
@@ -61,13 +62,14 @@ export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'sk
       queryInstruction: config.queryInstruction,
     },
     maxHeapMb: config.ingestHeapMb,
+    defaultTopK: config.defaultTopK,
     ...extra,
   });
 }
 
 /** Runs ingestion with the project's settings, in this process. */
 export function runIngest(config: Config, embedder: Embedder, extra: Partial<IngestOptions> = {}): Promise<IngestSummary> {
-  return ingestCorpus({ corpusDir: config.corpusDir, indexDir: config.indexDir, embedder, ...extra });
+  return ingestCorpus({ corpusDir: config.corpusDir, indexDir: config.indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }), ...extra });
 }
 
 export interface Runtime {

@@ -101,7 +101,6 @@ function main(): void {
       { createReindexer, createServiceHolder },
       { createFileFeedbackStore },
       { warmNextQuestions },
-      { warmSuggestions },
     ] = await Promise.all([
       import('../admin/audit.js'),
       import('../admin/reports.js'),
@@ -110,7 +109,6 @@ function main(): void {
       import('../server/service-holder.js'),
       import('../feedback/store.js'),
       import('../server/feedback-routes.js'),
-      import('../server/suggestions.js'),
     ]);
     // The live service sits in a holder: a reindex (admin API) swaps a new one in while serving.
     const holder = createServiceHolder();
@@ -128,19 +126,6 @@ function main(): void {
         .then(({ openEmbedder }) => openEmbedder(config, log))
         .then((e) => metrics.instrumentEmbedder(e)));
     const embed = async (text: string): Promise<Float32Array> => (await openModel()).embedQuery(text);
-    /**
-     * First-open suggestions, computed before the service goes live (a few seconds), so the first
-     * widget opened after a start shows them at once instead of waiting for them.
-     */
-    const warmFirst = async (service: QaService): Promise<void> => {
-      const started = performance.now();
-      try {
-        await warmSuggestions(service);
-        log.info({ ms: Math.round(performance.now() - started) }, 'suggestions ready');
-      } catch (err) {
-        log.warn({ err }, 'warming suggestions failed; they are computed on first request instead');
-      }
-    };
     /** Every town's next-question checks, in the background once the service is live. */
     const warmLater = (service: QaService): void => {
       const started = performance.now();
@@ -173,7 +158,7 @@ function main(): void {
         else log.error({ job: job.id, trigger: job.trigger, code: job.error?.code }, `reindex failed, previous index still serving: ${job.error?.message}`);
         // The reindexer swapped the new service in already: warm it as it serves.
         const live = holder.current();
-        if (job.state === 'succeeded' && live) void warmFirst(live).then(() => warmLater(live));
+        if (job.state === 'succeeded' && live) warmLater(live);
       },
     });
     reindexIdle = () => reindexer.idle();
@@ -256,10 +241,8 @@ function main(): void {
         building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };
         const model = await openModel();
         const runtime: Runtime = await (await loadRuntime()).openRuntime(config, log, model);
-        // The very object that goes live is warmed: suggestions are kept per service object.
-        const loaded = metrics.instrumentService(runtime.service);
-        await warmFirst(loaded);
-        return loaded;
+        // First-open suggestions and the commitment book are stored with the index: nothing to warm.
+        return metrics.instrumentService(runtime.service);
       } finally {
         building = undefined;
       }

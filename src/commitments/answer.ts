@@ -5,9 +5,8 @@
  * reports say, or that the corpus has no later report. Any other question is left to retrieval.
  */
 import type { Answer, Citation } from '../domain/answer.js';
-import { idf } from '../index/lexical.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
 import { analyzeQuery } from '../retrieve/query.js';
+import type { IndexSnapshot } from '../store/index-store.js';
 import { annotateQuestion } from '../annotate/question.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
@@ -57,18 +56,28 @@ const QUESTION_WORDS = new Set([
 /** Longest list read out in an answer; the rest is counted and left to the commitments view. */
 export const MAX_LISTED = 12;
 
-export interface CommitmentAnswerContext {
+/** What answering from the book reads besides the book (the question's generation, through the store). */
+export interface CommitmentAnswerSource {
   /** Towns of the corpus (to read the question's town). */
   towns: readonly string[];
   /** The request's filters: a town filter narrows, a role filter of `review` turns this path off. */
+  filters?: SearchFilters;
+  /** Content words of a text (the keyword tokenizer: jieba, no stop words). */
+  tokenize: (text: string) => string[];
+  /** The generation the book belongs to: the chunks cited, term weights and document metadata. */
+  snapshot: Pick<IndexSnapshot, 'getChunks' | 'termStats' | 'listDocuments'>;
+}
+
+/** The lookups the answer is composed with, fetched from the snapshot before composing. */
+interface CommitmentAnswerContext {
+  towns: readonly string[];
   filters?: SearchFilters;
   /** Chunks by id, to cite the passage that holds a commitment. */
   chunk: (chunkId: string) => Chunk | undefined;
   /** Document metadata by id (title and date of citations). */
   document: (docId: string) => DocumentMeta | undefined;
-  /** Content words of a text (jieba, no stop words). */
   tokenize: (text: string) => string[];
-  /** How rare a word is in the corpus. */
+  /** How rare a word is in the corpus (BM25 idf). */
   weightOf: (token: string) => number;
 }
 
@@ -138,29 +147,44 @@ const answered = (answer: string, citations: Citation[]): Answer => ({
  * The answer to a list or outcome question from the commitment book, or undefined when the
  * question is neither (or the book has nothing that fits, so retrieval should answer it).
  */
-export function answerFromCommitments(question: string, book: CommitmentBook, context: CommitmentAnswerContext): Answer | undefined {
+export async function answerFromCommitments(question: string, book: CommitmentBook, source: CommitmentAnswerSource): Promise<Answer | undefined> {
   const intent = asksAboutCommitments(question);
-  if (!intent || context.filters?.role === 'review') return undefined;
+  if (!intent || source.filters?.role === 'review') return undefined;
   const q = question.normalize('NFKC');
-  const analysis = analyzeQuery(q, context.towns);
+  const analysis = analyzeQuery(q, source.towns);
   if (analysis.unknownPlace) return undefined;
-  const towns = context.filters?.town ? [context.filters.town] : analysis.towns;
-  const years = context.filters?.year !== undefined ? [context.filters.year] : analysis.years;
+  const towns = source.filters?.town ? [source.filters.town] : analysis.towns;
+  const years = source.filters?.year !== undefined ? [source.filters.year] : analysis.years;
   const halfYear = /下半年/.test(q);
   const scoped = book.commitments.filter(
     (c) => (towns.length === 0 || towns.includes(c.town)) && (years.length === 0 || years.includes(c.year)) && (!halfYear || /下半年/.test(c.section)),
   );
   if (scoped.length === 0) return undefined;
-  return intent === 'list' ? listAnswer(q, scoped, book, context, towns, years) : outcomeAnswer(q, scoped, book, context, towns);
+  // Everything composing may cite or weigh, in three reads: the passages of the commitments in
+  // scope and of their evidence, the subject words' weights, the documents' titles and dates.
+  const words = subjectWords(q, towns, source.tokenize);
+  const chunkIds = [...new Set(scoped.flatMap((c) => [c.chunkId, ...(book.followUps.get(c.id)?.evidence ?? []).map((e) => e.result.chunkId)]).filter((id): id is string => !!id))];
+  const [chunks, stats, metas] = await Promise.all([source.snapshot.getChunks(chunkIds), source.snapshot.termStats(words), source.snapshot.listDocuments()]);
+  const byId = new Map(chunks.flatMap((c) => (c ? [[c.id, c] as const] : [])));
+  const byDoc = new Map(metas.map((m) => [m.docId, m]));
+  const context: CommitmentAnswerContext = {
+    towns: source.towns,
+    ...(source.filters ? { filters: source.filters } : {}),
+    chunk: (id) => byId.get(id),
+    document: (id) => byDoc.get(id),
+    tokenize: source.tokenize,
+    weightOf: (t) => stats.terms[t]?.idf ?? 0,
+  };
+  return intent === 'list' ? listAnswer(q, words, scoped, book, context, towns, years) : outcomeAnswer(words, scoped, book, context);
 }
 
 /** The question's own content words: what the promise is about (安置房, 地区生产总值). */
-function subjectWords(question: string, towns: readonly string[], context: CommitmentAnswerContext): string[] {
+function subjectWords(question: string, towns: readonly string[], tokenize: (text: string) => string[]): string[] {
   let q = question;
   for (const t of towns) for (const alias of townAliases(t)) q = q.split(alias).join('');
   q = q.replace(/(19|20)\d{2}年/g, '');
   for (const [re] of TOPIC_WORDS) q = q.replace(new RegExp(re.source, 'g'), ' ');
-  return [...new Set(context.tokenize(q))].filter((t) => t.length >= 2 && !QUESTION_WORDS.has(t));
+  return [...new Set(tokenize(q))].filter((t) => t.length >= 2 && !QUESTION_WORDS.has(t));
 }
 
 function matchScore(c: Commitment, words: string[], context: CommitmentAnswerContext): number {
@@ -176,9 +200,8 @@ function matchScore(c: Commitment, words: string[], context: CommitmentAnswerCon
   return total > 0 ? hit / total : 0;
 }
 
-function listAnswer(question: string, scoped: Commitment[], book: CommitmentBook, context: CommitmentAnswerContext, towns: string[], years: number[]): Answer | undefined {
+function listAnswer(question: string, words: string[], scoped: Commitment[], book: CommitmentBook, context: CommitmentAnswerContext, towns: string[], years: number[]): Answer | undefined {
   const topics = topicsAsked(question);
-  const words = subjectWords(question, towns, context);
   let chosen = topics.length > 0 ? scoped.filter((c) => topics.includes(c.topic)) : scoped;
   // Subject words beyond the topic (安置房, 河道) narrow the list when some commitment has them.
   if (words.length > 0) {
@@ -218,8 +241,7 @@ function weight(c: Commitment): number {
   return (c.targets.length > 0 ? 2 : 0) + (c.firmness === 'deliverable' ? 1 : 0) + (c.deadline ? 0.5 : 0);
 }
 
-function outcomeAnswer(question: string, scoped: Commitment[], book: CommitmentBook, context: CommitmentAnswerContext, towns: string[]): Answer | undefined {
-  const words = subjectWords(question, towns, context);
+function outcomeAnswer(words: string[], scoped: Commitment[], book: CommitmentBook, context: CommitmentAnswerContext): Answer | undefined {
   let best: { c: Commitment; score: number } | undefined;
   for (const c of scoped) {
     const score = matchScore(c, words, context) + (c.targets.length > 0 ? 0.01 : 0);
@@ -256,36 +278,12 @@ function laterTitles(f: FollowUp, context: CommitmentAnswerContext): string {
   return f.laterDocIds.map((id) => context.document(id)?.title ?? id).join('、');
 }
 
-const contexts = new WeakMap<SearchableIndex, Omit<CommitmentAnswerContext, 'filters'>>();
-
-/** Lookups over a searchable index, built once per index. */
-function contextOf(searchable: SearchableIndex): Omit<CommitmentAnswerContext, 'filters'> {
-  let context = contexts.get(searchable);
-  if (!context) {
-    const chunks = new Map(searchable.index.chunks.map((c) => [c.id, c]));
-    context = {
-      towns: searchable.towns,
-      chunk: (id) => chunks.get(id),
-      document: (id) => searchable.documents.get(id)?.meta,
-      tokenize: (t) => searchable.tokenizer.tokenize(t),
-      weightOf: (t) => idf(searchable.index.keywords, t),
-    };
-    contexts.set(searchable, context);
-  }
-  return context;
-}
-
 /**
- * The service's hook: answers a list or outcome question from the commitment book (built on
- * first need through `book`), else undefined so that retrieval answers. Other questions cost one
+ * The service's hook: answers a list or outcome question from the commitment book (read on first
+ * need through `book`), else undefined so that retrieval answers. Other questions cost one
  * regular-expression test.
  */
-export async function answerCommitmentQuestion(
-  question: string,
-  filters: SearchFilters | undefined,
-  book: () => Promise<CommitmentBook>,
-  searchable: SearchableIndex,
-): Promise<Answer | undefined> {
+export async function answerCommitmentQuestion(question: string, book: () => Promise<CommitmentBook>, source: CommitmentAnswerSource): Promise<Answer | undefined> {
   if (!asksAboutCommitments(question)) return undefined;
-  return answerFromCommitments(question, await book(), { ...contextOf(searchable), ...(filters ? { filters } : {}) });
+  return answerFromCommitments(question, await book(), source);
 }

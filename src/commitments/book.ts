@@ -1,32 +1,79 @@
 /**
- * The commitment book of a loaded index: every commitment and result of the corpus with its
- * follow-up, built once when the service first needs it (from the stored documents and sentence
- * embeddings, plus ~50 embedded topic phrases) and kept for the index generation's lifetime.
- * Also the queries over it: filtering for the API and CLI, and CSV for spreadsheets.
+ * The commitment book: every commitment and result of the corpus with its follow-up. Computed at
+ * ingest from the build's own documents, chunks, sentence embeddings and tokenizer (plus ~50
+ * embedded topic phrases), stored as derived records of the generation, and read back when a
+ * service first needs it (no extraction after ingest). Also the queries over it: filtering for
+ * the API and CLI, and CSV for spreadsheets.
  */
 import type { Embedder } from '../embed/embedder.js';
-import { idf } from '../index/lexical.js';
-import type { LoadedIndex } from '../index/store.js';
-import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
+import { AppError } from '../errors.js';
+import type { DerivedRecord, IndexSnapshot } from '../store/index-store.js';
+import type { Tokenizer } from '../text/tokenize.js';
+import type { Chunk, ParsedDocument } from '../domain/types.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type Segmenter } from './extract.js';
 import { followUpCommitments } from './follow-up.js';
 import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type TopicPrototypes } from './topics.js';
 import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from '../domain/commitment.js';
 import { FIRMNESS_LABELS, FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 
-export interface CommitmentBook {
-  indexVersion: string;
+/** Derived kinds of the book (src/index/derive.ts): one record per commitment, one per result, and its summary. */
+export const COMMITMENTS_KIND = 'commitments';
+export const RESULTS_KIND = 'commitment-results';
+export const BOOK_KIND = 'commitment-book';
+
+/** The value of the 'commitment-book' record (key 'summary'): present in every index that holds a book. */
+export interface BookSummaryValue {
+  commitments: number;
+  results: number;
+}
+
+/** The value of a 'commitments' record: the commitment, its follow-up and its place in document order. */
+export interface CommitmentRecordValue {
+  order: number;
+  commitment: Commitment;
+  followUp: FollowUp;
+}
+
+/** The value of a 'commitment-results' record. */
+export interface ResultRecordValue {
+  order: number;
+  result: Result;
+}
+
+/** What the book holds: plain data, the same whether just computed or read from the index. */
+export interface BookContent {
+  /** In document order (documents in ingest order). */
   commitments: Commitment[];
   results: Result[];
   followUps: Map<string, FollowUp>;
+}
+
+export interface CommitmentBook extends BookContent {
+  indexVersion: string;
   byId: Map<string, Commitment>;
   /** Towns with commitments, in corpus order. */
   towns: string[];
-  /** Milliseconds spent building each part (reported by the benchmark and logs). */
-  timings: { prototypesMs: number; extractMs: number; followUpMs: number; totalMs: number };
+  /** Milliseconds spent reading the stored records (the book is computed at ingest). */
+  timings: { readMs: number };
 }
 
-/** Topic phrases embedded once per embedder (the same model serves every index it loads). */
+/** The finished build the book is computed from (DeriveInput's fields, or a loaded index's). */
+export interface BookSource {
+  documents: readonly ParsedDocument[];
+  /** Every chunk, in ingest order. */
+  chunks: readonly Chunk[];
+  /** Embedding of each chunk's sentences, per chunk, in sentence order. */
+  sentenceVectors: ReadonlyArray<readonly Float32Array[]>;
+  /** The tokenizer keyword search uses (topic cue words, follow-up word overlap). */
+  tokenizer: Tokenizer;
+  /** BM25 idf of a token over the chunks: follow-up weights shared words by rarity. */
+  weightOf: (token: string) => number;
+  /** Corpus terms (the lexicon), kept whole by the clause segmenter. */
+  lexicon: readonly string[];
+  embedder: Embedder;
+}
+
+/** Topic phrases embedded once per embedder (the same model serves every build it makes). */
 const prototypeCache = new WeakMap<Embedder, Promise<TopicPrototypes>>();
 
 function prototypesFor(embedder: Embedder): Promise<TopicPrototypes> {
@@ -40,35 +87,37 @@ function prototypesFor(embedder: Embedder): Promise<TopicPrototypes> {
 }
 
 export interface BookParts {
+  /** The clause segmenter (jieba with part-of-speech tags and the action verbs). Default: one over source.lexicon. */
   segmenter: Segmenter;
-  tokenizer: Tokenizer;
   /** Override of the topic classifier's cue weight (for calibration runs). */
   cueWeight: number;
 }
 
-/** Builds the commitment book of an index. */
-export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder, parts?: Partial<BookParts>): Promise<CommitmentBook> {
-  const started = performance.now();
-  const prototypes = await prototypesFor(embedder);
-  const prototypesMs = performance.now() - started;
-
-  const extractStarted = performance.now();
-  const segmenter = parts?.segmenter ?? createSegmenter(index.lexicon);
-  const tokenizer = parts?.tokenizer ?? createTokenizer(index.lexicon);
-  const sentenceVector = sentenceVectorLookup(index);
+/** Computes the commitment book of a build (what ingest stores; tests compare it with the stored one). */
+export async function computeCommitmentBook(source: BookSource, parts?: Partial<BookParts>): Promise<BookContent> {
+  const prototypes = await prototypesFor(source.embedder);
+  // The clause segmenter tags parts of speech and holds the action verbs as words: the keyword
+  // tokenizer's dictionary must not get them (they would change BM25's tokens), so it is its own.
+  const segmenter = parts?.segmenter ?? createSegmenter(source.lexicon);
+  const { tokenizer } = source;
+  const sentenceVector = sentenceVectorLookup(source.chunks, source.sentenceVectors);
   const classifyTopic = createTopicClassifier({ prototypes, sentenceVector, tokenizer, ...(parts?.cueWeight !== undefined ? { cueWeight: parts.cueWeight } : {}) });
+  const chunksOf = new Map<string, Chunk[]>();
+  for (const chunk of source.chunks) {
+    const list = chunksOf.get(chunk.docId);
+    if (list) list.push(chunk);
+    else chunksOf.set(chunk.docId, [chunk]);
+  }
   const commitments: Commitment[] = [];
   const results: Result[] = [];
-  for (const doc of index.documents) {
-    commitments.push(...assignIds(extractCommitments(doc, { segmenter, classifyTopic }), 'c'));
-    results.push(...assignIds(extractResults(doc, { segmenter }), 'r'));
+  for (const doc of source.documents) {
+    const chunks = chunksOf.get(doc.meta.docId) ?? [];
+    commitments.push(...assignIds(extractCommitments(doc, { segmenter, classifyTopic, chunks }), 'c'));
+    results.push(...assignIds(extractResults(doc, { segmenter, chunks }), 'r'));
   }
-  const extractMs = performance.now() - extractStarted;
-
-  const followStarted = performance.now();
-  const followUps = followUpCommitments(commitments, results, index.documents, {
+  const followUps = followUpCommitments(commitments, results, source.documents, {
     tokenize: (t) => tokenizer.tokenize(t).filter((w) => w.length >= 2 || /\d/.test(w)),
-    weightOf: (t) => idf(index.keywords, t),
+    weightOf: source.weightOf,
     sentenceSimilarity: (a, b) => {
       const va = sentenceVector(a.docId, a.sentenceStart);
       const vb = sentenceVector(b.docId, b.sentenceStart);
@@ -78,21 +127,54 @@ export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder
       return s;
     },
   });
-  const followUpMs = performance.now() - followStarted;
+  return { commitments, results, followUps };
+}
 
+/** The book as derived records (JSON-serialisable plain data). */
+export function commitmentRecords(book: BookContent): DerivedRecord[] {
+  const records: DerivedRecord[] = [];
+  book.commitments.forEach((commitment, order) => {
+    const followUp = book.followUps.get(commitment.id);
+    if (!followUp) throw new Error(`commitments: ${commitment.id} has no follow-up`);
+    const value: CommitmentRecordValue = { order, commitment, followUp };
+    records.push({ kind: COMMITMENTS_KIND, key: commitment.id, value });
+  });
+  book.results.forEach((result, order) => {
+    const value: ResultRecordValue = { order, result };
+    records.push({ kind: RESULTS_KIND, key: result.id, value });
+  });
+  const summary: BookSummaryValue = { commitments: book.commitments.length, results: book.results.length };
+  records.push({ kind: BOOK_KIND, key: 'summary', value: summary });
+  return records;
+}
+
+/** Reads the book a generation stores (a few ms: no extraction, no model). */
+export async function readCommitmentBook(snapshot: Pick<IndexSnapshot, 'generation' | 'getDerived'>): Promise<CommitmentBook> {
+  const started = performance.now();
+  const [summary, stored, storedResults] = await Promise.all([
+    snapshot.getDerived<BookSummaryValue>(BOOK_KIND, ['summary']),
+    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND),
+    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND),
+  ]);
+  // An index written before ingest stored the book (or by a store that lost records) says so,
+  // rather than serving an empty list. Derivers run at every ingest: no re-embedding needed.
+  const expected = summary[0]?.value;
+  if (!expected) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`', { status: 503 });
+  if (expected.commitments !== stored.length || expected.results !== storedResults.length) {
+    throw new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${stored.length} of ${expected.commitments} commitments and ${storedResults.length} of ${expected.results} results; run \`npm run ingest -- --full\``, { status: 503 });
+  }
+  // A store need not keep records in the order written: `order` restores document order.
+  const values = stored.map((r) => r.value).sort((a, b) => a.order - b.order);
+  const commitments = values.map((v) => v.commitment);
+  const results = storedResults.map((r) => r.value).sort((a, b) => a.order - b.order).map((v) => v.result);
   return {
-    indexVersion: index.manifest.indexVersion,
+    indexVersion: snapshot.generation.id,
     commitments,
     results,
-    followUps,
+    followUps: new Map(values.map((v) => [v.commitment.id, v.followUp])),
     byId: new Map(commitments.map((c) => [c.id, c])),
     towns: [...new Set(commitments.map((c) => c.town))],
-    timings: {
-      prototypesMs: Math.round(prototypesMs),
-      extractMs: Math.round(extractMs),
-      followUpMs: Math.round(followUpMs),
-      totalMs: Math.round(performance.now() - started),
-    },
+    timings: { readMs: Math.round(performance.now() - started) },
   };
 }
 

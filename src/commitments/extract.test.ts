@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanText } from '../corpus/clean.js';
+import { splitIntoChunks } from '../corpus/chunk.js';
 import { describeDocument } from '../corpus/structure.js';
 import type { LoadedFile } from '../domain/types.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type TopicClassifier } from './extract.js';
@@ -23,7 +24,9 @@ const doc = describeDocument(loaded, cleanText(REPORT), { town: '测试镇', dat
 const segmenter = createSegmenter(['测试镇']);
 /** A stand-in for the embedding classifier: extraction mechanics only. */
 const classifyTopic: TopicClassifier = ({ clause }) => (/路/.test(clause) ? '交通' : /河/.test(clause) ? '生态环境' : '其他');
-const commitments = assignIds(extractCommitments(doc, { segmenter, classifyTopic }), 'c');
+// The chunks ingest would make of it: extraction reads their sentences.
+const chunks = splitIntoChunks(doc);
+const commitments = assignIds(extractCommitments(doc, { segmenter, classifyTopic, chunks }), 'c');
 const clauses = commitments.map((c) => c.clause);
 
 describe('extractCommitments', () => {
@@ -87,7 +90,7 @@ describe('extractCommitments', () => {
 });
 
 describe('extractResults', () => {
-  const results = extractResults(doc, { segmenter });
+  const results = extractResults(doc, { segmenter, chunks });
 
   it('reads achieved figures and completions from review sections only', () => {
     expect(results.every((r) => r.role === 'review')).toBe(true);

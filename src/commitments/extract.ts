@@ -3,10 +3,10 @@
  * and keeps each clause in which the town undertakes a specific, checkable action (完成东环路新建道路
  * 工程, 新增规上企业15家以上, 开展“执法会客”座谈会), with its verb, firmness, object, figures, deadline
  * and topic; reads review sections the same way for achieved figures and completions. Pure: the
- * document, a jieba segmenter and a topic classifier in, plain records out.
+ * document, its chunks as ingest made them, a jieba segmenter and a topic classifier in, plain
+ * records out.
  */
-import { splitIntoChunks } from '../corpus/chunk.js';
-import type { ParsedDocument, Role, Section } from '../domain/types.js';
+import type { Chunk, ParsedDocument, Role, Section } from '../domain/types.js';
 import {
   ABSTRACT_HEADS,
   COMPLETION,
@@ -88,6 +88,11 @@ export type TopicClassifier = (input: TopicInput) => Topic;
 export interface ExtractOptions {
   segmenter: Segmenter;
   classifyTopic: TopicClassifier;
+  /**
+   * The document's chunks as the index holds them (ingest's own chunking): their sentences are
+   * the ones read, so each record's sentence is one the index embedded and can cite.
+   */
+  chunks: readonly Chunk[];
 }
 
 /** A sentence of a section, as the index holds it (same splitting, so its embedding can be found). */
@@ -112,10 +117,10 @@ function isIntroduction(sections: readonly Section[], section: Section, offset: 
 }
 
 /** The sentences of the document's sections of one role, skipping headings. */
-function sentencesOf(doc: ParsedDocument, role: Role): SentenceSpan[] {
+function sentencesOf(doc: ParsedDocument, chunks: readonly Chunk[], role: Role): SentenceSpan[] {
   const spans: SentenceSpan[] = [];
-  for (const chunk of splitIntoChunks(doc)) {
-    if (chunk.role !== role) continue;
+  for (const chunk of chunks) {
+    if (chunk.docId !== doc.meta.docId || chunk.role !== role) continue;
     for (const [start, end] of chunk.sentences) {
       const section = deepestSection(doc.sections, start);
       if (!section) continue;
@@ -345,7 +350,7 @@ export function extractCommitments(doc: ParsedDocument, options: ExtractOptions)
   const town = doc.meta.town;
   const context: CheckContext = { segmenter, ownNames: new Set(townAliases(town)) };
   const out: Commitment[] = [];
-  for (const s of sentencesOf(doc, 'plan')) {
+  for (const s of sentencesOf(doc, options.chunks, 'plan')) {
     if (PREAMBLE.test(s.text) || isRunInHeading(s.text, segmenter)) continue;
     const inSentence: Commitment[] = [];
     const clauses = splitClauses(s.text, s.start, segmenter);
@@ -425,10 +430,10 @@ export function assignIds<T extends { id: string; docId: string; sentenceStart: 
 }
 
 /** Achieved figures and completions in the review sections of a report. */
-export function extractResults(doc: ParsedDocument, options: Pick<ExtractOptions, 'segmenter'>): Result[] {
+export function extractResults(doc: ParsedDocument, options: Pick<ExtractOptions, 'segmenter' | 'chunks'>): Result[] {
   const { segmenter } = options;
   const out: Result[] = [];
-  for (const s of sentencesOf(doc, 'review')) {
+  for (const s of sentencesOf(doc, options.chunks, 'review')) {
     const inSentence: Result[] = [];
     for (const clause of splitClauses(s.text, s.start, segmenter)) {
       const action = findAction(clause.text, segmenter);

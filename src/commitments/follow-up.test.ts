@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanText } from '../corpus/clean.js';
+import { splitIntoChunks } from '../corpus/chunk.js';
 import { describeDocument } from '../corpus/structure.js';
 import { createTokenizer } from '../text/tokenize.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults } from './extract.js';
@@ -28,8 +29,8 @@ const other = report('b-2022.txt', '乙镇', '2022-02-01', ['乙镇2022年工作
 const documents = [plan2022, review2022, other];
 const segmenter = createSegmenter(['甲镇', '乙镇']);
 const tokenizer = createTokenizer(['甲镇', '乙镇']);
-const commitments = assignIds(documents.flatMap((d) => extractCommitments(d, { segmenter, classifyTopic: () => '其他' })), 'c');
-const results = assignIds(documents.flatMap((d) => extractResults(d, { segmenter })), 'r');
+const commitments = assignIds(documents.flatMap((d) => extractCommitments(d, { segmenter, classifyTopic: () => '其他', chunks: splitIntoChunks(d) })), 'c');
+const results = assignIds(documents.flatMap((d) => extractResults(d, { segmenter, chunks: splitIntoChunks(d) })), 'r');
 const followUps = followUpCommitments(commitments, results, documents, {
   tokenize: (t) => tokenizer.tokenize(t).filter((w) => w.length >= 2 || /\d/.test(w)),
   weightOf: () => 1,

@@ -7,8 +7,8 @@
  * mixing in the embedding of the section's heading (docs/benchmarks.md).
  */
 import type { Embedder } from '../embed/embedder.js';
-import type { LoadedIndex } from '../index/store.js';
 import type { Tokenizer } from '../text/tokenize.js';
+import type { Chunk } from '../domain/types.js';
 import type { TopicClassifier, TopicInput } from './extract.js';
 import { TOPICS, type Topic } from '../domain/commitment.js';
 
@@ -128,16 +128,19 @@ export interface TopicClassifierOptions {
   minSimilarity?: number;
 }
 
-/** Finds each sentence's stored embedding by document and start offset. */
-export function sentenceVectorLookup(index: Pick<LoadedIndex, 'chunks' | 'sentenceRows' | 'sentenceEmbeddings'>): (docId: string, start: number) => Float32Array | undefined {
-  const rows = new Map<string, number>();
-  index.chunks.forEach((chunk, i) => {
-    chunk.sentences.forEach(([start], k) => rows.set(`${chunk.docId}@${start}`, index.sentenceRows[i]! + k));
+/**
+ * Finds each sentence's stored embedding by document and start offset, over the chunks and their
+ * per-chunk sentence vectors (what ingest hands to its derivers, in the same order).
+ */
+export function sentenceVectorLookup(chunks: readonly Chunk[], sentenceVectors: ReadonlyArray<readonly Float32Array[]>): (docId: string, start: number) => Float32Array | undefined {
+  const byStart = new Map<string, Float32Array>();
+  chunks.forEach((chunk, i) => {
+    chunk.sentences.forEach(([start], k) => {
+      const vector = sentenceVectors[i]?.[k];
+      if (vector) byStart.set(`${chunk.docId}@${start}`, vector);
+    });
   });
-  return (docId, start) => {
-    const row = rows.get(`${docId}@${start}`);
-    return row === undefined ? undefined : index.sentenceEmbeddings[row];
-  };
+  return (docId, start) => byStart.get(`${docId}@${start}`);
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -5,7 +5,7 @@
  * offered, so a chip never leads to "not found". No LLM. Built per loaded service (one index
  * generation): answerability and vectors are remembered for as long as that index serves.
  */
-import { suggestionCandidates, type Suggestion } from '../answer/suggestions.js';
+import { storedSuggestionAnswers, suggestionCandidates, type Suggestion } from '../answer/suggestions.js';
 import type { QaService } from '../answer/service.js';
 import { statusOf, type AnswerRecord } from './answers.js';
 import type { Embed } from './insights.js';
@@ -48,15 +48,17 @@ export function createNextQuestions(service: QaService, embed: Embed, options: N
   };
   /** The first passage a candidate is answered from, or undefined when it is not answered. */
   const checked = new Map<string, Promise<string | undefined>>();
+  // Ingest checked every candidate already (src/answer/suggestions.ts): those are only read.
+  const stored = storedSuggestionAnswers(service);
   const answeredFrom = (question: string, town: string): Promise<string | undefined> => {
     const key = `${town}\u0000${question}`;
     let pending = checked.get(key);
     if (!pending) {
       // The very request the widget sends for a chip: same question, same town filter, no history.
-      pending = service.ask({ question, filters: { town }, useLlm: false }).then((a) => {
+      pending = stored.then((known) => (known.has(key) ? known.get(key) ?? undefined : service.ask({ question, filters: { town }, useLlm: false }).then((a) => {
         const first = a.citations[0];
         return statusOf(a).status === 'answered' && first && !INTRO_ONLY.test(a.answer) ? first.chunkId : undefined;
-      });
+      })));
       pending.catch(() => checked.delete(key));
       checked.set(key, pending);
     }

@@ -20,6 +20,7 @@ import type { Chunk, LoadedFile, ParsedDocument } from '../domain/types.js';
 import { buildKeywordIndex } from './lexical.js';
 import { textForIndexing } from './passage-text.js';
 import { deriveRecords } from './derive.js';
+import type { DerivedRecord } from '../store/index-store.js';
 import { INDEX_FORMAT_VERSION, loadIndex, sentenceRowsOf, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest, type StaleLock } from './store.js';
 import { buildVectorIndex } from './vector.js';
 
@@ -47,6 +48,13 @@ export interface IngestOptions {
    * tests block here and kill the process (see INGEST_PAUSE_AT in src/cli/ingest.ts).
    */
   onCheckpoint?: (point: IngestCheckpoint) => void;
+  /**
+   * Derivers that need the query side over the new generation (the answer pipeline cannot be
+   * imported from here: src/answer/suggestions.ts suggestionDeriver), given the whole in-memory
+   * index, its derived records so far included, before it is written. Supplied by the entry
+   * points (src/cli/runtime.ts, ingest-child.ts). Default: none.
+   */
+  deriveFromIndex?: (index: LoadedIndex) => Promise<DerivedRecord[]>;
 }
 
 export interface IngestSummary {
@@ -274,9 +282,18 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     sentenceVectors: perChunk(sentenceEmbeddings),
     sentenceAnnotations: perChunk(sentenceAnnotations),
     tokenizer,
+    lexicon,
+    keywords,
     embedder: options.embedder,
   });
   const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon, derived };
+  if (options.deriveFromIndex) {
+    const more = await options.deriveFromIndex({ ...data, derived: [...derived], vectors, sentenceRows: rows });
+    const taken = new Set(derived.map((r) => r.kind));
+    const clash = more.find((r) => taken.has(r.kind));
+    if (clash) throw new Error(`derive: kind ${clash.kind} produced by two derivers`);
+    derived.push(...more);
+  }
   let staleLock: StaleLock | undefined;
   writeIndex(options.indexDir, data, vectors, {
     writing: () => options.onCheckpoint?.('write'),

@@ -5,7 +5,9 @@
  * A deriver runs for every build, reused files too, so a change of its rules needs no re-embedding.
  */
 import type { SentenceAnnotation } from '../annotate/sentence.js';
+import { deriveCommitments } from '../commitments/derive.js';
 import type { Embedder } from '../embed/embedder.js';
+import type { KeywordIndexData } from './lexical.js';
 import type { DerivedRecord } from '../store/index-store.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument } from '../domain/types.js';
@@ -20,6 +22,9 @@ export interface DeriveInput {
   sentenceAnnotations: ReadonlyArray<readonly SentenceAnnotation[]>;
   /** The tokenizer keyword search uses (with the corpus lexicon). */
   tokenizer: Tokenizer;
+  /** The corpus terms in the tokenizer's dictionary, and the BM25 index over the chunks (term weights). */
+  lexicon: readonly string[];
+  keywords: KeywordIndexData;
   /** The build's embedder, for derivers that compare with fixed phrases. */
   embedder: Embedder;
 }
@@ -27,7 +32,7 @@ export interface DeriveInput {
 export type Deriver = (input: DeriveInput) => Promise<DerivedRecord[]> | DerivedRecord[];
 
 /** Every deriver, in the order they run. */
-const DERIVERS: Deriver[] = [];
+const DERIVERS: Deriver[] = [deriveCommitments];
 
 /** All derived records of a build; a (kind, key) produced twice is a bug and refused. */
 export async function deriveRecords(input: DeriveInput): Promise<DerivedRecord[]> {

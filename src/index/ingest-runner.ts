@@ -26,7 +26,7 @@
  *   with E_INGEST_CRASHED naming the exit code or signal, whether the heap limit was reached, and
  *   the end of the child's stderr when the child dies without an answer, or with E_ABORTED.
  *
- * The child runs ingest-child.ts with the same Node executable; when this file is TypeScript
+ * The child runs src/cli/ingest-child.ts with the same Node executable; when this file is TypeScript
  * (tsx, vitest) the child gets tsx's loader, so it works under `npm run ...` and in tests alike.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -73,6 +73,8 @@ export interface IngestRunOptions {
   maxHeapMb?: number;
   /** Environment of the child. Default: this process's. */
   env?: NodeJS.ProcessEnv;
+  /** Passages cited per answer (config DEFAULT_TOP_K), for the suggestion check at the end of ingest. Default 5. */
+  defaultTopK?: number;
 }
 
 export const DEFAULT_INGEST_HEAP_MB = 2048;
@@ -88,6 +90,8 @@ export interface StartMessage {
   model: ChildModelOptions;
   skipBad: boolean;
   full: boolean;
+  /** Passages cited per answer (config DEFAULT_TOP_K): the suggestion check asks as the live service does. */
+  defaultTopK: number;
 }
 
 /** Messages from child to parent. */
@@ -96,11 +100,11 @@ export type ChildMessage =
   | { type: 'done'; summary: IngestSummary }
   | { type: 'error'; code: ErrorCode; message: string };
 
-/** The child entry beside this module, and the Node flags that let it load TypeScript when needed. */
+/** The child entry (src/cli/ingest-child), and the Node flags that let it load TypeScript when needed. */
 function childCommand(): { entry: string; loaderArgs: string[] } {
   const here = fileURLToPath(import.meta.url);
   const typescript = here.endsWith('.ts');
-  const entry = path.join(path.dirname(here), `ingest-child.${typescript ? 'ts' : 'js'}`);
+  const entry = path.join(path.dirname(here), '..', 'cli', `ingest-child.${typescript ? 'ts' : 'js'}`);
   if (!typescript) return { entry, loaderArgs: [] };
   // The parent may run under tsx (its loader is in execArgv) or under vitest (vite transforms
   // in-process; nothing in execArgv): resolve tsx's loader from this project either way.
@@ -200,6 +204,7 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestSumma
       model: options.model,
       skipBad: options.skipBad ?? false,
       full: options.full ?? false,
+      defaultTopK: options.defaultTopK ?? 5,
     };
     child.send(start);
   });

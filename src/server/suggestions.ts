@@ -1,7 +1,7 @@
 /**
  * GET /api/suggestions[?town=]: questions to offer a first-time user, derived from the town's own
- * reports and checked to be answerable (src/answer/suggestions.ts). Answers
- * `{"suggestions": [{"question", "town"}], "towns": [...]}`.
+ * reports and checked to be answerable at ingest (src/answer/suggestions.ts); the route reads the
+ * stored records. Answers `{"suggestions": [{"question", "town"}], "towns": [...]}`.
  */
 import { Router } from 'express';
 import type { QaService } from '../answer/service.js';
@@ -10,21 +10,13 @@ import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
 import { matchTown } from '../domain/towns.js';
 
-/** One suggester per loaded service: a reloaded index gets fresh suggestions. */
+/** One suggester per loaded service: a reloaded index serves its own stored suggestions. */
 const suggesters = new WeakMap<QaService, Suggester>();
 
 function suggesterFor(service: QaService): Suggester {
   let suggester = suggesters.get(service);
   if (!suggester) suggesters.set(service, (suggester = createSuggester(service)));
   return suggester;
-}
-
-/**
- * Asks every town's candidates now rather than on the first request: the derived suggestions are
- * not built at ingest yet, and a first widget opened after a start would otherwise wait for them.
- */
-export async function warmSuggestions(service: QaService): Promise<void> {
-  await suggesterFor(service).suggest();
 }
 
 /** The route, mounted at /api/suggestions; `requireService` throws the 503 while none is loaded. */

@@ -15,7 +15,7 @@ let base = '';
 
 beforeAll(async () => {
   const { service, config } = await openTestService();
-  // Built before the first request, so that request timings below do not include it.
+  // Read before the first request (ingest computed it), so that request timings below do not include it.
   await service.commitments();
   server = createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK }).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

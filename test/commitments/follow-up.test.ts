@@ -6,10 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { answerCommitmentQuestion } from '../../src/commitments/answer.js';
-import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
+import { readCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
 import type { Commitment, FollowUp } from '../../src/domain/commitment.js';
 import type { LoadedIndex } from '../../src/index/store.js';
 import { makeSearchable } from '../../src/retrieve/hybrid.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
+import { freshBookOf } from './fresh-book.js';
 import { openTestService } from '../services.js';
 import { buildFixtureIndex } from './fixture-index.js';
 
@@ -22,7 +24,19 @@ let book: CommitmentBook;
 beforeAll(async () => {
   const { embedder } = await openTestService();
   index = await buildFixtureIndex(embedder);
-  book = await buildCommitmentBook(index, embedder);
+  // The book ingest stored with the fixture index.
+  book = await readCommitmentBook(snapshotOfLoadedIndex(index));
+});
+
+describe('the stored book of the fixture index', () => {
+  it('equals the book computed afresh from the same index', async () => {
+    const { embedder } = await openTestService();
+    const fresh = await freshBookOf(index, embedder);
+    expect(book.followUps.size).toBe(book.commitments.length);
+    // Evidence of every status is there to compare (the fictional later report).
+    expect(new Set([...book.followUps.values()].map((f) => f.status))).toEqual(new Set(['met', 'partly', 'not-reported', 'no-later-report']));
+    expect(JSON.parse(JSON.stringify(fresh))).toEqual({ commitments: book.commitments, results: book.results, followUps: [...book.followUps] });
+  });
 });
 
 function promise(docId: string, clauseStart: string): { c: Commitment; f: FollowUp } {
@@ -123,9 +137,15 @@ describe('follow-up of commitments against a later report (fictional fixture)', 
   });
 });
 
+/** What the service hands the commitment answers: towns, the keyword tokenizer and the snapshot. */
+function sourceOf(loaded: LoadedIndex) {
+  const searchable = makeSearchable(loaded);
+  return { towns: searchable.towns, tokenize: (t: string) => searchable.tokenizer.tokenize(t), snapshot: snapshotOfLoadedIndex(loaded) };
+}
+
 describe('outcome questions over the fixture corpus', () => {
   it('says what was promised and what the later report says, citing both', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', undefined, async () => book, makeSearchable(index));
+    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', async () => book, sourceOf(index));
     expect(answer).toBeDefined();
     expect(answer!.answer).toContain('年内完成1364套安置房的初始登记和分割发证[1]');
     expect(answer!.answer).toContain('共完成1364套安置房的初始登记和分割发证[2]');
@@ -137,7 +157,7 @@ describe('outcome questions over the fixture corpus', () => {
   });
 
   it('says when the later report misses the target', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', undefined, async () => book, makeSearchable(index));
+    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', async () => book, sourceOf(index));
     expect(answer!.answer).toContain('部分完成');
     expect(answer!.answer).toContain('23条');
   });

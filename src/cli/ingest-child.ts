@@ -1,13 +1,15 @@
 /**
- * Entry point of the ingest child process started by ingest-runner.ts: waits for one `start`
- * message, fetches the model if needed, loads it, runs ingestCorpus, reports progress and the
+ * Entry point of the ingest child process started by src/index/ingest-runner.ts: waits for one
+ * `start` message, fetches the model if needed, loads it, runs ingestCorpus (with the answer
+ * layer's suggestion check, which is why this entry lives in cli/), reports progress and the
  * summary (or the error) over IPC, and exits. Not meant to be run by hand.
  */
+import { suggestionDeriver } from '../answer/suggestions.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { isAppError } from '../errors.js';
-import { ingestCorpus } from './build.js';
-import type { ChildMessage, StartMessage } from './ingest-runner.js';
+import { ingestCorpus } from '../index/build.js';
+import type { ChildMessage, StartMessage } from '../index/ingest-runner.js';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -71,6 +73,7 @@ async function run(start: StartMessage): Promise<void> {
     embedder,
     skipBad: start.skipBad,
     full: start.full,
+    deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: start.defaultTopK }),
     onProgress: (stage, done, total) => void send({ type: 'progress', event: { stage, done, total } }),
   });
   await send({ type: 'done', summary });
