@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentSummary } from './service.js';
+import type { DocumentSummary } from '../qa/service.js';
 import { suggestionCandidates } from './suggestions.js';
 
 type Doc = DocumentSummary & { text: string };

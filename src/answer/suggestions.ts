@@ -4,7 +4,7 @@
  * a passage: a first-time user who taps one gets a cited answer, not an apology.
  */
 import type { Role } from '../types.js';
-import type { DocumentSummary, QaService } from './service.js';
+import type { DocumentSummary, QaService } from '../qa/service.js';
 
 /** A question to offer, with the town it is about. */
 export interface Suggestion {

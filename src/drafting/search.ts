@@ -4,7 +4,7 @@
  * grouped by town and report, paged, with the offsets of the matching words in each passage so
  * a page can highlight them without parsing any text as markup.
  */
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
 import { idf } from '../index/lexical.js';

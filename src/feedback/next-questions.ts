@@ -6,7 +6,7 @@
  * generation): answerability and vectors are remembered for as long as that index serves.
  */
 import { suggestionCandidates, type Suggestion } from '../answer/suggestions.js';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { statusOf, type AnswerRecord } from './answers.js';
 import type { Embed } from './insights.js';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { pino, type Logger } from 'pino';
-import type { AskOutput, QaService } from '../answer/service.js';
+import type { AskOutput, QaService } from '../qa/service.js';
 import type { Citation } from '../answer/extractive.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Passage } from '../types.js';

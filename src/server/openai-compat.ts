@@ -11,7 +11,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Logger } from 'pino';
 import type { Citation } from '../answer/extractive.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
-import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js';
+import type { AskOutput, AskStreamEvent, QaService } from '../qa/service.js';
 import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';

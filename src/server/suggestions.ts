@@ -4,7 +4,7 @@
  * `{"suggestions": [{"question", "town"}], "towns": [...]}`.
  */
 import { Router } from 'express';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { createSuggester, type Suggester } from '../answer/suggestions.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';

@@ -1,8 +1,8 @@
 /** The answer cache over the real service: repeated questions hit, a new index never sees old answers. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cacheKey, normalizeQuestion, withAnswerCache } from '../src/answer/cache.js';
-import type { QaService } from '../src/answer/service.js';
-import { openTestService } from './services.js';
+import { cacheKey, normalizeQuestion, withAnswerCache } from '../../src/qa/cache.js';
+import type { QaService } from '../../src/qa/service.js';
+import { openTestService } from '../services.js';
 
 let service: QaService;
 
