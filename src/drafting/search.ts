@@ -125,7 +125,7 @@ function accepts(chunk: Chunk, filters: SearchFilters): boolean {
 
 function rowOf(searchable: SearchableIndex, chunkId: string): number {
   const row = rowsById(searchable).get(chunkId);
-  if (row === undefined) throw new AppError('E_NOT_FOUND', `search: like: no passage "${chunkId.slice(0, 120)}" in the index`, { status: 400 });
+  if (row === undefined) throw new AppError('E_NOT_FOUND', `search: like: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
   return row;
 }
 

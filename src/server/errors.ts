@@ -5,14 +5,18 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, isAppError, type ErrorCode } from '../errors.js';
+import { AppError, isAppError, type ErrorCode, type ErrorKind } from '../errors.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-/** Status for codes whose AppError names none. Unlisted codes are server faults: 500. */
+/**
+ * The HTTP status of each code: core code raises an AppError with a code only, and this map alone
+ * says what it means over HTTP. Unlisted codes are server faults: 500. (A server-side raise may
+ * still name its own status, for a code used with two meanings; see statusOf.)
+ */
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_BAD_REQUEST: 400,
   E_BAD_JSON: 400,
@@ -35,6 +39,15 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_INDEX_BUILDING: 503,
 };
 
+/** Status for an error's kind (see ErrorKind), which wins over its code's. */
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  'unsupported-type': 415,
+  'too-large': 413,
+  unreadable: 422,
+  // The endpoint exists; the request names a record that does not: the request is at fault.
+  'unknown-reference': 400,
+};
+
 /**
  * Codes whose message is worth showing even with a 5xx status: they tell an operator what to
  * run (`npm run ingest`). Other 5xx messages may describe internals and are replaced.
@@ -54,9 +67,9 @@ export function redactPaths(message: string): string {
     .replace(/\b[A-Za-z]:\\(?:[^\s\\'"`]+\\)+([^\s\\'"`]*)/g, '…\\$1');
 }
 
-/** HTTP status of an AppError: its own, else its code's, else 500. */
+/** HTTP status of an AppError: a server raise's own, else its kind's, else its code's, else 500. */
 export function statusOf(error: AppError): number {
-  return error.status ?? STATUS_BY_CODE[error.code] ?? 500;
+  return error.status ?? (error.kind ? STATUS_BY_KIND[error.kind] : undefined) ?? STATUS_BY_CODE[error.code] ?? 500;
 }
 
 /** The request id set by the request-id middleware, for logs and error messages. */
