@@ -123,7 +123,7 @@ export function describeError(err: unknown): { status: number; code: ErrorCode; 
 
 /** Answers an unmatched route with 404 E_NOT_FOUND (the path itself is not echoed). */
 export function notFound(): RequestHandler {
-  return (_req, _res, next) => next(new AppError('E_NOT_FOUND', 'no such endpoint; see GET /api/health, POST /api/ask, GET /api/search, GET /api/documents', { status: 404 }));
+  return (_req, _res, next) => next(new AppError('E_NOT_FOUND', 'no such endpoint; see GET /api/health, POST /api/ask, GET /api/search, GET /api/documents'));
 }
 
 /**
