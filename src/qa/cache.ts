@@ -5,7 +5,7 @@
  * A wrapper (qa/wrap.ts): the cached service is a QaService whose cacheStats() reports the counts.
  */
 import type { AnswerDiagnostics } from '../answer/extractive.js';
-import { answerPieces } from './stream.js';
+import { eventsOfResponse } from './stream.js';
 import type { AskInput, AskOutput, AskStreamEvent, CacheStats, QaService } from './types.js';
 import { wrapService } from './wrap.js';
 
@@ -66,10 +66,7 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
       const key = cacheKey(service.indexVersion, input);
       const hit = lookup(key);
       if (hit) {
-        const response = hit;
-        yield { type: 'meta', found: response.found, status: response.status, ...(response.reason ? { reason: response.reason } : {}), mode: response.mode, citations: response.citations };
-        for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
-        yield { type: 'done', response: { ...response, tookMs: 0 } };
+        yield* eventsOfResponse({ ...hit, tookMs: 0 });
         return;
       }
       for await (const event of service.askStream(input)) {

@@ -13,6 +13,14 @@ export function answerPieces(answer: string): string[] {
   return answer.split(/(?<=\]|\][;。])(?=[^;。\]])/).filter(Boolean);
 }
 
+/** The events of an answer already settled (a cached one): meta, its quotes as deltas, done. */
+export function* eventsOfResponse(response: AskOutput): Generator<AskStreamEvent> {
+  const rewritten = response.rewrittenQuestion !== undefined ? { rewrittenQuestion: response.rewrittenQuestion } : {};
+  yield { type: 'meta', found: response.found, status: response.status, ...(response.reason ? { reason: response.reason } : {}), mode: response.mode, citations: response.citations, ...rewritten };
+  for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
+  yield { type: 'done', response };
+}
+
 /** A prepared question: the standalone question searched, its extractive answer, the model's part. */
 export interface PreparedQuestion {
   question: string;

@@ -44,6 +44,23 @@ describe('withAnswerCache', () => {
     expect(text(second)).toContain('12228起');
   });
 
+  it('replays a cached follow-up with the question it searched, in meta as in done', async () => {
+    const cached = withAnswerCache(service, 10);
+    const input = { question: '那下半年呢?', history: [{ question: '牛塘镇2022年上半年完成了多少套安置房的初始登记?', answer: '……' }] };
+    const metaOf = async () => {
+      const events = [];
+      for await (const e of cached.askStream(input)) events.push(e);
+      const meta = events[0];
+      if (meta?.type !== 'meta') throw new Error('no meta event first');
+      return meta;
+    };
+    const first = await metaOf();
+    const again = await metaOf();
+    expect(cached.cacheStats().hits).toBe(1);
+    expect(first.rewrittenQuestion).toMatch(/^牛塘镇2022年下半年/);
+    expect(again.rewrittenQuestion).toBe(first.rewrittenQuestion);
+  });
+
   it('never serves an answer cached under a previous index version', async () => {
     let version = 'gen-a';
     const view = Object.create(service, { indexVersion: { get: () => version } }) as QaService;
