@@ -60,7 +60,7 @@ export function createOpenAiRoutes(options: OpenAiRoutesOptions): Router {
     .all(methodNotAllowed('GET, HEAD'));
 
   router.get('/models/:id', (req, res) => {
-    if (req.params['id'] !== MODEL_ID) throw new AppError('E_NOT_FOUND', `models: no model with that id; the one model is "${MODEL_ID}"`, { status: 404 });
+    if (req.params['id'] !== MODEL_ID) throw new AppError('E_NOT_FOUND', `models: no model with that id; the one model is "${MODEL_ID}"`);
     res.json(modelCard());
   });
 
