@@ -12,7 +12,7 @@ import type { LoadedIndex } from '../index/store.js';
 import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import { askQuestion, askQuestionStream, type QuestionContext } from './ask.js';
-import { holdCommitmentBook } from './commitments.js';
+import { holdCommitmentBook } from './commitment-routing.js';
 import { checkFilters, coveredYearsOf, type FilterScope } from './filters.js';
 import type { DocumentSummary, QaService } from './types.js';
 

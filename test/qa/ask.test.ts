@@ -7,7 +7,7 @@ import { DECISION_MODEL, DEFAULT_THRESHOLD } from '../../src/answer/decision.js'
 import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
 import { loadIndex } from '../../src/index/store.js';
 import { askQuestion, prepareQuestion, type QuestionContext } from '../../src/qa/ask.js';
-import { holdCommitmentBook } from '../../src/qa/commitments.js';
+import { holdCommitmentBook } from '../../src/qa/commitment-routing.js';
 import { coveredYearsOf } from '../../src/qa/filters.js';
 import { openTestService, testIndexDir } from '../services.js';
 

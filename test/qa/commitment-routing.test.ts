@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
 import { loadIndex } from '../../src/index/store.js';
-import { holdCommitmentBook, routeToCommitments } from '../../src/qa/commitments.js';
+import { holdCommitmentBook, routeToCommitments } from '../../src/qa/commitment-routing.js';
 import type { QaService } from '../../src/qa/types.js';
 import { openTestService, testIndexDir } from '../services.js';
 
