@@ -2,7 +2,7 @@
  * The question-answering service: one object holding the loaded index and the embedder, used
  * alike by the HTTP server, the CLI and the evaluation, so all three follow one code path. It
  * sits above answer/ and commitments/ and routes between them (qa/ask.ts); the jobs of a question
- * live in their own units (filters, rewrite, commitments, llm-path, stream in this folder).
+ * live in their own units (filters, rewrite, commitment-routing, llm-path, stream in this folder).
  */
 import { DECISION_MODEL, type DecisionModel } from '../answer/decision.js';
 import type { LlmClient } from '../answer/llm.js';
