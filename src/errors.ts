@@ -1,4 +1,8 @@
-/** The one error type of the project: a stable code, an optional HTTP status and a cause. */
+/**
+ * The one error type of the project: a stable code and a cause. Core code raises a code only; the
+ * server's one error handler (server/errors.ts) maps codes to HTTP statuses. `status` is an
+ * override for the server's own raises (test/architecture.test.ts keeps it out of core code).
+ */
 
 export type ErrorCode =
   | 'E_BAD_REQUEST'
@@ -36,14 +40,34 @@ export type ErrorCode =
   | 'E_ABORTED'
   | 'E_INTERNAL';
 
+/**
+ * Which kind of mistake an error is, where one code covers several that a caller must tell
+ * apart (an upload of the wrong type, too large, or unreadable are all E_UPLOAD_INVALID). Says
+ * what is wrong, not how HTTP puts it: the server's error handler maps kinds to statuses.
+ * - `unsupported-type`: the content's type is not one that is taken;
+ * - `too-large`: the content is over a size limit;
+ * - `unreadable`: the content has the right type but its text cannot be extracted;
+ * - `unknown-reference`: the request names a record (a passage id) that does not exist.
+ */
+export type ErrorKind = 'unsupported-type' | 'too-large' | 'unreadable' | 'unknown-reference';
+
+export interface AppErrorOptions {
+  kind?: ErrorKind;
+  /** HTTP status override, for the server's own raises only (core code names a code and a kind). */
+  status?: number;
+  cause?: unknown;
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
+  readonly kind: ErrorKind | undefined;
   readonly status: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
+    this.kind = options.kind;
     this.status = options.status;
   }
 }

@@ -4,7 +4,7 @@
  * reindex; the admin-api tests build their own). One place, so the pages' tests stay in step.
  */
 import path from 'node:path';
-import type { QaService } from '../src/answer/service.js';
+import type { QaService } from '../src/qa/service.js';
 import { createAuditLog } from '../src/admin/audit.js';
 import { createReportStore } from '../src/admin/reports.js';
 import type { AdminDeps } from '../src/server/admin-routes.js';

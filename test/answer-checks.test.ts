@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../src/answer/service.js';
+import type { QaService } from '../src/qa/service.js';
 import { createApp } from '../src/server/app.js';
 import { call, close, listen, postJson } from './http.js';
 import { openTestService } from './services.js';

@@ -4,7 +4,7 @@
  * abstention, citations that point back into the documents.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../src/answer/service.js';
+import type { QaService } from '../src/qa/service.js';
 import { openTestService } from './services.js';
 
 let service: QaService;

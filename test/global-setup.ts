@@ -10,7 +10,7 @@ import { createEmbedder } from '../src/embed/embedder.js';
 import { ensureModel } from '../src/embed/model-fetch.js';
 import { isAppError } from '../src/errors.js';
 import { ingestCorpus } from '../src/index/build.js';
-import { suggestionDeriver } from '../src/answer/suggestions.js';
+import { suggestionDeriver } from '../src/qa/suggestions.js';
 
 // TEST_INDEX_DIR lets several checkouts or parallel runs on one machine keep separate index folders.
 export const TEST_INDEX_DIR = path.resolve(process.env.TEST_INDEX_DIR ?? 'node_modules/.cache/test-index');

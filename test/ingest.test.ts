@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD } from '../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD } from '../src/qa/service.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { ingestCorpus } from '../src/index/build.js';
 import { currentGeneration, loadIndex } from '../src/index/store.js';

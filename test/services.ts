@@ -3,7 +3,7 @@
  * test/global-setup.ts built from the shipped corpus.
  */
 import { inject } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../src/qa/service.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
 import { loadIndex } from '../src/index/store.js';

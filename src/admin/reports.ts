@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fsyncPath, writeSynced } from '../durable-file.js';
 import { DEFAULT_MAX_BYTES, listCorpusFiles, loadFile } from '../corpus/load.js';
 import { docIdOf } from '../corpus/structure.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError, isAppError, type ErrorKind } from '../errors.js';
 import type { Manifest } from '../index/store.js';
 import type { DocumentMeta } from '../domain/types.js';
 import { hasControlChars } from '../domain/text.js';
@@ -125,7 +125,7 @@ export interface ReportStore {
   remove(docId: string): Promise<RemovedReport>;
 }
 
-const invalid = (message: string, status = 400): AppError => new AppError('E_UPLOAD_INVALID', message, { status });
+const invalid = (message: string, kind?: ErrorKind): AppError => new AppError('E_UPLOAD_INVALID', message, kind ? { kind } : {});
 
 /**
  * Makes a client's file name safe to create in the corpus directory: the last path segment
@@ -138,7 +138,7 @@ export function sanitizeReportName(raw: string): string {
   if (hasControlChars(base, { lineBreaks: false })) throw invalid('upload: the file name contains control characters');
   const ext = path.extname(base).toLowerCase();
   if (!(REPORT_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw invalid(`upload: reports must be ${REPORT_EXTENSIONS.join(', ')} files${ext ? `, got ${ext.slice(0, 12)}` : ''}`, 415);
+    throw invalid(`upload: reports must be ${REPORT_EXTENSIONS.join(', ')} files${ext ? `, got ${ext.slice(0, 12)}` : ''}`, 'unsupported-type');
   }
   const stem = base
     .slice(0, base.length - ext.length)
@@ -158,7 +158,7 @@ function checkContentType(file: string, contentType: string | undefined): void {
   if (type === '' || type === 'application/octet-stream') return;
   const ext = path.extname(file).toLowerCase();
   if (!(CONTENT_TYPES[ext] ?? []).includes(type)) {
-    throw invalid(`upload: Content-Type ${type.slice(0, 80)} does not match a ${ext} file; send the file's own type or application/octet-stream`, 415);
+    throw invalid(`upload: Content-Type ${type.slice(0, 80)} does not match a ${ext} file; send the file's own type or application/octet-stream`, 'unsupported-type');
   }
 }
 
@@ -168,15 +168,15 @@ const startsWith = (bytes: Uint8Array, signature: readonly number[]): boolean =>
 function checkMagicBytes(file: string, bytes: Uint8Array): void {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.pdf') {
-    if (!startsWith(bytes, [0x25, 0x50, 0x44, 0x46, 0x2d])) throw invalid(`upload: ${file} does not start like a PDF (%PDF-)`, 415);
+    if (!startsWith(bytes, [0x25, 0x50, 0x44, 0x46, 0x2d])) throw invalid(`upload: ${file} does not start like a PDF (%PDF-)`, 'unsupported-type');
     return;
   }
   if (ext === '.docx') {
-    if (!startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) throw invalid(`upload: ${file} is not a .docx (zip) file`, 415);
+    if (!startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) throw invalid(`upload: ${file} is not a .docx (zip) file`, 'unsupported-type');
     return;
   }
   for (const [what, signature] of BINARY_SIGNATURES) {
-    if (startsWith(bytes, signature)) throw invalid(`upload: ${file} is ${what}, not a ${ext} text file`, 415);
+    if (startsWith(bytes, signature)) throw invalid(`upload: ${file} is ${what}, not a ${ext} text file`, 'unsupported-type');
   }
 }
 
@@ -233,7 +233,7 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
     if (replacing) file = path.posix.join(path.posix.dirname(replacing), file);
     const bytes = input.bytes;
     if (bytes.byteLength === 0) throw invalid(`upload: ${file} is empty`);
-    if (bytes.byteLength > maxBytes) throw invalid(`upload: ${file} is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB limit`, 413);
+    if (bytes.byteLength > maxBytes) throw invalid(`upload: ${file} is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB limit`, 'too-large');
     checkContentType(file, input.contentType);
     checkMagicBytes(file, bytes);
 
@@ -242,17 +242,17 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
     if (replacing) {
       if (docId !== docIdOf(replacing)) throw invalid(`upload: ${file} would change the document id; a replacement keeps the name ${path.posix.basename(replacing)} (any supported extension)`);
       const other = files.find((f) => f !== replacing && f === file);
-      if (other) throw new AppError('E_CONFLICT', `upload: ${file} already exists`, { status: 409 });
+      if (other) throw new AppError('E_CONFLICT', `upload: ${file} already exists`);
     } else {
-      if (files.includes(file)) throw new AppError('E_CONFLICT', `upload: ${file} already exists; replace it with PUT /api/admin/documents/${docId}`, { status: 409 });
+      if (files.includes(file)) throw new AppError('E_CONFLICT', `upload: ${file} already exists; replace it with PUT /api/admin/documents/${docId}`);
       const sameId = files.find((f) => docIdOf(f) === docId);
-      if (sameId) throw new AppError('E_CONFLICT', `upload: ${file} would have the document id of ${sameId}; rename it, or replace ${sameId} with PUT /api/admin/documents/${docId}`, { status: 409 });
+      if (sameId) throw new AppError('E_CONFLICT', `upload: ${file} would have the document id of ${sameId}; rename it, or replace ${sameId} with PUT /api/admin/documents/${docId}`);
     }
     const hash = sha256(bytes);
     for (const f of files) {
       if (f === replacing) continue;
       const existing = fs.readFileSync(path.join(corpusDir, f));
-      if (sha256(existing) === hash) throw new AppError('E_CONFLICT', `upload: ${file} has the same content as ${f}, which is already a report`, { status: 409 });
+      if (sha256(existing) === hash) throw new AppError('E_CONFLICT', `upload: ${file} has the same content as ${f}, which is already a report`);
     }
 
     fs.mkdirSync(path.join(corpusDir, path.posix.dirname(file)), { recursive: true });
@@ -269,9 +269,9 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
           // A file over an extraction limit (unpacked size, characters, memory, time) keeps E_PARSE,
           // whose message names the limit; other unreadable files are invalid uploads.
           if (/ limit\b/.test(err.message) && !/is larger than the/.test(err.message)) {
-            throw new AppError('E_PARSE', err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), { status: 422 });
+            throw new AppError('E_PARSE', err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), { kind: 'unreadable' });
           }
-          throw invalid(err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), 422);
+          throw invalid(err.message.replace(/^load: /, 'upload: ').split(tmp).join(file), 'unreadable');
         }
         throw err;
       }
@@ -340,14 +340,14 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
     replace: (docId, input) =>
       exclusive(async () => {
         const existing = await fileOf(docId);
-        if (!existing) throw new AppError('E_DOCUMENT_NOT_FOUND', `admin: no report with id "${docId}"; GET /api/admin/documents lists them`, { status: 404 });
+        if (!existing) throw new AppError('E_DOCUMENT_NOT_FOUND', `admin: no report with id "${docId}"; GET /api/admin/documents lists them`);
         return save(input, existing);
       }),
 
     remove: (docId) =>
       exclusive(async () => {
         const file = await fileOf(docId);
-        if (!file) throw new AppError('E_DOCUMENT_NOT_FOUND', `admin: no report with id "${docId}"; GET /api/admin/documents lists them`, { status: 404 });
+        if (!file) throw new AppError('E_DOCUMENT_NOT_FOUND', `admin: no report with id "${docId}"; GET /api/admin/documents lists them`);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const trashDir = path.join(corpusDir, '.trash');
         fs.mkdirSync(trashDir, { recursive: true });

@@ -6,6 +6,7 @@
  * A short, dependency-free implementation: standardised features, L2-regularised batch
  * gradient descent, deterministic k-fold splits.
  */
+import weightsJson from './decision-weights.json' with { type: 'json' };
 
 /** Names of the features, in the order of a feature vector. */
 export const FEATURE_NAMES = [
@@ -130,3 +131,9 @@ export function parseModel(json: unknown): DecisionModel {
   const pick = (a: number[], fallback: number) => FEATURE_NAMES.map((f) => (at(f) >= 0 ? a[at(f)]! : fallback));
   return { features: [...FEATURE_NAMES], mean: pick(m.mean!, 0), std: pick(m.std!, 1), weights: pick(m.weights!, 0), bias: m.bias!, threshold: m.threshold! };
 }
+
+/** The committed answer/abstain model (fitted by `npm run calibrate`). */
+export const DECISION_MODEL: DecisionModel = parseModel(weightsJson);
+
+/** The probability threshold fitted with the committed model. */
+export const DEFAULT_THRESHOLD: number = DECISION_MODEL.threshold;

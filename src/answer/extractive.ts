@@ -22,7 +22,7 @@ import type { Role } from '../domain/types.js';
 import { probability, type DecisionModel, type Features } from './decision.js';
 
 /** The composer's answer: the contract's, with the diagnostics below. */
-type Answer = ContractAnswer<AnswerDiagnostics>;
+export type Answer = ContractAnswer<AnswerDiagnostics>;
 
 /** The checks a candidate can fail, named by the reason a refusal gives. */
 export type FailedCheck = 'other-year' | 'plan-only' | 'result-only' | 'no-figure';

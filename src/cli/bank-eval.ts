@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { townAliases } from '../domain/towns.js';
 import { extractFigures } from '../answer/grounding-checks.js';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { formatDialogues, parseDialogueFile, runDialogues } from '../evaluate/dialogues.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { collectItems, figuresBy, formatOutcomeTable, isAnswerable, outOfFold, type BankItem } from '../evaluate/oof.js';

@@ -24,7 +24,7 @@ import { replaceSection } from '../evaluate/report.js';
 import { generateSyntheticCorpus } from '../evaluate/synthetic-corpus.js';
 import { ingestCorpus, type IngestSummary } from '../index/build.js';
 import { ensureModel } from '../embed/model-fetch.js';
-import { suggestionDeriver } from '../answer/suggestions.js';
+import { suggestionDeriver } from '../qa/suggestions.js';
 import { exitWithError, loadConfig } from './runtime.js';
 
 const program = new Command()

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { createQaService } from '../answer/service.js';
+import { createQaService } from '../qa/service.js';
 import { FEATURE_NAMES } from '../answer/decision.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { collectItems, figuresBy, fitDecision, formatOutcomeTable, outOfFold, trainingRows, type BankItem } from '../evaluate/oof.js';

@@ -13,7 +13,7 @@ import { replaceSection } from '../evaluate/report.js';
 import { denseOnlySystem, keywordOnlySystem, langchainRecipeSystem, pipelineSystem, type EvalSystem } from '../evaluate/systems.js';
 import { createLogger, exitWithError, loadConfig, openRuntime } from './runtime.js';
 import path from 'node:path';
-import { createQaService, DEFAULT_THRESHOLD } from '../answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD } from '../qa/service.js';
 import { formatFollowUps, parseFollowUpFile, runFollowUps, summarizeFollowUps } from '../evaluate/follow-ups.js';
 import { commitmentFigures, evaluateCommitments, formatCommitmentEvaluation } from './commitments-eval.js';
 import { evaluateBank } from './bank-eval.js';

@@ -4,7 +4,7 @@
  * layer's suggestion check, which is why this entry lives in cli/), reports progress and the
  * summary (or the error) over IPC, and exits. Not meant to be run by hand.
  */
-import { suggestionDeriver } from '../answer/suggestions.js';
+import { suggestionDeriver } from '../qa/suggestions.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { isAppError } from '../errors.js';

@@ -4,10 +4,10 @@
  */
 import 'dotenv/config';
 import type { Logger } from 'pino';
-import { withAnswerCache, type CachedQaService } from '../answer/cache.js';
+import { withAnswerCache, type CachedQaService } from '../qa/cache.js';
 import { createLlmClient, type LlmClient } from '../answer/llm.js';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../answer/service.js';
-import { suggestionDeriver } from '../answer/suggestions.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../qa/service.js';
+import { suggestionDeriver } from '../qa/suggestions.js';
 import { loadConfig, type Config } from '../config.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';

@@ -9,13 +9,12 @@
 import 'dotenv/config';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { loadConfig } from '../config.js';
 import type { Embedder } from '../embed/embedder.js';
 import { AppError, isAppError } from '../errors.js';
 import { currentGeneration, readManifest } from '../index/store.js';
 import type { BuildProgress } from '../server/app.js';
-import type { CacheCounts } from '../server/metrics.js';
 import type { Rebuild } from '../server/service-holder.js';
 import { trackConnections } from '../server/shutdown.js';
 import { loadTownsConfig } from '../towns-config.js';
@@ -114,10 +113,6 @@ function main(): void {
     const holder = createServiceHolder();
     const metrics = createMetrics({ processMetrics: true });
     metrics.watchService(holder.current);
-    metrics.watchCache(() => {
-      const live = holder.current() as (QaService & { cacheStats?: () => CacheCounts }) | undefined;
-      return typeof live?.cacheStats === 'function' ? live.cacheStats() : undefined;
-    });
     // The model loads once, in this process; the startup load and every reindex use it. Not before
     // a first-index build is over: that build's child fetches the model if it is missing.
     let embedder: Promise<Embedder> | undefined;

@@ -159,9 +159,9 @@ export async function readCommitmentBook(snapshot: Pick<IndexSnapshot, 'generati
   // An index written before ingest stored the book (or by a store that lost records) says so,
   // rather than serving an empty list. Derivers run at every ingest: no re-embedding needed.
   const expected = summary[0]?.value;
-  if (!expected) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`', { status: 503 });
+  if (!expected) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`');
   if (expected.commitments !== stored.length || expected.results !== storedResults.length) {
-    throw new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${stored.length} of ${expected.commitments} commitments and ${storedResults.length} of ${expected.results} results; run \`npm run ingest -- --full\``, { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${stored.length} of ${expected.commitments} commitments and ${storedResults.length} of ${expected.results} results; run \`npm run ingest -- --full\``);
   }
   // A store need not keep records in the order written: `order` restores document order.
   const values = stored.map((r) => r.value).sort((a, b) => a.order - b.order);

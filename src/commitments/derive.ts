@@ -11,11 +11,10 @@
  *   index written before the book was stored)
  * - 'suggestion-candidates': key = town, value = SuggestionCandidate[] in the order they are tried
  * The checked suggestions ('suggestions') need the answer pipeline over the new generation and are
- * added by the entry point's index deriver (src/answer/suggestions.ts, IngestOptions.deriveFromIndex).
+ * added by the entry point's index deriver (src/qa/suggestions.ts, IngestOptions.deriveFromIndex).
  */
-import type { DeriveInput } from '../index/derive.js';
 import { idf } from '../index/lexical.js';
-import type { DerivedRecord } from '../store/index-store.js';
+import type { DeriveInput, DerivedRecord } from '../store/index-store.js';
 import { commitmentRecords, computeCommitmentBook, type BookSource } from './book.js';
 import { suggestionCandidates, type SuggestionCandidate } from './suggestion-candidates.js';
 

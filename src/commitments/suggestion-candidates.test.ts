@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentSummary } from '../answer/service.js';
+import type { DocumentSummary } from '../qa/service.js';
 import { suggestionCandidates } from './suggestion-candidates.js';
 
 type Doc = DocumentSummary & { text: string };

@@ -2,7 +2,7 @@
  * Candidate first questions for each town, derived from the headings (and, for a few everyday
  * topics, the text) of the town's own reports. Pure, and computed at ingest (src/commitments/
  * derive.ts); whether the service answers each one is checked there too, by the answer layer
- * (src/answer/suggestions.ts), before any is offered.
+ * (src/qa/suggestions.ts), before any is offered.
  */
 import type { Role, Section } from '../domain/types.js';
 

@@ -65,7 +65,7 @@ export function resolveDraftItems(searchable: SearchableIndex, items: readonly D
   return items.map((item, i) => {
     const { chunk, start, end } = resolveSpan(searchable, item.chunkId, item.start, item.end, `items[${i}]`);
     const doc = searchable.documents.get(chunk.docId);
-    if (!doc) throw new AppError('E_NOT_FOUND', `items[${i}]: the report of passage "${item.chunkId.slice(0, 120)}" is not in the index`, { status: 400 });
+    if (!doc) throw new AppError('E_NOT_FOUND', `items[${i}]: the report of passage "${item.chunkId.slice(0, 120)}" is not in the index`, { kind: 'unknown-reference' });
     // Paragraphs are the report's non-empty lines; the quote's own line counts from its start.
     const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;
     const paragraph = doc.text.slice(0, lineStart).split('\n').filter((line) => line.trim() !== '').length + 1;

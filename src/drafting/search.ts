@@ -4,7 +4,7 @@
  * grouped by town and report, paged, with the offsets of the matching words in each passage so
  * a page can highlight them without parsing any text as markup.
  */
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
 import { idf } from '../index/lexical.js';
@@ -125,7 +125,7 @@ function accepts(chunk: Chunk, filters: SearchFilters): boolean {
 
 function rowOf(searchable: SearchableIndex, chunkId: string): number {
   const row = rowsById(searchable).get(chunkId);
-  if (row === undefined) throw new AppError('E_NOT_FOUND', `search: like: no passage "${chunkId.slice(0, 120)}" in the index`, { status: 400 });
+  if (row === undefined) throw new AppError('E_NOT_FOUND', `search: like: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
   return row;
 }
 

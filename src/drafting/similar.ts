@@ -45,12 +45,12 @@ const perReportOf = (k: number): number => Math.max(2, Math.ceil(k / 4));
 /** Looks up a chunk by id and checks that [start, end) lies inside it; errors name the field. */
 export function resolveSpan(searchable: SearchableIndex, chunkId: string, start: number | undefined, end: number | undefined, field = 'chunkId'): { row: number; chunk: Chunk; start: number; end: number } {
   const row = rowsById(searchable).get(chunkId);
-  if (row === undefined) throw new AppError('E_NOT_FOUND', `${field}: no passage "${chunkId.slice(0, 120)}" in the index`, { status: 400 });
+  if (row === undefined) throw new AppError('E_NOT_FOUND', `${field}: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
   const chunk = searchable.index.chunks[row]!;
   const s = start ?? chunk.start;
   const e = end ?? chunk.end;
   if (!(Number.isInteger(s) && Number.isInteger(e)) || s < chunk.start || e > chunk.end || s >= e) {
-    throw new AppError('E_BAD_REQUEST', `${field}: start/end ${s}-${e} must lie within passage "${chunkId.slice(0, 120)}" (${chunk.start}-${chunk.end}) with start < end`, { status: 400 });
+    throw new AppError('E_BAD_REQUEST', `${field}: start/end ${s}-${e} must lie within passage "${chunkId.slice(0, 120)}" (${chunk.start}-${chunk.end}) with start < end`);
   }
   return { row, chunk, start: s, end: e };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { TransformersEmbeddings, type Embedder } from '../embed/embedder.js';
 import { searchKeywordIndex } from '../index/lexical.js';
 import type { LoadedIndex } from '../index/store.js';

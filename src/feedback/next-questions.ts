@@ -5,8 +5,8 @@
  * offered, so a chip never leads to "not found". No LLM. Built per loaded service (one index
  * generation): answerability and vectors are remembered for as long as that index serves.
  */
-import { storedSuggestionAnswers, suggestionCandidates, type Suggestion } from '../answer/suggestions.js';
-import type { QaService } from '../answer/service.js';
+import { storedSuggestionAnswers, suggestionCandidates, type Suggestion } from '../qa/suggestions.js';
+import type { QaService } from '../qa/service.js';
 import { statusOf, type AnswerRecord } from './answers.js';
 import type { Embed } from './insights.js';
 
@@ -48,7 +48,7 @@ export function createNextQuestions(service: QaService, embed: Embed, options: N
   };
   /** The first passage a candidate is answered from, or undefined when it is not answered. */
   const checked = new Map<string, Promise<string | undefined>>();
-  // Ingest checked every candidate already (src/answer/suggestions.ts): those are only read.
+  // Ingest checked every candidate already (src/qa/suggestions.ts): those are only read.
   const stored = storedSuggestionAnswers(service);
   const answeredFrom = (question: string, town: string): Promise<string | undefined> => {
     const key = `${town}\u0000${question}`;

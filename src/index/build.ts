@@ -50,7 +50,7 @@ export interface IngestOptions {
   onCheckpoint?: (point: IngestCheckpoint) => void;
   /**
    * Derivers that need the query side over the new generation (the answer pipeline cannot be
-   * imported from here: src/answer/suggestions.ts suggestionDeriver), given the whole in-memory
+   * imported from here: src/qa/suggestions.ts suggestionDeriver), given the whole in-memory
    * index, its derived records so far included, before it is written. Supplied by the entry
    * points (src/cli/runtime.ts, ingest-child.ts). Default: none.
    */

@@ -4,32 +4,8 @@
  * records of its own kind, stored with the generation and served by IndexSnapshot.getDerived.
  * A deriver runs for every build, reused files too, so a change of its rules needs no re-embedding.
  */
-import type { SentenceAnnotation } from '../annotate/sentence.js';
 import { deriveCommitments } from '../commitments/derive.js';
-import type { Embedder } from '../embed/embedder.js';
-import type { KeywordIndexData } from './lexical.js';
-import type { DerivedRecord } from '../store/index-store.js';
-import type { Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument } from '../domain/types.js';
-
-/** The finished build a deriver reads (plain data, in ingest order). */
-export interface DeriveInput {
-  documents: readonly ParsedDocument[];
-  chunks: readonly Chunk[];
-  /** Embedding of each chunk's sentences, per chunk, in sentence order. */
-  sentenceVectors: ReadonlyArray<readonly Float32Array[]>;
-  /** Annotation of each chunk's sentences, per chunk, in sentence order. */
-  sentenceAnnotations: ReadonlyArray<readonly SentenceAnnotation[]>;
-  /** The tokenizer keyword search uses (with the corpus lexicon). */
-  tokenizer: Tokenizer;
-  /** The corpus terms in the tokenizer's dictionary, and the BM25 index over the chunks (term weights). */
-  lexicon: readonly string[];
-  keywords: KeywordIndexData;
-  /** The build's embedder, for derivers that compare with fixed phrases. */
-  embedder: Embedder;
-}
-
-export type Deriver = (input: DeriveInput) => Promise<DerivedRecord[]> | DerivedRecord[];
+import type { DeriveInput, DerivedRecord, Deriver } from '../store/index-store.js';
 
 /** Every deriver, in the order they run. */
 const DERIVERS: Deriver[] = [deriveCommitments];

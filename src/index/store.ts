@@ -120,7 +120,7 @@ function encodeEmbeddings(rows: readonly Float32Array[], dimension: number): Uin
 
 function decodeEmbeddings(bytes: Buffer, dimension: number, count: number, name: string): Float32Array[] {
   if (bytes.byteLength !== count * dimension * 4) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} has ${bytes.byteLength} bytes, expected ${count * dimension * 4}; run \`npm run ingest -- --full\``, { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} has ${bytes.byteLength} bytes, expected ${count * dimension * 4}; run \`npm run ingest -- --full\``);
   }
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   return Array.from({ length: count }, (_, i) => all.subarray(i * dimension, (i + 1) * dimension));
@@ -239,12 +239,12 @@ function acquireWriteLock(indexDir: string, onTakeover?: (stale: StaleLock) => v
     }
     const reason = staleReason(holder);
     if (reason === undefined) {
-      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`, { status: 409 });
+      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`);
     }
     fs.rmSync(file, { force: true });
     onTakeover?.({ holder, reason });
   }
-  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`, { status: 409 });
+  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`);
 }
 
 /** Why a lock's holder cannot be writing any more, or undefined when it may be. */
@@ -297,13 +297,13 @@ function readJson<T>(dir: string, name: string, checksums?: Record<string, strin
   try {
     bytes = fs.readFileSync(path.join(dir, name));
   } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause, status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
   }
   verifyChecksum(name, bytes, checksums);
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause, status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
   }
 }
 
@@ -311,7 +311,7 @@ function readJson<T>(dir: string, name: string, checksums?: Record<string, strin
 function verifyChecksum(name: string, bytes: Uint8Array, checksums: Record<string, string> | undefined): void {
   const expected = checksums?.[name];
   if (expected !== undefined && sha256(bytes) !== expected) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is damaged (its checksum differs from the manifest's); run \`npm run ingest -- --full\``, { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is damaged (its checksum differs from the manifest's); run \`npm run ingest -- --full\``);
   }
 }
 
@@ -319,7 +319,7 @@ function verifyChecksum(name: string, bytes: Uint8Array, checksums: Record<strin
 function readDerivedRecords(dir: string, sums: Record<string, string> | undefined): DerivedRecord[] {
   const records = readJson<DerivedRecord[]>(dir, 'derived.json', sums);
   const ok = Array.isArray(records) && records.every((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.key === 'string' && 'value' in r);
-  if (!ok) throw new AppError('E_INDEX_CORRUPT', 'index: derived.json does not hold a list of derived records; run `npm run ingest -- --full`', { status: 503 });
+  if (!ok) throw new AppError('E_INDEX_CORRUPT', 'index: derived.json does not hold a list of derived records; run `npm run ingest -- --full`');
   return records;
 }
 
@@ -337,32 +337,31 @@ export function readManifest(indexDir: string): Manifest | undefined {
 export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
   const generation = currentGeneration(indexDir);
   if (!generation) {
-    throw new AppError('E_INDEX_MISSING', `index: no index in ${path.basename(indexDir)}/; run \`npm run ingest\``, { status: 503 });
+    throw new AppError('E_INDEX_MISSING', `index: no index in ${path.basename(indexDir)}/; run \`npm run ingest\``);
   }
   const dir = path.join(indexDir, generation);
   const manifest = readJson<Manifest>(dir, 'manifest.json');
   if (manifest.formatVersion !== INDEX_FORMAT_VERSION) {
-    throw new AppError('E_INDEX_MISMATCH', `index: format version ${manifest.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\``, { status: 503 });
+    throw new AppError('E_INDEX_MISMATCH', `index: format version ${manifest.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\``);
   }
   if (manifest.embeddingModel !== expect.embeddingModel || manifest.dimension !== expect.dimension) {
     throw new AppError(
       'E_INDEX_MISMATCH',
       `index: built with ${manifest.embeddingModel} (${manifest.dimension}d) but EMBEDDING_MODEL is ${expect.embeddingModel} (${expect.dimension}d); run \`npm run ingest -- --full\``,
-      { status: 503 },
     );
   }
   const sums = manifest.checksums;
   const documents = readJson<ParsedDocument[]>(dir, 'documents.json', sums);
   const chunks = readJson<Chunk[]>(dir, 'chunks.json', sums);
   if (chunks.length !== manifest.chunks || documents.length !== manifest.documents) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: chunk or document count differs from the manifest; run `npm run ingest -- --full`', { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', 'index: chunk or document count differs from the manifest; run `npm run ingest -- --full`');
   }
   const readEmbeddings = (name: string, count: number): Float32Array[] => {
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(path.join(dir, name));
     } catch (cause) {
-      throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing; run \`npm run ingest -- --full\``, { cause, status: 503 });
+      throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing; run \`npm run ingest -- --full\``, { cause });
     }
     verifyChecksum(name, bytes, sums);
     return decodeEmbeddings(bytes, manifest.dimension, count, name);
@@ -373,23 +372,23 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
   const sentenceEmbeddings = readEmbeddings('sentence-embeddings.f32', sentenceCount);
   const sentenceAnnotations = readJson<SentenceAnnotation[]>(dir, 'annotations.json', sums);
   if (!Array.isArray(sentenceAnnotations) || sentenceAnnotations.length !== sentenceCount) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`', { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`');
   }
   const indicators = readJson<IndicatorFigure[]>(dir, 'indicators.json', sums);
   if (!Array.isArray(indicators)) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: indicators.json does not hold a list of indicator figures; run `npm run ingest -- --full`', { status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', 'index: indicators.json does not hold a list of indicator figures; run `npm run ingest -- --full`');
   }
   let vectors: VectorIndex;
   try {
     verifyChecksum('vectors.hnsw', fs.readFileSync(path.join(dir, 'vectors.hnsw')), sums);
   } catch (cause) {
     if (cause instanceof AppError) throw cause;
-    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause, status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause });
   }
   try {
     vectors = readVectorIndex(path.join(dir, 'vectors.hnsw'), manifest.dimension, chunks.length);
   } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing or damaged; run `npm run ingest -- --full`', { cause, status: 503 });
+    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing or damaged; run `npm run ingest -- --full`', { cause });
   }
   return {
     manifest,

@@ -6,7 +6,7 @@
  * multipart): `curl --data-binary @report.pdf -H 'content-type: application/pdf' '…/documents?name=report.pdf'`.
  */
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import type { AuditEvent, AuditLog } from '../admin/audit.js';
 import { cleanActor } from '../admin/audit.js';
 import type { ReportEntry, ReportStore, UploadInput } from '../admin/reports.js';

@@ -49,7 +49,7 @@ export function requireBearer(options: BearerAuthOptions): RequestHandler {
     }
     onDenied?.(req, res, token === undefined ? 'no bearer token' : 'wrong token');
     res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"`);
-    next(new AppError('E_UNAUTHORIZED', message, { status: 401 }));
+    next(new AppError('E_UNAUTHORIZED', message));
   };
 }
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
 import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router, json, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';

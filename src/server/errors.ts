@@ -5,14 +5,18 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, isAppError, type ErrorCode } from '../errors.js';
+import { AppError, isAppError, type ErrorCode, type ErrorKind } from '../errors.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
-/** Status for codes whose AppError names none. Unlisted codes are server faults: 500. */
+/**
+ * The HTTP status of each code: core code raises an AppError with a code only, and this map alone
+ * says what it means over HTTP. Unlisted codes are server faults: 500. (A server-side raise may
+ * still name its own status, for a code used with two meanings; see statusOf.)
+ */
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_BAD_REQUEST: 400,
   E_BAD_JSON: 400,
@@ -30,9 +34,19 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_UPLOAD_INVALID: 400,
   E_CONFLICT: 409,
   E_BUSY: 409,
+  E_RATE_LIMITED: 429,
   E_REINDEX_FAILED: 500,
   E_SHUTTING_DOWN: 503,
   E_INDEX_BUILDING: 503,
+};
+
+/** Status for an error's kind (see ErrorKind), which wins over its code's. */
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  'unsupported-type': 415,
+  'too-large': 413,
+  unreadable: 422,
+  // The endpoint exists; the request names a record that does not: the request is at fault.
+  'unknown-reference': 400,
 };
 
 /**
@@ -54,9 +68,9 @@ export function redactPaths(message: string): string {
     .replace(/\b[A-Za-z]:\\(?:[^\s\\'"`]+\\)+([^\s\\'"`]*)/g, '…\\$1');
 }
 
-/** HTTP status of an AppError: its own, else its code's, else 500. */
+/** HTTP status of an AppError: a server raise's own, else its kind's, else its code's, else 500. */
 export function statusOf(error: AppError): number {
-  return error.status ?? STATUS_BY_CODE[error.code] ?? 500;
+  return error.status ?? (error.kind ? STATUS_BY_KIND[error.kind] : undefined) ?? STATUS_BY_CODE[error.code] ?? 500;
 }
 
 /** The request id set by the request-id middleware, for logs and error messages. */
@@ -110,7 +124,7 @@ export function describeError(err: unknown): { status: number; code: ErrorCode; 
 
 /** Answers an unmatched route with 404 E_NOT_FOUND (the path itself is not echoed). */
 export function notFound(): RequestHandler {
-  return (_req, _res, next) => next(new AppError('E_NOT_FOUND', 'no such endpoint; see GET /api/health, POST /api/ask, GET /api/search, GET /api/documents', { status: 404 }));
+  return (_req, _res, next) => next(new AppError('E_NOT_FOUND', 'no such endpoint; see GET /api/health, POST /api/ask, GET /api/search, GET /api/documents'));
 }
 
 /**

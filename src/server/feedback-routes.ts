@@ -13,7 +13,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditLog } from '../admin/audit.js';
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { cleanActor } from '../admin/audit.js';
 import { AppError } from '../errors.js';
 import { createAnswerRegistry, type AnswerLike, type AnswerRegistry } from '../feedback/answers.js';

@@ -22,6 +22,7 @@ export function requireUtf8Body(_req: IncomingMessage, _res: ServerResponse, bod
   try {
     UTF8.decode(body);
   } catch {
+    // Named here, not by the code map: body-parser gives a verify error without a status 403.
     throw new AppError('E_BAD_REQUEST', 'body: not valid UTF-8; send the JSON as UTF-8', { status: 400 });
   }
 }
@@ -37,7 +38,7 @@ export function rejectMalformedQuery(): RequestHandler {
       try {
         decodeURIComponent(req.originalUrl.slice(at + 1).replace(/\+/g, ' '));
       } catch {
-        next(new AppError('E_BAD_REQUEST', 'query: malformed or not UTF-8 percent-encoding', { status: 400 }));
+        next(new AppError('E_BAD_REQUEST', 'query: malformed or not UTF-8 percent-encoding'));
         return;
       }
     }
@@ -62,7 +63,7 @@ export function refuseWhileStopping(isStopping: () => boolean): RequestHandler {
       return;
     }
     res.setHeader('Retry-After', '5');
-    next(new AppError('E_SHUTTING_DOWN', 'the server is shutting down; retry in a few seconds', { status: 503 }));
+    next(new AppError('E_SHUTTING_DOWN', 'the server is shutting down; retry in a few seconds'));
   };
 }
 
@@ -76,7 +77,7 @@ export function requireJson(req: Request, _res: Response, next: NextFunction): v
   const [rawType = '', ...params] = (req.get('content-type') ?? '').split(';');
   const type = rawType.trim().toLowerCase();
   if (type !== 'application/json') {
-    next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { status: 415 }));
+    next(new AppError('E_BAD_REQUEST', `body: Content-Type must be application/json${type ? `, got ${type.slice(0, 60)}` : ''}`, { kind: 'unsupported-type' }));
     return;
   }
   for (const param of params) {
@@ -84,7 +85,7 @@ export function requireJson(req: Request, _res: Response, next: NextFunction): v
     if (name.trim().toLowerCase() !== 'charset') continue;
     const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
     if (charset !== 'utf-8' && charset !== 'utf8') {
-      next(new AppError('E_BAD_REQUEST', `body: only UTF-8 JSON is accepted, got charset=${charset.slice(0, 40)}`, { status: 415 }));
+      next(new AppError('E_BAD_REQUEST', `body: only UTF-8 JSON is accepted, got charset=${charset.slice(0, 40)}`, { kind: 'unsupported-type' }));
       return;
     }
   }

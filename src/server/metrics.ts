@@ -5,16 +5,10 @@
  */
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { QaService } from '../answer/service.js';
+import type { CacheStats, QaService } from '../qa/types.js';
+import { wrapService } from '../qa/wrap.js';
 import type { Embedder } from '../embed/embedder.js';
 import { requireBearer } from './bearer-auth.js';
-
-/** Cumulative answer-cache counts, as the cache reports them (see src/answer/cache.ts). */
-export interface CacheCounts {
-  hits: number;
-  misses: number;
-  size?: number;
-}
 
 export interface MetricsOptions {
   /** Also export Node's process metrics (memory, CPU, event-loop lag, GC). Default false. */
@@ -27,19 +21,18 @@ export interface Metrics {
   middleware(): RequestHandler;
   /** GET /metrics; when `token` is set, only with `Authorization: Bearer <token>`. */
   handler(token?: string): RequestHandler;
-  /** Wraps a service so ask/search (retrieval plus answer composition) are timed. */
-  instrumentService<T extends QaService>(service: T): T;
+  /** Wraps a service (qa/wrap.ts) so ask/search (retrieval plus answer composition) are timed. */
+  instrumentService(service: QaService): QaService;
   /** Wraps an embedder so query and document embedding are timed. */
   instrumentEmbedder(embedder: Embedder): Embedder;
   /** Records a finished ingest (reindex) run. */
   recordIngest(outcome: 'succeeded' | 'failed', seconds: number): void;
-  /** Where the index size and version come from at scrape time (the live service). */
-  watchService(current: () => QaService | undefined): void;
   /**
-   * Hook for the answer cache: where its cumulative counts come from at scrape time. Until one
-   * is set (or while it returns undefined) the cache metrics read 0.
+   * Where the index size and version, and the answer cache's counts (its cacheStats(), see
+   * qa/cache.ts), come from at scrape time: the live service. Without one, or without a cache,
+   * the cache metrics read 0.
    */
-  watchCache(counts: () => CacheCounts | undefined): void;
+  watchService(current: () => QaService | undefined): void;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -92,7 +85,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   ingestRuns.inc({ outcome: 'failed' }, 0);
 
   let currentService: () => QaService | undefined = () => undefined;
-  let cacheCounts: () => CacheCounts | undefined = () => undefined;
 
   new Gauge({
     name: 'qa_service_ready',
@@ -129,13 +121,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (service) this.set({ index_version: service.indexVersion, embedding_model: service.embeddingModel }, 1);
     },
   });
-  const cacheGauge = (name: string, help: string, read: (c: CacheCounts) => number) =>
+  const cacheGauge = (name: string, help: string, read: (c: CacheStats) => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
-        const counts = cacheCounts();
+        const counts = currentService()?.cacheStats();
         this.set(counts ? read(counts) : 0);
       },
     });
@@ -144,7 +136,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   cacheGauge('qa_answer_cache_hit_ratio', 'Share of answer-cache lookups that hit, since the live index was loaded', (c) =>
     c.hits + c.misses > 0 ? c.hits / (c.hits + c.misses) : 0,
   );
-  cacheGauge('qa_answer_cache_entries', 'Answers held by the answer cache', (c) => c.size ?? 0);
+  cacheGauge('qa_answer_cache_entries', 'Answers held by the answer cache', (c) => c.size);
 
   const timed = async <T>(histogram: Histogram<string>, labels: Record<string, string>, run: () => Promise<T>): Promise<T> => {
     const end = histogram.startTimer(labels);
@@ -194,10 +186,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     instrumentService(service) {
-      const wrapped = Object.create(service) as typeof service;
-      wrapped.ask = (input) => timed(retrieval, { operation: 'ask' }, () => service.ask(input));
-      wrapped.search = (query, k, filters) => timed(retrieval, { operation: 'search' }, () => service.search(query, k, filters));
-      return wrapped;
+      return wrapService(service, {
+        ask: (input) => timed(retrieval, { operation: 'ask' }, () => service.ask(input)),
+        search: (query, k, filters) => timed(retrieval, { operation: 'search' }, () => service.search(query, k, filters)),
+      });
     },
 
     instrumentEmbedder(embedder) {
@@ -214,10 +206,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     watchService(current) {
       currentService = current;
-    },
-
-    watchCache(counts) {
-      cacheCounts = counts;
     },
   };
 }

@@ -11,7 +11,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Logger } from 'pino';
 import type { Citation } from '../domain/answer.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
-import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js';
+import type { AskOutput, AskStreamEvent, QaService } from '../qa/service.js';
 import type { AnswerReason, AnswerStatus } from '../domain/answer.js';
 import { REASON_LABELS, STATUS_LABELS } from '../domain/labels.js';
 import { hasControlChars, stripControlChars } from '../domain/text.js';
@@ -61,7 +61,7 @@ export function createOpenAiRoutes(options: OpenAiRoutesOptions): Router {
     .all(methodNotAllowed('GET, HEAD'));
 
   router.get('/models/:id', (req, res) => {
-    if (req.params['id'] !== MODEL_ID) throw new AppError('E_NOT_FOUND', `models: no model with that id; the one model is "${MODEL_ID}"`, { status: 404 });
+    if (req.params['id'] !== MODEL_ID) throw new AppError('E_NOT_FOUND', `models: no model with that id; the one model is "${MODEL_ID}"`);
     res.json(modelCard());
   });
 

@@ -31,7 +31,7 @@ export function apiRateLimit(options: RateLimitOptions): RequestHandler {
     handler: (_req, res, next) => {
       const retryAfter = res.getHeader('Retry-After');
       const seconds = retryAfter === undefined ? '' : `; retry after ${String(retryAfter)} s`;
-      next(new AppError('E_RATE_LIMITED', `rate limit: at most ${options.perMinute} requests per minute per client${seconds}`, { status: 429 }));
+      next(new AppError('E_RATE_LIMITED', `rate limit: at most ${options.perMinute} requests per minute per client${seconds}`));
     },
   });
 }

@@ -5,7 +5,7 @@
  * so no request ever sees a half-built index and none fails because of a swap. Reindexes are
  * serialized: one runs at a time, and requests arriving meanwhile share the one queued after it.
  */
-import type { QaService } from '../answer/service.js';
+import type { QaService } from '../qa/service.js';
 import { AppError, isAppError } from '../errors.js';
 import type { IngestSummary } from '../index/build.js';
 

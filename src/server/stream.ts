@@ -6,7 +6,7 @@
  * as ordinary JSON errors.
  */
 import type { Response } from 'express';
-import type { AskInput, AskStreamEvent, QaService } from '../answer/service.js';
+import type { AskInput, AskStreamEvent, QaService } from '../qa/service.js';
 import { describeError } from './errors.js';
 
 export interface StreamContext {

@@ -1,11 +1,11 @@
 /**
  * GET /api/suggestions[?town=]: questions to offer a first-time user, derived from the town's own
- * reports and checked to be answerable at ingest (src/answer/suggestions.ts); the route reads the
+ * reports and checked to be answerable at ingest (src/qa/suggestions.ts); the route reads the
  * stored records. Answers `{"suggestions": [{"question", "town"}], "towns": [...]}`.
  */
 import { Router } from 'express';
-import type { QaService } from '../answer/service.js';
-import { createSuggester, type Suggester } from '../answer/suggestions.js';
+import type { QaService } from '../qa/service.js';
+import { createSuggester, type Suggester } from '../qa/suggestions.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
 import { matchTown } from '../domain/towns.js';

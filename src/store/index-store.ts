@@ -8,6 +8,10 @@
  * Not wired yet: the query side (retrieve/, answer/) still reads LoadedIndex directly; issue 11's
  * refactor moves it onto this interface.
  */
+import type { SentenceAnnotation } from '../annotate/sentence.js';
+import type { Embedder } from '../embed/embedder.js';
+import type { KeywordIndexData } from '../index/lexical.js';
+import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, DocumentMeta, ParsedDocument, Role } from '../domain/types.js';
 
 /**
@@ -86,6 +90,28 @@ export interface DerivedRecord<T = unknown> {
   /** Any JSON value (objects, arrays, strings, numbers, booleans, null). */
   value: T;
 }
+
+/**
+ * The finished build a deriver reads (plain data, in ingest order): ingest (src/index/derive.ts)
+ * hands it to every deriver, whose records are written with the generation.
+ */
+export interface DeriveInput {
+  documents: readonly ParsedDocument[];
+  chunks: readonly Chunk[];
+  /** Embedding of each chunk's sentences, per chunk, in sentence order. */
+  sentenceVectors: ReadonlyArray<readonly Float32Array[]>;
+  /** Annotation of each chunk's sentences, per chunk, in sentence order. */
+  sentenceAnnotations: ReadonlyArray<readonly SentenceAnnotation[]>;
+  /** The tokenizer keyword search uses (with the corpus lexicon). */
+  tokenizer: Tokenizer;
+  /** The corpus terms in the tokenizer's dictionary, and the BM25 index over the chunks (term weights). */
+  lexicon: readonly string[];
+  keywords: KeywordIndexData;
+  /** The build's embedder, for derivers that compare with fixed phrases. */
+  embedder: Embedder;
+}
+
+export type Deriver = (input: DeriveInput) => Promise<DerivedRecord[]> | DerivedRecord[];
 
 /** The reading side of one published generation. Its answers never change. */
 export interface IndexSnapshot {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
 import { ingestCorpus } from '../../src/index/build.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';

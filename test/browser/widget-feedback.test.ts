@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { createFileFeedbackStore } from '../../src/feedback/store.js';
 import { createApp } from '../../src/server/app.js';
 import { testAdminDeps } from '../admin-deps.js';

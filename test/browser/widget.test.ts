@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
 import { openTestService } from '../services.js';
 import { chromiumForTests, launchBrowser, listen, serveHostSite, type HostSite, type Listening } from './harness.js';

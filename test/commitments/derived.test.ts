@@ -1,12 +1,12 @@
 /**
  * What ingest stores for the commitments feature (src/commitments/derive.ts and the suggestion
- * check of src/answer/suggestions.ts) against a reference computed afresh from the same index of
+ * check of src/qa/suggestions.ts) against a reference computed afresh from the same index of
  * the shipped corpus: the commitment book, the candidate questions, and the checked suggestions
  * (each candidate asked of a live service over the loaded index).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { answeredFrom, pickSuggestions, SUGGESTION_ANSWERS_KIND, SUGGESTIONS_KIND, type SuggestionAnswer } from '../../src/answer/suggestions.js';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/answer/service.js';
+import { answeredFrom, pickSuggestions, SUGGESTION_ANSWERS_KIND, SUGGESTIONS_KIND, type SuggestionAnswer } from '../../src/qa/suggestions.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
 import { COMMITMENTS_KIND, readCommitmentBook, RESULTS_KIND } from '../../src/commitments/book.js';
 import { SUGGESTION_CANDIDATES_KIND } from '../../src/commitments/derive.js';
 import { suggestionCandidates, type Suggestion, type SuggestionCandidate } from '../../src/commitments/suggestion-candidates.js';

@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';

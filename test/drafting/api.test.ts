@@ -4,7 +4,7 @@
  */
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen, postJson } from '../http.js';
 import { openTestService } from '../services.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { buildIndicatorTable, type IndicatorFigure } from '../../src/drafting/indicators.js';
 import { annotateSentences } from '../../src/index/build.js';
 import { currentGeneration } from '../../src/index/store.js';

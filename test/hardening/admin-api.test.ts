@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuditLog, type AuditEvent } from '../../src/admin/audit.js';
 import { createReportStore, sanitizeReportName } from '../../src/admin/reports.js';
-import { createQaService, DEFAULT_THRESHOLD } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
 import { docIdOf } from '../../src/corpus/structure.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { AppError } from '../../src/errors.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
 import { DEFAULT_MAX_BYTES } from '../../src/corpus/load.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { ingestCorpus } from '../../src/index/build.js';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQaService, DEFAULT_THRESHOLD } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { AppError } from '../../src/errors.js';
 import { currentGeneration, loadIndex } from '../../src/index/store.js';

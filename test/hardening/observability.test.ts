@@ -7,8 +7,8 @@
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withAnswerCache } from '../../src/answer/cache.js';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/answer/service.js';
+import { withAnswerCache } from '../../src/qa/cache.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
@@ -23,7 +23,6 @@ async function instrumentedService(metrics: Metrics): Promise<QaService> {
   const { embedder, config } = await openTestService();
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
   const cached = withAnswerCache(createQaService(index, metrics.instrumentEmbedder(embedder), { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), 100);
-  metrics.watchCache(() => cached.cacheStats());
   return metrics.instrumentService(cached);
 }
 

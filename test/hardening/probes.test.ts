@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { AppError } from '../../src/errors.js';
 import { createApp } from '../../src/server/app.js';
 import { createServiceHolder } from '../../src/server/service-holder.js';

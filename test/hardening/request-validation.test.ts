@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { AppError } from '../../src/errors.js';
 import { createApp } from '../../src/server/app.js';
 import { createRequestParsers, SEARCH_K_MAX, TOP_K_MAX } from '../../src/server/validation.js';

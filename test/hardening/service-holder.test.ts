@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/admin/audit.js';
 import { createReportStore } from '../../src/admin/reports.js';
-import type { QaService } from '../../src/answer/service.js';
+import type { QaService } from '../../src/qa/service.js';
 import { AppError } from '../../src/errors.js';
 import type { IngestSummary } from '../../src/index/build.js';
 import { createApp } from '../../src/server/app.js';

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLlmClient } from '../../src/answer/llm.js';
-import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/answer/service.js';
+import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
 import type { Config } from '../../src/config.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp, type AppDeps } from '../../src/server/app.js';

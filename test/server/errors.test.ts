@@ -16,6 +16,14 @@ describe('describeError', () => {
     expect(describeError(new AppError('E_PARSE', 'x')).status).toBe(500);
   });
 
+  it("maps an error's kind to its status, over its code's", () => {
+    expect(describeError(new AppError('E_UPLOAD_INVALID', 'x')).status).toBe(400);
+    expect(describeError(new AppError('E_UPLOAD_INVALID', 'x', { kind: 'unsupported-type' })).status).toBe(415);
+    expect(describeError(new AppError('E_UPLOAD_INVALID', 'x', { kind: 'too-large' })).status).toBe(413);
+    expect(describeError(new AppError('E_PARSE', 'upload: x', { kind: 'unreadable' }))).toMatchObject({ status: 422, code: 'E_PARSE', message: 'upload: x' });
+    expect(describeError(new AppError('E_NOT_FOUND', 'x', { kind: 'unknown-reference' })).status).toBe(400);
+  });
+
   it('keeps the status an AppError names', () => {
     expect(describeError(new AppError('E_BAD_REQUEST', 'x', { status: 415 })).status).toBe(415);
   });

@@ -513,26 +513,25 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
       const want = listMigrations().length;
       if (have < want) {
         schemaChecked = undefined;
-        throw new AppError('E_INDEX_MISSING', `store: the database schema is at version ${have}, this code needs ${want}; run \`npm run db:migrate\``, { status: 503 });
+        throw new AppError('E_INDEX_MISSING', `store: the database schema is at version ${have}, this code needs ${want}; run \`npm run db:migrate\``);
       }
     })());
 
   const openSnapshot = async (row: GenerationRow): Promise<IndexSnapshot> => {
     if (row.meta.formatVersion !== INDEX_FORMAT_VERSION) {
-      throw new AppError('E_INDEX_MISMATCH', `index: format version ${row.meta.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\` and \`npm run db:import\``, { status: 503 });
+      throw new AppError('E_INDEX_MISMATCH', `index: format version ${row.meta.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\` and \`npm run db:import\``);
     }
     if (row.meta.embeddingModel !== options.embeddingModel || row.meta.dimension !== options.dimension) {
       throw new AppError(
         'E_INDEX_MISMATCH',
         `index: built with ${row.meta.embeddingModel} (${row.meta.dimension}d) but EMBEDDING_MODEL is ${options.embeddingModel} (${options.dimension}d); run \`npm run ingest -- --full\` and \`npm run db:import\``,
-        { status: 503 },
       );
     }
     // Rows removed or added behind the store's back (a damaged restore, a manual DELETE) are refused.
     const stored = await countRows(pool, row.id);
     const counts = row.counts;
     if (!counts || stored.documents !== counts.documents || stored.chunks !== counts.chunks || stored.sentences !== counts.sentences) {
-      throw new AppError('E_INDEX_CORRUPT', `index: generation ${row.name} holds ${JSON.stringify(stored)} rows, it was written with ${JSON.stringify(counts)}; run \`npm run db:import\``, { status: 503 });
+      throw new AppError('E_INDEX_CORRUPT', `index: generation ${row.name} holds ${JSON.stringify(stored)} rows, it was written with ${JSON.stringify(counts)}; run \`npm run db:import\``);
     }
     return new PostgresSnapshot(pool, row);
   };
@@ -552,7 +551,7 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
     },
     async snapshot() {
       const row = await published();
-      if (!row) throw new AppError('E_INDEX_MISSING', 'index: no generation is published in the database; run `npm run db:import`', { status: 503 });
+      if (!row) throw new AppError('E_INDEX_MISSING', 'index: no generation is published in the database; run `npm run db:import`');
       if (!cached || cached.generationId !== row.id) {
         const snapshot = openSnapshot(row);
         cached = { generationId: row.id, snapshot };
@@ -576,7 +575,7 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
         );
         for (const w of writers.rows) {
           const alive = w.age_ms < leaseMs && w.writer_pid !== null && isProcessAlive(w.writer_pid, w.writer_host ?? '', w.age_ms, leaseMs);
-          if (alive) throw new AppError('E_BUSY', `store: another writer (pid ${w.writer_pid} on ${w.writer_host}) is writing generation ${w.name}; run again when it has finished`, { status: 409 });
+          if (alive) throw new AppError('E_BUSY', `store: another writer (pid ${w.writer_pid} on ${w.writer_host}) is writing generation ${w.name}; run again when it has finished`);
           // A writer that died: its partial rows go.
           await client.query('DELETE FROM generations WHERE id = $1', [w.id]);
         }
@@ -584,7 +583,7 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
           'SELECT g.id, EXISTS (SELECT 1 FROM published_generation p WHERE p.generation_id = g.id) AS published FROM generations g WHERE g.name = $1',
           [id],
         );
-        if (same.rows[0]?.published) throw new AppError('E_CONFLICT', `store: generation ${id} is the published one already`, { status: 409 });
+        if (same.rows[0]?.published) throw new AppError('E_CONFLICT', `store: generation ${id} is the published one already`);
         if (same.rows[0]) await client.query('DELETE FROM generations WHERE id = $1', [same.rows[0].id]);
         const fullMeta = { ...meta, id, formatVersion: INDEX_FORMAT_VERSION, createdAt };
         const inserted = await client.query<{ id: string }>(

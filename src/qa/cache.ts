@@ -2,22 +2,19 @@
  * Answer cache: repeated questions (the widget's most common case) are answered from memory.
  * Keyed on the normalised request and the index version, so an answer from a previous index
  * is never served: a new index is a new key space (and, being a new service, a new cache).
+ * A wrapper (qa/wrap.ts): the cached service is a QaService whose cacheStats() reports the counts.
  */
-import type { AskInput, AskOutput, AskStreamEvent, QaService } from './service.js';
-import { answerPieces } from './service.js';
-
-import type { AnswerDiagnostics } from './extractive.js';
+import type { AnswerDiagnostics } from '../answer/extractive.js';
+import { eventsOfResponse } from './stream.js';
+import type { AskInput, AskOutput, AskStreamEvent, CacheStats, QaService } from './types.js';
+import { wrapService } from './wrap.js';
 
 const CACHED: AnswerDiagnostics = { coverage: 0, missing: 0, topDense: 0, sentenceDense: 0, confidence: 0, reason: 'cached' };
 
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  size: number;
-  capacity: number;
+/** A service wrapped in the cache: its counts are always there. */
+export interface CachedQaService extends QaService {
+  cacheStats(): CacheStats;
 }
-
-export type CachedQaService = QaService & { cacheStats(): CacheStats };
 
 /** Same question modulo width, spacing and final punctuation: 梅李镇有多少个网格? = 梅李镇有多少个网格 */
 export function normalizeQuestion(question: string): string {
@@ -25,7 +22,7 @@ export function normalizeQuestion(question: string): string {
 }
 
 export function cacheKey(indexVersion: string, input: AskInput): string {
-  return JSON.stringify([indexVersion, normalizeQuestion(input.question), input.topK ?? null, input.filters ?? null, (input as { history?: unknown }).history ?? null]);
+  return JSON.stringify([indexVersion, normalizeQuestion(input.question), input.topK ?? null, input.filters ?? null, input.history ?? null]);
 }
 
 /** Wraps a service with an LRU cache of `capacity` answers (0 disables caching). */
@@ -51,10 +48,10 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
     entries.set(key, value);
     if (entries.size > capacity) entries.delete(entries.keys().next().value!);
   };
+  const cacheStats = (): CacheStats => ({ ...stats, size: entries.size, capacity });
 
-  const cached: CachedQaService = Object.create(service) as CachedQaService;
-  return Object.assign(cached, {
-    async ask(input: AskInput) {
+  const cached = wrapService(service, {
+    async ask(input) {
       const started = performance.now();
       const key = cacheKey(service.indexVersion, input);
       const hit = lookup(key);
@@ -65,14 +62,11 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
       return answer;
     },
 
-    async *askStream(input: AskInput): AsyncGenerator<AskStreamEvent> {
+    async *askStream(input): AsyncGenerator<AskStreamEvent> {
       const key = cacheKey(service.indexVersion, input);
       const hit = lookup(key);
       if (hit) {
-        const response = hit;
-        yield { type: 'meta', found: response.found, status: response.status, ...(response.reason ? { reason: response.reason } : {}), mode: response.mode, citations: response.citations };
-        for (const text of answerPieces(response.answer)) yield { type: 'delta', text };
-        yield { type: 'done', response: { ...response, tookMs: 0 } };
+        yield* eventsOfResponse({ ...hit, tookMs: 0 });
         return;
       }
       for await (const event of service.askStream(input)) {
@@ -81,8 +75,8 @@ export function withAnswerCache(service: QaService, capacity: number): CachedQaS
       }
     },
 
-    cacheStats: () => ({ ...stats, size: entries.size, capacity }),
+    cacheStats,
   });
+  const withStats: CachedQaService = Object.assign(cached, { cacheStats });
+  return withStats;
 }
-
-export type { AskOutput };

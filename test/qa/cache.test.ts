@@ -1,8 +1,8 @@
 /** The answer cache over the real service: repeated questions hit, a new index never sees old answers. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cacheKey, normalizeQuestion, withAnswerCache } from '../src/answer/cache.js';
-import type { QaService } from '../src/answer/service.js';
-import { openTestService } from './services.js';
+import { cacheKey, normalizeQuestion, withAnswerCache } from '../../src/qa/cache.js';
+import type { QaService } from '../../src/qa/service.js';
+import { openTestService } from '../services.js';
 
 let service: QaService;
 
@@ -42,6 +42,23 @@ describe('withAnswerCache', () => {
     const text = (events: typeof first) => events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
     expect(text(second)).toBe(text(first));
     expect(text(second)).toContain('12228起');
+  });
+
+  it('replays a cached follow-up with the question it searched, in meta as in done', async () => {
+    const cached = withAnswerCache(service, 10);
+    const input = { question: '那下半年呢?', history: [{ question: '牛塘镇2022年上半年完成了多少套安置房的初始登记?', answer: '……' }] };
+    const metaOf = async () => {
+      const events = [];
+      for await (const e of cached.askStream(input)) events.push(e);
+      const meta = events[0];
+      if (meta?.type !== 'meta') throw new Error('no meta event first');
+      return meta;
+    };
+    const first = await metaOf();
+    const again = await metaOf();
+    expect(cached.cacheStats().hits).toBe(1);
+    expect(first.rewrittenQuestion).toMatch(/^牛塘镇2022年下半年/);
+    expect(again.rewrittenQuestion).toBe(first.rewrittenQuestion);
   });
 
   it('never serves an answer cached under a previous index version', async () => {

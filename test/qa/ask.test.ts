@@ -1,0 +1,73 @@
+/**
+ * One question in order: filters first, then the follow-up made standalone, then the commitment
+ * book or retrieval. The real service's context, no model.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DECISION_MODEL, DEFAULT_THRESHOLD } from '../../src/answer/decision.js';
+import { readCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
+import type { IndexSnapshot } from '../../src/store/index-store.js';
+import { loadIndex } from '../../src/index/store.js';
+import { askQuestion, prepareQuestion, type QuestionContext } from '../../src/qa/ask.js';
+import { holdCommitmentBook } from '../../src/qa/commitment-routing.js';
+import { coveredYearsOf } from '../../src/qa/filters.js';
+import { openTestService, testIndexDir } from '../services.js';
+
+let ctx: QuestionContext;
+let builds = 0;
+let snapshot: IndexSnapshot;
+
+beforeAll(async () => {
+  const { service, embedder } = await openTestService();
+  const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
+  const searchable = service.searchable;
+  const book: () => Promise<CommitmentBook> = ((snapshot = snapshotOfLoadedIndex(index)), holdCommitmentBook(() => (builds++, readCommitmentBook(snapshot))));
+  ctx = {
+    searchable,
+    embedder,
+    defaultTopK: 5,
+    compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD },
+    llm: undefined,
+    filterScope: { towns: searchable.towns, years: coveredYearsOf(index.documents) },
+    rewriteScope: { towns: searchable.towns, yearsOf: (t) => searchable.coveredYears.get(t) ?? [], reportYearOf: (t) => searchable.reportYears.get(t) },
+    commitments: book,
+    snapshot,
+  };
+});
+
+describe('prepareQuestion', () => {
+  it('refuses an unknown filter before anything is searched or built', async () => {
+    await expect(prepareQuestion({ question: '梅李镇2023年有哪些承诺?', filters: { town: '周庄镇' } }, ctx)).rejects.toMatchObject({ code: 'E_UNKNOWN_FILTER' });
+    expect(builds).toBe(0);
+  });
+
+  it('answers a figure question by retrieval, citing the requested number of passages', async () => {
+    const prepared = await prepareQuestion({ question: '临湖镇2023年计划新增多少个智改数转项目?', topK: 3 }, ctx);
+    expect(prepared.answer.found).toBe(true);
+    expect(prepared.answer.citations.length).toBe(3);
+    expect(prepared.rewritten).toEqual({});
+    expect(builds).toBe(0);
+  });
+
+  it('searches the standalone rewrite of a follow-up and names it', async () => {
+    const prepared = await prepareQuestion({ question: '那下半年呢?', history: [{ question: '牛塘镇2022年上半年完成了多少套安置房的初始登记?', answer: '……' }] }, ctx);
+    expect(prepared.question).toMatch(/^牛塘镇2022年下半年/);
+    expect(prepared.rewritten).toEqual({ rewrittenQuestion: prepared.question });
+  });
+
+  it('routes a question for a list of promises to the commitment book, which no model rephrases', async () => {
+    const prepared = await prepareQuestion({ question: '梅李镇2023年在民生方面有哪些承诺?' }, ctx);
+    expect(builds).toBe(1);
+    expect(prepared.use.llm).toBeUndefined();
+    expect(prepared.answer.citations.every((c) => c.town === '梅李镇')).toBe(true);
+  });
+});
+
+describe('askQuestion', () => {
+  it('settles the prepared answer: status, checks off without a model, and its time', async () => {
+    const output = await askQuestion({ question: '临湖镇2023年计划新增多少个智改数转项目?' }, ctx);
+    expect(output).toMatchObject({ found: true, status: 'answered', mode: 'extractive', checks: { llm: 'off', attempts: [] } });
+    expect(output.answer).toContain('40');
+    expect(output.tookMs).toBeGreaterThanOrEqual(0);
+  });
+});
