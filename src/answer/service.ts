@@ -1,11 +1,13 @@
 /**
- * The question-answering service: one object holding the loaded index and the embedder, used
- * alike by the HTTP server, the CLI and the evaluation, so all three follow one code path.
+ * The question-answering service: one object holding an index generation's read context (from
+ * the index store's snapshot) and the embedder, used alike by the HTTP server, the CLI and the
+ * evaluation, so all three follow one code path.
  */
 import type { Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
-import type { LoadedIndex } from '../index/store.js';
-import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
+import { openIndexContext, runWithReads, sentenceVectorsByStart, type IndexContext } from '../retrieve/context.js';
+import { retrieve } from '../retrieve/hybrid.js';
+import type { IndexSnapshot } from '../store/index-store.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../types.js';
 import { candidatesOf, composeExtractiveAnswer, questionOf, type AnswerDiagnostics, type Candidate, type Citation } from './extractive.js';
@@ -94,8 +96,8 @@ export interface QaService {
   readonly indexVersion: string;
   readonly embeddingModel: string;
   readonly towns: readonly string[];
-  /** The loaded index with retrieval's lookups, read-only, for features built beside the answers (src/drafting). */
-  readonly searchable: SearchableIndex;
+  /** The generation's read context (its snapshot, documents, towns), for features built beside the answers (src/drafting). */
+  readonly index: IndexContext;
   ask(input: AskInput): Promise<AskOutput & { diagnostics: AnswerDiagnostics }>;
   /** The same answer as ask(), as events for a progressive display (server-sent events). */
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
@@ -125,17 +127,33 @@ export const DECISION_MODEL: DecisionModel = parseModel(weightsJson);
 /** The probability threshold fitted with the committed model. */
 export const DEFAULT_THRESHOLD: number = DECISION_MODEL.threshold;
 
-export function createQaService(index: LoadedIndex, embedder: Embedder, options: ServiceOptions): QaService {
-  const searchable: SearchableIndex = makeSearchable(index);
-  const chunkCounts = new Map<string, number>();
-  for (const c of index.chunks) chunkCounts.set(c.docId, (chunkCounts.get(c.docId) ?? 0) + 1);
+/**
+ * The commitment book of a generation, built from what the store holds (documents, lexicon,
+ * sentence vectors, term weights). Until the book itself is computed at ingest.
+ */
+export async function commitmentBookOf(index: IndexContext, embedder: Embedder): Promise<CommitmentBook> {
+  const sentenceVector = await sentenceVectorsByStart(index);
+  const lexicon = await index.snapshot.lexicon();
+  const documents = [...index.documents.values()];
+  return runWithReads(index.snapshot, ({ weightOf }) => buildCommitmentBook({ indexVersion: index.generation.id, documents, lexicon, sentenceVector, weightOf }, embedder));
+}
+
+/** The service over one snapshot of the index store (a few reads build its context). */
+export async function createQaService(snapshot: IndexSnapshot, embedder: Embedder, options: ServiceOptions): Promise<QaService> {
+  return createQaServiceOver(await openIndexContext(snapshot), embedder, options);
+}
+
+/** The service over a context already read (several services over one snapshot share it). */
+export function createQaServiceOver(index: IndexContext, embedder: Embedder, options: ServiceOptions): QaService {
+  const searchable = index;
+  const documentList = [...index.documents.values()];
 
   const checkFilters = (filters: SearchFilters = {}): void => {
     if (filters.town !== undefined && !searchable.towns.includes(filters.town)) {
       throw new AppError('E_UNKNOWN_FILTER', `filters.town: unknown town "${filters.town}"; known: ${searchable.towns.join(', ')}`, { status: 400 });
     }
-    if (filters.year !== undefined && !index.documents.some((d) => d.meta.years.includes(filters.year!))) {
-      const years = [...new Set(index.documents.flatMap((d) => d.meta.years))].sort();
+    if (filters.year !== undefined && !documentList.some((d) => d.meta.years.includes(filters.year!))) {
+      const years = [...new Set(documentList.flatMap((d) => d.meta.years))].sort();
       throw new AppError('E_UNKNOWN_FILTER', `filters.year: no report covers ${filters.year}; covered: ${years.join(', ')}`, { status: 400 });
     }
   };
@@ -145,22 +163,22 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     if (!doc) return undefined;
     return {
       ...doc.meta,
-      chunks: chunkCounts.get(docId) ?? 0,
+      chunks: index.chunksOf(docId).length,
       sections: doc.sections.map((s) => ({ heading: s.heading, path: s.path, role: s.role, years: s.years, start: s.start, end: s.end })),
     };
   };
 
   const llm = options.llm;
   // A follow-up carries a year only to a town whose reports cover it (mentioning it is not enough).
-  const yearsOf = (town: string): readonly number[] => searchable.coveredYears.get(town) ?? [];
+  const yearsOf = (town: string): readonly number[] => index.townFacts.get(town)?.coveredYears ?? [];
   const model = options.model ?? DECISION_MODEL;
   let book: Promise<CommitmentBook> | undefined;
-  const commitments = (): Promise<CommitmentBook> => (book ??= buildCommitmentBook(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
+  const commitments = (): Promise<CommitmentBook> => (book ??= commitmentBookOf(index, embedder).catch((err: unknown) => ((book = undefined), Promise.reject(err))));
   /** The follow-up made standalone, its passages retrieved and the extractive answer composed. */
   const prepare = async (input: AskInput) => {
     checkFilters(input.filters);
     const llm = input.useLlm === false ? undefined : options.llm;
-    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, reportYearOf: (t) => searchable.reportYears.get(t), ...(input.filters?.town ? { town: input.filters.town } : {}) });
+    const searched = await standaloneQuestion(input.question, input.history ?? [], { llm, knownTowns: searchable.towns, maxChars: REWRITE_MAX_CHARS, timeoutMs: REWRITE_TIMEOUT_MS, yearsOf, reportYearOf: (t) => index.townFacts.get(t)?.reportYear, ...(input.filters?.town ? { town: input.filters.town } : {}) });
     // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
     const listed = await answerCommitmentQuestion(searched.question, input.filters, commitments, searchable);
     if (listed) return { searched, answer: listed };
@@ -185,10 +203,10 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     input.history && input.history.length > 0 ? { rewrittenQuestion: question } : {};
 
   return {
-    indexVersion: index.manifest.indexVersion,
-    embeddingModel: index.manifest.embeddingModel,
+    indexVersion: index.generation.id,
+    embeddingModel: index.generation.embeddingModel,
     towns: searchable.towns,
-    searchable,
+    index,
 
     async ask(input) {
       const started = performance.now();
@@ -240,12 +258,12 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     async search(query, k, filters) {
       const started = performance.now();
       checkFilters(filters);
-      const retrieval = await retrieve(searchable, embedder, query, { topK: k, ...(filters ? { filters } : {}) });
+      const retrieval = await retrieve(searchable, embedder, query, { topK: k, evidence: false, ...(filters ? { filters } : {}) });
       return { results: retrieval.passages, tookMs: Math.round(performance.now() - started) };
     },
 
     listDocuments() {
-      return index.documents.map((d) => summarize(d.meta.docId)!);
+      return documentList.map((d) => summarize(d.meta.docId)!);
     },
 
     getDocument(docId) {
@@ -254,12 +272,12 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     },
 
     stats() {
-      return { documents: index.documents.length, chunks: index.chunks.length };
+      return { documents: index.generation.documents, chunks: index.generation.chunks };
     },
 
     asRetriever(retrieverOptions = {}) {
       checkFilters(retrieverOptions.filters);
-      return new ReportRetriever({ searchable, embedder, ...retrieverOptions });
+      return new ReportRetriever({ index, embedder, ...retrieverOptions });
     },
 
     commitments,

@@ -5,8 +5,7 @@
  * reports say, or that the corpus has no later report. Any other question is left to retrieval.
  */
 import type { Answer, Citation } from '../answer/extractive.js';
-import { idf } from '../index/lexical.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
+import { runWithReads, type IndexContext } from '../retrieve/context.js';
 import { analyzeQuery } from '../retrieve/query.js';
 import { annotateQuestion } from '../annotate/question.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../types.js';
@@ -261,25 +260,6 @@ function laterTitles(f: FollowUp, context: CommitmentAnswerContext): string {
   return f.laterDocIds.map((id) => context.document(id)?.title ?? id).join('、');
 }
 
-const contexts = new WeakMap<SearchableIndex, Omit<CommitmentAnswerContext, 'filters'>>();
-
-/** Lookups over a searchable index, built once per index. */
-function contextOf(searchable: SearchableIndex): Omit<CommitmentAnswerContext, 'filters'> {
-  let context = contexts.get(searchable);
-  if (!context) {
-    const chunks = new Map(searchable.index.chunks.map((c) => [c.id, c]));
-    context = {
-      towns: searchable.towns,
-      chunk: (id) => chunks.get(id),
-      document: (id) => searchable.documents.get(id)?.meta,
-      tokenize: (t) => searchable.tokenizer.tokenize(t),
-      weightOf: (t) => idf(searchable.index.keywords, t),
-    };
-    contexts.set(searchable, context);
-  }
-  return context;
-}
-
 /**
  * The service's hook: answers a list or outcome question from the commitment book (built on
  * first need through `book`), else undefined so that retrieval answers. Other questions cost one
@@ -289,8 +269,18 @@ export async function answerCommitmentQuestion(
   question: string,
   filters: SearchFilters | undefined,
   book: () => Promise<CommitmentBook>,
-  searchable: SearchableIndex,
+  index: IndexContext,
 ): Promise<Answer | undefined> {
   if (!asksAboutCommitments(question)) return undefined;
-  return answerFromCommitments(question, await book(), { ...contextOf(searchable), ...(filters ? { filters } : {}) });
+  const commitments = await book();
+  // Chunks and word weights come from the store, in batches, as the answer asks for them.
+  return runWithReads(index.snapshot, (reads) =>
+    answerFromCommitments(question, commitments, {
+      towns: index.towns,
+      document: (id) => index.documents.get(id)?.meta,
+      tokenize: (t) => index.tokenizer.tokenize(t),
+      ...reads,
+      ...(filters ? { filters } : {}),
+    }),
+  );
 }

@@ -5,12 +5,11 @@
  * Also the queries over it: filtering for the API and CLI, and CSV for spreadsheets.
  */
 import type { Embedder } from '../embed/embedder.js';
-import { idf } from '../index/lexical.js';
-import type { LoadedIndex } from '../index/store.js';
 import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
+import type { ParsedDocument } from '../types.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type Segmenter } from './extract.js';
 import { followUpCommitments } from './follow-up.js';
-import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type TopicPrototypes } from './topics.js';
+import { createTopicClassifier, embedTopicPrototypes, type TopicPrototypes } from './topics.js';
 import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from './types.js';
 
 export interface CommitmentBook {
@@ -45,8 +44,20 @@ export interface BookParts {
   cueWeight: number;
 }
 
+/** What the book is built from: read from the index store (src/answer/service.ts). */
+export interface BookSource {
+  indexVersion: string;
+  documents: readonly ParsedDocument[];
+  /** Corpus terms of the tokenizer's dictionary. */
+  lexicon: readonly string[];
+  /** A sentence's stored embedding, by document and start offset. */
+  sentenceVector: (docId: string, start: number) => Float32Array | undefined;
+  /** A term's BM25 idf in the index. */
+  weightOf: (term: string) => number;
+}
+
 /** Builds the commitment book of an index. */
-export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder, parts?: Partial<BookParts>): Promise<CommitmentBook> {
+export async function buildCommitmentBook(index: BookSource, embedder: Embedder, parts?: Partial<BookParts>): Promise<CommitmentBook> {
   const started = performance.now();
   const prototypes = await prototypesFor(embedder);
   const prototypesMs = performance.now() - started;
@@ -54,7 +65,7 @@ export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder
   const extractStarted = performance.now();
   const segmenter = parts?.segmenter ?? createSegmenter(index.lexicon);
   const tokenizer = parts?.tokenizer ?? createTokenizer(index.lexicon);
-  const sentenceVector = sentenceVectorLookup(index);
+  const sentenceVector = index.sentenceVector;
   const classifyTopic = createTopicClassifier({ prototypes, sentenceVector, tokenizer, ...(parts?.cueWeight !== undefined ? { cueWeight: parts.cueWeight } : {}) });
   const commitments: Commitment[] = [];
   const results: Result[] = [];
@@ -67,7 +78,7 @@ export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder
   const followStarted = performance.now();
   const followUps = followUpCommitments(commitments, results, index.documents, {
     tokenize: (t) => tokenizer.tokenize(t).filter((w) => w.length >= 2 || /\d/.test(w)),
-    weightOf: (t) => idf(index.keywords, t),
+    weightOf: index.weightOf,
     sentenceSimilarity: (a, b) => {
       const va = sentenceVector(a.docId, a.sentenceStart);
       const vb = sentenceVector(b.docId, b.sentenceStart);
@@ -80,7 +91,7 @@ export async function buildCommitmentBook(index: LoadedIndex, embedder: Embedder
   const followUpMs = performance.now() - followStarted;
 
   return {
-    indexVersion: index.manifest.indexVersion,
+    indexVersion: index.indexVersion,
     commitments,
     results,
     followUps,

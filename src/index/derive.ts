@@ -9,6 +9,7 @@ import type { Embedder } from '../embed/embedder.js';
 import type { DerivedRecord } from '../store/index-store.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument } from '../types.js';
+import { deriveRetrievalRecords } from '../retrieve/derive.js';
 
 /** The finished build a deriver reads (plain data, in ingest order). */
 export interface DeriveInput {
@@ -27,7 +28,7 @@ export interface DeriveInput {
 export type Deriver = (input: DeriveInput) => Promise<DerivedRecord[]> | DerivedRecord[];
 
 /** Every deriver, in the order they run. */
-const DERIVERS: Deriver[] = [];
+const DERIVERS: Deriver[] = [deriveRetrievalRecords];
 
 /** All derived records of a build; a (kind, key) produced twice is a bug and refused. */
 export async function deriveRecords(input: DeriveInput): Promise<DerivedRecord[]> {
