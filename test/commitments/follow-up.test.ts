@@ -6,10 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { answerCommitmentQuestion } from '../../src/commitments/answer.js';
-import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
+import { commitmentBookOf } from '../../src/answer/service.js';
+import type { CommitmentBook } from '../../src/commitments/book.js';
 import type { Commitment, FollowUp } from '../../src/commitments/types.js';
 import type { LoadedIndex } from '../../src/index/store.js';
-import { makeSearchable } from '../../src/retrieve/hybrid.js';
+import { openIndexContext, type IndexContext } from '../../src/retrieve/context.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { openTestService } from '../services.js';
 import { buildFixtureIndex } from './fixture-index.js';
 
@@ -18,11 +20,13 @@ const FICTIONAL = 'niutang-2023-fictional-report';
 
 let index: LoadedIndex;
 let book: CommitmentBook;
+let context: IndexContext;
 
 beforeAll(async () => {
   const { embedder } = await openTestService();
   index = await buildFixtureIndex(embedder);
-  book = await buildCommitmentBook(index, embedder);
+  context = await openIndexContext(snapshotOfLoadedIndex(index));
+  book = await commitmentBookOf(context, embedder);
 });
 
 function promise(docId: string, clauseStart: string): { c: Commitment; f: FollowUp } {
@@ -125,7 +129,7 @@ describe('follow-up of commitments against a later report (fictional fixture)', 
 
 describe('outcome questions over the fixture corpus', () => {
   it('says what was promised and what the later report says, citing both', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', undefined, async () => book, makeSearchable(index));
+    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', undefined, async () => book, context);
     expect(answer).toBeDefined();
     expect(answer!.answer).toContain('年内完成1364套安置房的初始登记和分割发证[1]');
     expect(answer!.answer).toContain('共完成1364套安置房的初始登记和分割发证[2]');
@@ -137,7 +141,7 @@ describe('outcome questions over the fixture corpus', () => {
   });
 
   it('says when the later report misses the target', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', undefined, async () => book, makeSearchable(index));
+    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', undefined, async () => book, context);
     expect(answer!.answer).toContain('部分完成');
     expect(answer!.answer).toContain('23条');
   });
