@@ -10,12 +10,11 @@ import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { StoreFilters } from '../store/index-store.js';
+import { dotProduct } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../types.js';
 import { termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
 import { SENTENCE_ANNOTATIONS, SENTENCE_TOKENS } from './derive.js';
 import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
-
-export { citationFieldsOf, toPassage } from './context.js';
 
 export interface RetrieveOptions {
   /** Passages returned. */
@@ -139,7 +138,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   // Chunks only BM25 found still need a cosine score for answer confidence.
   const lexicalOnly = ids.filter((id) => byId.get(id)!.dense === 0);
   const [chunks, sentenceScores, lexicalVectors] = await Promise.all([snapshot.getChunks(ids), snapshot.scoreSentences(queryVector, ids), snapshot.getChunkVectors(lexicalOnly)]);
-  const denseOf = new Map(lexicalOnly.map((id, i) => [id, lexicalVectors[i] ? dot(queryVector, lexicalVectors[i]!) : 0]));
+  const denseOf = new Map(lexicalOnly.map((id, i) => [id, lexicalVectors[i] ? dotProduct(queryVector, lexicalVectors[i]!) : 0]));
   const candidates: ScoredChunk[] = ids.flatMap((id, i) => {
     const chunk = chunks[i];
     if (!chunk) return [];
@@ -195,10 +194,4 @@ function bestSentence(scores: readonly number[]): { similarity: number; k: numbe
     if (similarity > best.similarity) best = { similarity, k };
   });
   return best;
-}
-
-export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
