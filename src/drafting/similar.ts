@@ -117,7 +117,7 @@ export async function findSimilarSentences(index: IndexContext, request: Similar
     const [s, e] = c.sentences[hit.sentence]!;
     if (e - s < MIN_SENTENCE_CHARS) continue;
     if (HEADING.test(index.documents.get(c.docId)?.text.slice(s, Math.min(e, s + 8)) ?? '')) continue;
-    scored.push({ chunk: c, k: hit.sentence, score: hit.score, order: index.orderOf(c.id), relation: hit.relation });
+    scored.push({ chunk: c, k: hit.sentence, score: hit.score, order: index.orderOf(c), relation: hit.relation });
   }
   scored.sort((a, b) => b.score - a.score || a.order - b.order || a.k - b.k);
 

@@ -30,7 +30,7 @@ export interface IndexContext {
    * A chunk's place in the corpus (ingest order: its document's place, then its own): ties of a
    * ranking are broken by it, as they were by row number.
    */
-  readonly orderOf: (chunkId: string) => number;
+  readonly orderOf: (chunk: Pick<Chunk, 'id' | 'docId'>) => number;
   /** The indicator table (read from the store on first use, then kept). */
   indicators(): Promise<IndicatorFigure[]>;
 }
@@ -48,9 +48,7 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
   const documents = new Map<string, ParsedDocument>();
   docs.forEach((d) => d && documents.set(d.meta.docId, d));
   const chunkLists = new Map(spans.map((r) => [r.key, r.value]));
-  const order = new Map<string, number>();
-  let next = 0;
-  for (const id of ids) for (const span of chunkLists.get(id) ?? []) order.set(span.id, next++);
+  const documentOrder = new Map(ids.map((id, i) => [id, i]));
   let indicators: Promise<IndicatorFigure[]> | undefined;
   return {
     snapshot,
@@ -60,7 +58,8 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
     towns: [...new Set(metas.map((m) => m.town).filter(Boolean))],
     townFacts: new Map(facts.map((r) => [r.key, r.value])),
     chunksOf: (docId) => chunkLists.get(docId) ?? [],
-    orderOf: (chunkId) => order.get(chunkId) ?? Number.MAX_SAFE_INTEGER,
+    // Its document's place, then its own within the document (a document has far fewer than 2^20 chunks).
+    orderOf: (chunk) => (documentOrder.get(chunk.docId) ?? ids.length) * 2 ** 20 + (chunkLists.get(chunk.docId)?.findIndex((s) => s.id === chunk.id) ?? 0),
     indicators() {
       indicators ??= snapshot.getDerived<IndicatorFigure[]>(INDICATORS, [INDICATORS_KEY]).then((r) => r[0]?.value ?? []);
       return indicators;

@@ -143,7 +143,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
     const chunk = chunks[i];
     if (!chunk) return [];
     const e = byId.get(id)!;
-    return [{ chunk, order: context.orderOf(id), fused: e.fused, dense: e.dense, bm25: e.bm25, sentenceScores: sentenceScores.get(id) ?? [] }];
+    return [{ chunk, order: context.orderOf(chunk), fused: e.fused, dense: e.dense, bm25: e.bm25, sentenceScores: sentenceScores.get(id) ?? [] }];
   });
 
   // A third ranking: each candidate by its best sentence, compared with the question's focus.
