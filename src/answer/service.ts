@@ -5,7 +5,7 @@
  */
 import type { Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
-import { openIndexContext, runWithReads, sentenceVectorsByStart, type IndexContext } from '../retrieve/context.js';
+import { openIndexContext, sentenceVectorsByStart, termTableOf, type IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
@@ -135,7 +135,8 @@ export async function commitmentBookOf(index: IndexContext, embedder: Embedder):
   const sentenceVector = await sentenceVectorsByStart(index);
   const lexicon = await index.snapshot.lexicon();
   const documents = [...index.documents.values()];
-  return runWithReads(index.snapshot, ({ weightOf }) => buildCommitmentBook({ indexVersion: index.generation.id, documents, lexicon, sentenceVector, weightOf }, embedder));
+  const termWeights = async (terms: readonly string[]) => termTableOf(await index.snapshot.termStats(terms)).idf;
+  return buildCommitmentBook({ indexVersion: index.generation.id, documents, lexicon, sentenceVector, termWeights }, embedder);
 }
 
 /** The service over one snapshot of the index store (a few reads build its context). */

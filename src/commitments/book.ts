@@ -52,8 +52,8 @@ export interface BookSource {
   lexicon: readonly string[];
   /** A sentence's stored embedding, by document and start offset. */
   sentenceVector: (docId: string, start: number) => Float32Array | undefined;
-  /** A term's BM25 idf in the index. */
-  weightOf: (term: string) => number;
+  /** The BM25 idf of the given terms in the index (fetched in one batch), as a lookup. */
+  termWeights: (terms: readonly string[]) => Promise<(term: string) => number>;
 }
 
 /** Builds the commitment book of an index. */
@@ -75,10 +75,12 @@ export async function buildCommitmentBook(index: BookSource, embedder: Embedder,
   }
   const extractMs = performance.now() - extractStarted;
 
+  // Follow-up weighs the words of each commitment's clause and targets (follow-up.ts subjectTokens).
+  const weightOf = await index.termWeights([...new Set(commitments.flatMap((c) => tokenizer.tokenize([c.clause, ...c.targets.map((t) => t.what)].join(' '))))]);
   const followStarted = performance.now();
   const followUps = followUpCommitments(commitments, results, index.documents, {
     tokenize: (t) => tokenizer.tokenize(t).filter((w) => w.length >= 2 || /\d/.test(w)),
-    weightOf: index.weightOf,
+    weightOf,
     sentenceSimilarity: (a, b) => {
       const va = sentenceVector(a.docId, a.sentenceStart);
       const vb = sentenceVector(b.docId, b.sentenceStart);
