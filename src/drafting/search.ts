@@ -7,8 +7,8 @@
 import type { QaService } from '../answer/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
-import { allChunkIds, toPassage, type IndexContext } from '../retrieve/context.js';
-import type { StoreFilters } from '../store/index-store.js';
+import { allChunkIds, storeFiltersOf, toPassage, type IndexContext } from '../retrieve/context.js';
+import { passesFilters } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../types.js';
 
 /** [start, end) offsets into a passage's `text`. */
@@ -115,18 +115,6 @@ export function highlightTerms(index: Pick<IndexContext, 'tokenizer'>, q: string
   return long.length > 0 ? long : tokens;
 }
 
-function accepts(chunk: Chunk, filters: SearchFilters): boolean {
-  if (filters.town && chunk.town !== filters.town) return false;
-  if (filters.role && chunk.role !== filters.role) return false;
-  if (filters.year !== undefined && !chunk.years.includes(filters.year)) return false;
-  return true;
-}
-
-/** The request's filters as the index store applies them. */
-function storeFiltersOf(filters: SearchFilters): StoreFilters {
-  return { ...(filters.town ? { towns: [filters.town] } : {}), ...(filters.role ? { role: filters.role } : {}), ...(filters.year !== undefined ? { year: filters.year } : {}) };
-}
-
 /** Chunks by id, in the order asked, skipping unknown ids. */
 async function chunksById(index: IndexContext, ids: readonly string[]): Promise<Chunk[]> {
   return (await index.snapshot.getChunks(ids)).filter((c): c is Chunk => c !== undefined);
@@ -191,7 +179,7 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
       const wanted = phrase;
       // Every passage read and compared: a phrase is matched as written, not as tokens.
       ranked = (await chunksById(index, allChunkIds(index)))
-        .filter((c) => accepts(c, filters) && c.text.includes(wanted))
+        .filter((c) => passesFilters(c, storeFiltersOf(filters)) && c.text.includes(wanted))
         .map((chunk) => ({ chunk, score: findTerms(chunk.text, [wanted]).length }))
         // Most occurrences first; ties keep the reports' own order (stable sort).
         .sort((a, b) => b.score - a.score)

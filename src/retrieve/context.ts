@@ -6,9 +6,9 @@
  * postings, annotations) stays in the store and is fetched per question, by chunk id.
  */
 import { idfOfCount } from '../index/lexical.js';
-import type { IndexSnapshot, GenerationInfo, TermStats } from '../store/index-store.js';
+import type { IndexSnapshot, GenerationInfo, StoreFilters, TermStats } from '../store/index-store.js';
 import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument, Passage } from '../types.js';
+import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../types.js';
 import { DOCUMENT_CHUNKS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
 
@@ -64,6 +64,15 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
       indicators ??= snapshot.getDerived<IndicatorFigure[]>(INDICATORS, [INDICATORS_KEY]).then((r) => r[0]?.value ?? []);
       return indicators;
     },
+  };
+}
+
+/** A request's filters as the index store applies them; `towns` (when given) stand for filters.town. */
+export function storeFiltersOf(filters: SearchFilters, towns: readonly string[] = filters.town ? [filters.town] : []): StoreFilters {
+  return {
+    ...(towns.length > 0 ? { towns } : {}),
+    ...(filters.role ? { role: filters.role } : {}),
+    ...(filters.year !== undefined ? { year: filters.year } : {}),
   };
 }
 

@@ -9,10 +9,9 @@
 import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate/question.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { StoreFilters } from '../store/index-store.js';
 import { dotProduct } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../types.js';
-import { termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
+import { storeFiltersOf, termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
 import { SENTENCE_ANNOTATIONS, SENTENCE_TOKENS } from './derive.js';
 import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
 
@@ -102,11 +101,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   const hints = options.useHints !== false;
   const towns = filters.town ? [filters.town] : hints ? analysis.towns : [];
   // Applied by the store before ranking; within named towns its dense search is exact.
-  const storeFilters: StoreFilters = {
-    ...(towns.length > 0 ? { towns } : {}),
-    ...(filters.role ? { role: filters.role } : {}),
-    ...(filters.year !== undefined ? { year: filters.year } : {}),
-  };
+  const storeFilters = storeFiltersOf(filters, towns);
 
   const n = options.candidates ?? 40;
   const queryTokens = context.tokenizer.tokenize(question);
