@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQaService, DEFAULT_THRESHOLD } from '../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../src/store/file-store.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { ingestCorpus } from '../src/index/build.js';
 import { currentGeneration, loadIndex } from '../src/index/store.js';
@@ -47,7 +48,7 @@ describe('ingestCorpus', () => {
     expect(summary.documents).toBe(1);
     expect(summary.embedded).toEqual([SMALL]);
     expect(summary.chunksEmbedded).toBe(summary.chunks);
-    const service = createQaService(open(), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
+    const service = await createQaService(snapshotOfLoadedIndex(open()), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
     const answer = await service.ask({ question: '梅李镇2023年在东部新镇区要完成哪条新建道路工程?' });
     expect(answer.found).toBe(true);
     expect(answer.answer).toContain('东环路');

@@ -6,7 +6,10 @@ import { inject } from 'vitest';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../src/qa/service.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
-import { loadIndex } from '../src/index/store.js';
+import { allChunkIds, type IndexContext } from '../src/retrieve/context.js';
+import { createFileStore } from '../src/store/file-store.js';
+import type { Chunk } from '../src/domain/types.js';
+import type { IndexSnapshot } from '../src/store/index-store.js';
 
 let shared: Promise<{ config: Config; embedder: Embedder; service: QaService }> | undefined;
 
@@ -24,9 +27,18 @@ export function openTestService(): Promise<{ config: Config; embedder: Embedder;
       batchSize: config.embedBatchSize,
       queryInstruction: config.queryInstruction,
     });
-    const index = loadIndex(config.indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension });
-    const service = createQaService(index, embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+    const service = await createQaService(await openSnapshot(config.indexDir, embedder), embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
     return { config, embedder, service };
   })();
   return shared;
+}
+
+/** A snapshot of the published generation of the file index in `indexDir`, read through the file store. */
+export function openSnapshot(indexDir: string, embedder: Pick<Embedder, 'id' | 'dimension'>): Promise<IndexSnapshot> {
+  return createFileStore({ indexDir, embeddingModel: embedder.id, dimension: embedder.dimension }).snapshot();
+}
+
+/** Every chunk of a service's index, in corpus order (read through its snapshot). */
+export async function allChunks(index: IndexContext): Promise<Chunk[]> {
+  return (await index.snapshot.getChunks(allChunkIds(index))).filter((c): c is Chunk => c !== undefined);
 }

@@ -11,11 +11,18 @@
  * probable candidate that contradicts a check is shown with the reason (`partial`), else
  * nothing is claimed (`not_found`). `decide` is that choice, pure, so the evaluation can
  * re-run it with the weights of another fold.
+ *
+ * Synchronous and store-free: everything read about the passages (sentence annotations, tokens and
+ * similarities, term statistics) arrives with the Retrieval; the context gives documents, towns
+ * and their facts, and the tokenizer.
  */
+
+/** What the composer reads of the index context (all in memory). */
+export type ComposerIndex = Pick<IndexContext, 'documents' | 'towns' | 'townFacts' | 'tokenizer'>;
 import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
-import { idf } from '../index/lexical.js';
-import { dot, type Retrieval, type SearchableIndex } from '../retrieve/hybrid.js';
+import type { IndexContext } from '../retrieve/context.js';
+import type { Retrieval } from '../retrieve/hybrid.js';
 import type { Answer as ContractAnswer, AnswerReason, Citation, CoreDiagnostics } from '../domain/answer.js';
 import { ROLE_LABELS } from '../domain/labels.js';
 import type { Role } from '../domain/types.js';
@@ -68,7 +75,7 @@ const INTENT_WORDS = new Set(['计划', '打算', '目标', '完成', '实现', 
 
 /** A candidate sentence with everything the decision reads. */
 export interface Candidate extends CandidateRecord {
-  row: number;
+  chunkId: string;
   k: number;
   start: number;
   end: number;
@@ -272,17 +279,18 @@ const PUBLIC_REASON: Partial<Record<AnswerDiagnostics['reason'], AnswerReason>> 
 };
 
 /** The question's annotation against the index (今年/去年 against each town's latest report). */
-export function questionOf(searchable: SearchableIndex, retrieval: Retrieval): QuestionAnnotation {
-  return annotateQuestion(retrieval.question, { knownTowns: searchable.towns, reportYearOf: (t) => searchable.reportYears.get(t) });
+export function questionOf(index: Pick<IndexContext, 'towns' | 'townFacts'>, retrieval: Pick<Retrieval, 'question'>): QuestionAnnotation {
+  return annotateQuestion(retrieval.question, { knownTowns: index.towns, reportYearOf: (t) => index.townFacts.get(t)?.reportYear });
 }
 
 /**
  * The candidates of a retrieval: each sentence of the best passages with its features, checks
  * and probability. `onlyTowns` keeps the passages of those towns (the other-town probe).
  */
-export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, question: QuestionAnnotation, model: DecisionModel, options: { sentencePool?: number; excludeTowns?: readonly string[] } = {}): Candidate[] {
+export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, question: QuestionAnnotation, model: DecisionModel, options: { sentencePool?: number; excludeTowns?: readonly string[] } = {}): Candidate[] {
   const { passages, ranked } = retrieval;
-  const { terms, weights, totalWeight, missing } = weighTerms(searchable, retrieval);
+  const { terms, weights, totalWeight, missing } = weighTerms(index, retrieval);
+  const stats = retrieval.terms;
   const indicator = bigrams(question.indicator);
   const poolSize = options.sentencePool ?? 5;
   const pool: number[] = [];
@@ -293,33 +301,32 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
     pool.push(...own);
   }
   const maxBm25 = Math.max(1e-9, ...pool.map((i) => ranked[i]!.bm25));
-  const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => searchable.knownTerm(t)).map((t) => weights.get(t)!));
-  const rarest = question.asks ? terms.filter((t) => t.length >= 2 && searchable.knownTerm(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
-  const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !inScope(searchable, rarest, retrieval.scopeTowns) ? rarest : undefined;
+  const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => stats.known(t)).map((t) => weights.get(t)!));
+  const rarest = question.asks ? terms.filter((t) => t.length >= 2 && stats.known(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
+  const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !stats.inTowns(rarest, retrieval.scopeTowns) ? rarest : undefined;
   const topics = topicsOf(question.indicator);
-  const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(searchable, topics, retrieval.scopeTowns) : [];
-  const { index } = searchable;
+  const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(index, retrieval, topics, retrieval.scopeTowns) : [];
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {
     const passage = passages[passageIndex]!;
-    const doc = searchable.documents.get(passage.docId);
+    const doc = index.documents.get(passage.docId);
     const scored = ranked[passageIndex]!;
-    const chunk = index.chunks[scored.row]!;
-    if (!doc) continue;
+    const chunk = scored.chunk;
+    const evidence = scored.sentences;
+    if (!doc || !evidence) continue;
     chunk.sentences.forEach(([s, e], k) => {
       const text = doc.text.slice(s, e);
       // A bare heading (二、克难求进,经济发展保持稳健态势。) quotes nothing.
       if (text.length < 8 || passage.section.endsWith(text.replace(/[。;!?]$/, ''))) return;
       // A lead-in to a list (本年度重点做好以下四方面工作:) announces an answer without giving one.
       if (/[::]\s*$/.test(text)) return;
-      const sentenceRow = index.sentenceRows[scored.row]! + k;
-      const annotation = index.sentenceAnnotations[sentenceRow]!;
-      const tokens = searchable.sentenceTokens(scored.row, k);
+      const annotation = evidence.annotations[k]!;
+      const tokens = new Set(evidence.tokens[k]);
       const matched = new Set(terms.filter((t) => tokens.has(t)));
-      const known = terms.filter((t) => searchable.knownTerm(t));
+      const known = terms.filter((t) => stats.known(t));
       const knownWeight = known.reduce((a, t) => a + weights.get(t)!, 0) || 1;
       const matchedWeight = [...matched].reduce((a, t) => a + (weights.get(t) ?? 0), 0);
-      const dense = dot(retrieval.queryVector, index.sentenceEmbeddings[sentenceRow]!);
+      const dense = scored.sentenceScores[k]!;
       const { failed, figure } = checkCandidate(question, annotation, indicator, text, chunk.role);
       const features: Features = {
         coverageAll: matchedWeight / totalWeight,
@@ -344,7 +351,7 @@ export function candidatesOf(searchable: SearchableIndex, retrieval: Retrieval, 
         // about never use, while another town's do: likely another indicator's figure.
         rarestMissing: figure && rarestMissing && !text.includes(rarestMissing) ? 1 : 0,
       };
-      candidates.push({ row: scored.row, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), unheldTopic: unheldTopic(missingNouns, text), p: 0, ...(figure ? { figure } : {}) });
+      candidates.push({ chunkId: chunk.id, k, start: s, end: e, text, town: passage.town, passageIndex, annotation, matched, failed, features, hasDeadline: annotation.figures.some((f) => f.kind === 'date'), unheldTopic: unheldTopic(missingNouns, text), p: 0, ...(figure ? { figure } : {}) });
     });
   }
   const denses = candidates.map((c) => c.features.sentenceDense);
@@ -370,11 +377,11 @@ export interface ComposeContext {
   probes?: Candidate[];
 }
 
-export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: Retrieval, options: ExtractiveOptions, context: ComposeContext = {}): Answer {
+export function composeExtractiveAnswer(index: ComposerIndex, retrieval: Retrieval, options: ExtractiveOptions, context: ComposeContext = {}): Answer {
   const { passages, analysis, ranked } = retrieval;
   const citations: Citation[] = passages.map((p, i) => ({ n: i + 1, ...p }));
   const topDense = ranked.slice(0, passages.length).reduce((m, e) => Math.max(m, e.dense), 0);
-  const question = questionOf(searchable, retrieval);
+  const question = questionOf(index, retrieval);
   const threshold = options.threshold ?? options.model.threshold;
   const notFound = (reason: AnswerDiagnostics['reason'], answer: string, extra: Partial<AnswerDiagnostics> = {}): Answer => ({
     answer,
@@ -391,13 +398,13 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
   }
   if (passages.length === 0) return notFound('no-passages', '现有报告中没有找到与这个问题相关的内容。');
 
-  const uncovered = uncoveredYears(searchable, analysis.towns, analysis.years);
+  const uncovered = uncoveredYears(index, analysis.towns, analysis.years);
   if (uncovered.length > 0) {
     const who = analysis.towns.length > 0 ? analysis.towns.join('、') : '现有';
     return notFound('year-not-covered', `${who}的报告不涉及${uncovered.join('、')}年,无法回答这个问题。`);
   }
 
-  const candidates = candidatesOf(searchable, retrieval, question, options.model, { ...(options.sentencePool ? { sentencePool: options.sentencePool } : {}) });
+  const candidates = candidatesOf(index, retrieval, question, options.model, { ...(options.sentencePool ? { sentencePool: options.sentencePool } : {}) });
   const probes = context.probes ?? [];
   const all = [...candidates, ...probes];
   const decision = decide(candidates, (c) => (c as Candidate).p, threshold, { deadline: question.deadline, probes, ...(analysis.towns.length > 1 ? { towns: analysis.towns } : {}) });
@@ -405,8 +412,8 @@ export function composeExtractiveAnswer(searchable: SearchableIndex, retrieval: 
   const probeRecords = context.probes ? { probes: context.probes.map(recordOf) } : {};
   const who = analysis.towns.length > 0 ? `${analysis.towns.join('、')}的` : '现有';
   const maxChars = options.maxSentenceChars ?? 160;
-  const { terms } = weighTerms(searchable, retrieval);
-  const quoteOf = (c: Candidate) => (c.text.length > maxChars ? focusClauses(c.text, terms, maxChars, searchable) : c.text).replace(/[。;]$/, '');
+  const { terms } = weighTerms(index, retrieval);
+  const quoteOf = (c: Candidate) => (c.text.length > maxChars ? focusClauses(c.text, terms, maxChars, index) : c.text).replace(/[。;]$/, '');
 
   if (decision.kind === 'not_found') {
     const best = [...candidates].sort((a, b) => b.p - a.p)[0];
@@ -492,13 +499,13 @@ function partialText(reason: FailedCheck | 'other-town', question: QuestionAnnot
  * asked about (高标准农田 asked of a town whose reports never mention it); the decision model
  * weighs it against the other signals rather than subtracting it.
  */
-function weighTerms(searchable: SearchableIndex, retrieval: Retrieval) {
-  const { keywords, chunks } = searchable.index;
-  const townTokens = new Set(retrieval.analysis.towns.flatMap((t) => searchable.tokenizer.tokenize(t)));
+function weighTerms(index: ComposerIndex, retrieval: Retrieval) {
+  const stats = retrieval.terms;
+  const townTokens = new Set(retrieval.analysis.towns.flatMap((t) => index.tokenizer.tokenize(t)));
   const tokens = [...new Set(retrieval.queryTokens)];
   const terms = tokens.filter((t) => !townTokens.has(t) && !/^\d{4}$/.test(t) && !/^\d+$/.test(t) && !INTENT_WORDS.has(t));
-  const knownTerms = terms.filter((t) => searchable.knownTerm(t));
-  const weights = new Map(knownTerms.map((t) => [t, idf(keywords, t)]));
+  const knownTerms = terms.filter((t) => stats.known(t));
+  const weights = new Map(knownTerms.map((t) => [t, stats.idf(t)]));
   const mean = knownTerms.length > 0 ? [...weights.values()].reduce((a, b) => a + b, 0) / knownTerms.length : 1;
   for (const t of terms) if (!weights.has(t)) weights.set(t, mean * 0.5);
   const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
@@ -506,8 +513,8 @@ function weighTerms(searchable: SearchableIndex, retrieval: Retrieval) {
   if (retrieval.scopeTowns.length > 0) {
     for (const t of knownTerms) {
       // 百姓 inside the unknown word 老百姓 is a fragment of a paraphrase, not a missing subject.
-      if (t.length < 2 || tokens.some((u) => u !== t && u.includes(t) && !searchable.knownTerm(u))) continue;
-      if (!inScope(searchable, t, retrieval.scopeTowns)) missingWeight += weights.get(t)!;
+      if (t.length < 2 || tokens.some((u) => u !== t && u.includes(t) && !stats.known(u))) continue;
+      if (!stats.inTowns(t, retrieval.scopeTowns)) missingWeight += weights.get(t)!;
     }
   }
   return { terms, weights, totalWeight, missing: missingWeight / totalWeight };
@@ -517,24 +524,18 @@ function weighTerms(searchable: SearchableIndex, retrieval: Retrieval) {
  * The question's nouns that the asked towns' reports never use, neither whole nor in all of its
  * parts: 护照 or 游泳馆 asked of a town whose report has neither (for the not-mentioned check).
  */
-function missingTopics(searchable: SearchableIndex, topics: readonly Topic[], towns: readonly string[]): Topic[] {
+function missingTopics(index: ComposerIndex, retrieval: Retrieval, topics: readonly Topic[], towns: readonly string[]): Topic[] {
+  const { terms } = retrieval;
   return topics.filter(({ word }) => {
-    if (inScope(searchable, word, towns)) return false;
-    const parts = searchable.tokenizer.tokenize(word).filter((t) => t.length >= 2 && t !== word);
-    return !(parts.length > 0 && parts.every((t) => inScope(searchable, t, towns)));
+    if (terms.inTowns(word, towns)) return false;
+    const parts = index.tokenizer.tokenize(word).filter((t) => t.length >= 2 && t !== word);
+    return !(parts.length > 0 && parts.every((t) => terms.inTowns(t, towns)));
   });
 }
 
 /** The most specific (0-1) of the missing nouns of which a sentence holds not even one character. */
 function unheldTopic(missing: readonly Topic[], text: string): number {
   return missing.filter((t) => ![...t.word].some((ch) => text.includes(ch))).reduce((m, t) => Math.max(m, Math.min(1, t.specificity / 12)), 0);
-}
-
-/** Whether any chunk of the towns holds the term. */
-function inScope(searchable: SearchableIndex, term: string, towns: readonly string[]): boolean {
-  const list = searchable.postingsOf(term);
-  for (let i = 0; i < list.length; i += 2) if (towns.includes(searchable.index.chunks[list[i]!]!.town)) return true;
-  return false;
 }
 
 /** Says where the quote comes from: 据牛塘镇2022年上半年工作回顾: */
@@ -545,7 +546,7 @@ function leadIn(citation: Citation): string {
 }
 
 /** Cuts a long sentence to the run of clauses that holds most of the question's terms. */
-function focusClauses(sentence: string, terms: string[], maxChars: number, searchable: SearchableIndex): string {
+function focusClauses(sentence: string, terms: string[], maxChars: number, index: ComposerIndex): string {
   const clauses = sentence.split(/(?<=[,,:])/);
   let best = { from: 0, to: 1, score: -1 };
   for (let from = 0; from < clauses.length; from++) {
@@ -553,7 +554,7 @@ function focusClauses(sentence: string, terms: string[], maxChars: number, searc
     for (let to = from; to < clauses.length; to++) {
       text += clauses[to]!;
       if (text.length > maxChars && to > from) break;
-      const tokens = new Set(searchable.tokenizer.tokenize(text));
+      const tokens = new Set(index.tokenizer.tokenize(text));
       const score = terms.filter((t) => tokens.has(t)).length - text.length / 1000;
       if (score > best.score) best = { from, to: to + 1, score };
     }
@@ -563,6 +564,7 @@ function focusClauses(sentence: string, terms: string[], maxChars: number, searc
 }
 
 /** Years named in the question that no report of the named towns covers or even mentions. */
-function uncoveredYears(searchable: SearchableIndex, towns: string[], years: number[]): number[] {
-  return years.filter((y) => !(towns.length === 0 ? [...searchable.yearsByTown.values()] : towns.map((t) => searchable.yearsByTown.get(t) ?? [])).some((ys) => ys.includes(y)));
+function uncoveredYears(index: ComposerIndex, towns: string[], years: number[]): number[] {
+  const yearsOf = (t: string) => index.townFacts.get(t)?.years ?? [];
+  return years.filter((y) => !(towns.length === 0 ? [...index.townFacts.values()].map((f) => f.years) : towns.map(yearsOf)).some((ys) => ys.includes(y)));
 }

@@ -4,7 +4,8 @@
  * another town's reports answer it far more closely (then the answer says which town has it).
  */
 import type { Embedder } from '../embed/embedder.js';
-import { retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
+import type { IndexContext } from '../retrieve/context.js';
+import { retrieve } from '../retrieve/hybrid.js';
 import type { SearchFilters } from '../domain/types.js';
 import { candidatesOf, composeExtractiveAnswer, questionOf, type Answer, type Candidate, type ExtractiveOptions } from './extractive.js';
 
@@ -15,19 +16,19 @@ export interface RetrievedAnswerOptions {
   compose: ExtractiveOptions;
 }
 
-export async function answerFromRetrieval(searchable: SearchableIndex, embedder: Embedder, question: string, options: RetrievedAnswerOptions): Promise<Answer> {
+export async function answerFromRetrieval(index: IndexContext, embedder: Embedder, question: string, options: RetrievedAnswerOptions): Promise<Answer> {
   const { topK, filters, compose } = options;
-  const retrieval = await retrieve(searchable, embedder, question, { topK, ...(filters ? { filters } : {}) });
-  let answer = composeExtractiveAnswer(searchable, retrieval, compose);
+  const retrieval = await retrieve(index, embedder, question, { topK, ...(filters ? { filters } : {}) });
+  let answer = composeExtractiveAnswer(index, retrieval, compose);
   // A question about some towns: do other towns' reports answer it far more closely? Then the
   // asked towns' best sentence is about something else (a figure that exists only elsewhere),
   // and the answer says which town has it. One more retrieval, over all towns.
   if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
-    const wider = await retrieve(searchable, embedder, question, { topK, useHints: false, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
-    const asked = questionOf(searchable, retrieval);
-    const probes: Candidate[] = candidatesOf(searchable, wider, { ...asked, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
+    const wider = await retrieve(index, embedder, question, { topK, useHints: false, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
+    const asked = questionOf(index, retrieval);
+    const probes: Candidate[] = candidatesOf(index, wider, { ...asked, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
     if (probes.length > 0) {
-      answer = composeExtractiveAnswer(searchable, retrieval, compose, { probes });
+      answer = composeExtractiveAnswer(index, retrieval, compose, { probes });
     }
   }
   return answer;

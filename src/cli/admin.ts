@@ -17,8 +17,8 @@ import { Command } from 'commander';
 import { createAuditLog, cleanActor, type AuditLog } from '../admin/audit.js';
 import { createReportStore, type ReportEntry, type ReportStore } from '../admin/reports.js';
 import { AppError, isAppError, type ErrorCode } from '../errors.js';
-import { currentGeneration, readManifest } from '../index/store.js';
-import type { ParsedDocument } from '../domain/types.js';
+import { readManifest } from '../index/store.js';
+import { openRecordedFileStore } from '../store/open.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
 
 const config = loadConfig();
@@ -83,16 +83,17 @@ function readFileArg(file: string): Buffer {
   }
 }
 
-/** Metadata of the live index's documents, read without loading the model. */
-function liveDocuments(): Map<string, ReportEntry['meta']> {
-  const generation = currentGeneration(config.indexDir);
+/** Metadata of the live index's documents, read through the store without loading the model. */
+async function liveDocuments(): Promise<Map<string, ReportEntry['meta']>> {
   const out = new Map<string, ReportEntry['meta']>();
-  if (!generation) return out;
+  const store = openRecordedFileStore(config.indexDir);
   try {
-    const docs = JSON.parse(fs.readFileSync(path.join(config.indexDir, generation, 'documents.json'), 'utf8')) as ParsedDocument[];
-    for (const d of docs) out.set(d.meta.docId, { title: d.meta.title, town: d.meta.town, district: d.meta.district, date: d.meta.date, years: d.meta.years });
+    if (!(await store.publishedGeneration())) return out;
+    for (const d of await (await store.snapshot()).listDocuments()) out.set(d.docId, { title: d.title, town: d.town, district: d.district, date: d.date, years: d.years });
   } catch {
     // A damaged index shows up as every report pending.
+  } finally {
+    await store.close();
   }
   return out;
 }
@@ -138,7 +139,8 @@ program
       return;
     }
     const { reports, audit } = local();
-    const list = await audited(audit, 'documents.list', undefined, () => reports.list({ manifest: readManifest(config.indexDir), documents: liveDocuments() }), (l) => ({ count: l.length }));
+    const documents = await liveDocuments();
+    const list = await audited(audit, 'documents.list', undefined, () => reports.list({ manifest: readManifest(config.indexDir), documents }), (l) => ({ count: l.length }));
     if (globals().json) print(JSON.stringify({ documents: list }, null, 2));
     else printReports(list);
   });

@@ -17,7 +17,8 @@ import ort from 'onnxruntime-node';
 import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
-import { currentGeneration } from '../index/store.js';
+import { allChunkIds, openIndexContext } from '../retrieve/context.js';
+import { openRecordedFileStore } from '../store/open.js';
 import { modelPathOf } from '../embed/model-files.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { replaceSection } from '../evaluate/report.js';
@@ -336,7 +337,8 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   // Vectors from the pool against the in-thread embedder's, on the questions and the index's chunks.
   const inThreadEmbedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
   const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: cores });
-  const chunkTexts = (JSON.parse(fs.readFileSync(path.join(indexDir, currentGeneration(indexDir)!, 'chunks.json'), 'utf8')) as Array<{ text: string }>).map((c) => c.text);
+  const snapshot = await openRecordedFileStore(indexDir).snapshot();
+  const chunkTexts = (await snapshot.getChunks(allChunkIds(await openIndexContext(snapshot)))).flatMap((c) => (c ? [c.text] : []));
   const cosine = (x: Float32Array, y: Float32Array) => {
     let dot = 0;
     let nx = 0;
@@ -447,7 +449,7 @@ async function main(): Promise<void> {
     };
     let indexDir = config.indexDir;
     let work: string | undefined;
-    if (!currentGeneration(indexDir)) {
+    if (!(await openRecordedFileStore(indexDir).publishedGeneration())) {
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
       indexDir = path.join(work, 'index');
       const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
@@ -479,7 +481,7 @@ async function main(): Promise<void> {
     ];
     let indexDir = config.indexDir;
     let work: string | undefined;
-    if (!currentGeneration(indexDir)) {
+    if (!(await openRecordedFileStore(indexDir).publishedGeneration())) {
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
       indexDir = path.join(work, 'index');
       const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });

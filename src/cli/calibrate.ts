@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
   const items = parseEvalFile(fs.readFileSync(opts.bank, 'utf8')) as BankItem[];
-  const { index, embedder } = await openRuntime(config, log);
-  const service = createQaService(index, embedder, { defaultTopK: config.defaultTopK });
+  const { snapshot, embedder } = await openRuntime(config, log);
+  const service = await createQaService(snapshot, embedder, { defaultTopK: config.defaultTopK });
   const collected = await collectItems(service, items, (n) => n % 50 === 0 && log.info({ done: n, of: items.length }, 'collecting'));
 
   const oof = outOfFold(collected, k);

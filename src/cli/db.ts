@@ -5,8 +5,8 @@
  */
 import { Command } from 'commander';
 import { AppError } from '../errors.js';
-import { loadIndex, readManifest } from '../index/store.js';
-import { importFileIndex } from '../store/import.js';
+import { importFileIndexDir } from '../store/import.js';
+import { recordedModel } from '../store/open.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
 import { exitWithError, loadConfig } from './runtime.js';
@@ -36,21 +36,19 @@ program
     const config = loadConfig();
     const url = databaseUrl();
     const indexDir = opts.indexDir ? path.resolve(opts.indexDir) : config.indexDir;
-    const manifest = readManifest(indexDir);
-    if (!manifest) throw new AppError('E_INDEX_MISSING', `db: no index in ${indexDir}; run \`npm run ingest\` first`);
     // A faithful copy: the model the index was built with is the one recorded; readers check theirs.
-    const expect = { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension };
-    const index = loadIndex(indexDir, expect);
+    const expect = recordedModel(indexDir);
+    if (!expect) throw new AppError('E_INDEX_MISSING', `db: no index in ${indexDir}; run \`npm run ingest\` first`);
     await migrate(url);
     const store = createPostgresStore({ connectionString: url, ...expect });
     try {
       const started = Date.now();
-      const result = await importFileIndex(index, store, {
+      const result = await importFileIndexDir(indexDir, store, {
         onProgress: (done, total) => process.stderr.write(`db: chunks ${done}/${total}\n`),
       });
       process.stdout.write(
         result.imported
-          ? `db: imported and published ${result.generation} (${index.documents.length} documents, ${index.chunks.length} chunks) in ${Date.now() - started} ms\n`
+          ? `db: imported and published ${result.generation} (${result.documents} documents, ${result.chunks} chunks) in ${Date.now() - started} ms\n`
           : `db: ${result.generation} is already the published generation; nothing to do\n`,
       );
     } finally {

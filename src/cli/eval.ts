@@ -13,7 +13,7 @@ import { replaceSection } from '../evaluate/report.js';
 import { denseOnlySystem, keywordOnlySystem, langchainRecipeSystem, pipelineSystem, type EvalSystem } from '../evaluate/systems.js';
 import { createLogger, exitWithError, loadConfig, openRuntime } from './runtime.js';
 import path from 'node:path';
-import { createQaService, DEFAULT_THRESHOLD } from '../qa/service.js';
+import { createQaServiceOver, DEFAULT_THRESHOLD } from '../qa/service.js';
 import { formatFollowUps, parseFollowUpFile, runFollowUps, summarizeFollowUps } from '../evaluate/follow-ups.js';
 import { commitmentFigures, evaluateCommitments, formatCommitmentEvaluation } from './commitments-eval.js';
 import { evaluateBank } from './bank-eval.js';
@@ -54,11 +54,11 @@ async function main(): Promise<void> {
   const log = createLogger(config);
   const evalFile = opts.file ?? config.evalFile;
   const items = parseEvalFile(fs.readFileSync(evalFile, 'utf8'));
-  const { service, index, embedder } = await openRuntime(config, log);
+  const { service, snapshot, embedder } = await openRuntime(config, log);
 
   const systems: EvalSystem[] = [pipelineSystem(service)];
   if (opts.compare) {
-    systems.push(await langchainRecipeSystem(config.corpusDir, embedder), keywordOnlySystem(index), denseOnlySystem(index, embedder));
+    systems.push(await langchainRecipeSystem(config.corpusDir, embedder), await keywordOnlySystem(snapshot), denseOnlySystem(snapshot, embedder));
   }
   const figures: Record<string, ReturnType<typeof summarizeByKind>> = {};
   for (const system of systems) figures[system.name] = summarizeByKind(await runSystem(system, items, opts.verbose && system === systems[0]));
@@ -66,16 +66,16 @@ async function main(): Promise<void> {
   // --- Follow-up rewriting: the two-turn dialogues beside the dev questions, rule-based (no LLM). ---
   const followUpFile = path.join(path.dirname(evalFile), 'follow-ups.jsonl');
   const followUps = fs.existsSync(followUpFile)
-    ? summarizeFollowUps(await runFollowUps(createQaService(index, embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), parseFollowUpFile(fs.readFileSync(followUpFile, 'utf8')), FOLLOW_UP_K))
+    ? summarizeFollowUps(await runFollowUps(createQaServiceOver(service.index, embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), parseFollowUpFile(fs.readFileSync(followUpFile, 'utf8')), FOLLOW_UP_K))
     : undefined;
   // --- end of follow-ups ---
 
   // --- The question bank: out-of-fold figures, checks on served answers, dialogues (bank-eval.ts). ---
-  const bank = opts.bank && fs.existsSync(opts.bank) && !opts.compare ? await evaluateBank(createQaService(index, embedder, { defaultTopK: config.defaultTopK }), opts.bank, opts.verbose) : undefined;
+  const bank = opts.bank && fs.existsSync(opts.bank) && !opts.compare ? await evaluateBank(createQaServiceOver(service.index, embedder, { defaultTopK: config.defaultTopK }), opts.bank, opts.verbose) : undefined;
   // --- end of the bank ---
 
   // --- Commitment extraction: precision, recall, targets and topics against the labelled set (commitments-eval.ts). ---
-  const commitments = await evaluateCommitments(service, index.documents);
+  const commitments = await evaluateCommitments(service, [...service.index.documents.values()]);
   // --- end of commitment extraction ---
 
   if (opts.json) {

@@ -14,7 +14,8 @@ import { ensureModel } from '../embed/model-fetch.js';
 import { createEmbedderPool } from '../embed/pool.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
 import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
-import { currentGeneration, loadIndex, type LoadedIndex } from '../index/store.js';
+import type { IndexSnapshot, IndexStore } from '../store/index-store.js';
+import { openIndexStore } from '../store/open.js';
 
 export { createLogger, exitWithError } from './logger.js';
 
@@ -74,8 +75,15 @@ export function runIngest(config: Config, embedder: Embedder, extra: Partial<Ing
 
 export interface Runtime {
   embedder: Embedder;
-  index: LoadedIndex;
+  /** The configured index store (INDEX_STORE) and the snapshot the service reads. */
+  store: IndexStore;
+  snapshot: IndexSnapshot;
   service: CachedQaService;
+}
+
+/** The index store the configuration names, for this embedder's model. */
+export function openStore(config: Config, embedder: Pick<Embedder, 'id' | 'dimension'>): IndexStore {
+  return openIndexStore({ kind: config.indexStore, indexDir: config.indexDir, databaseUrl: config.databaseUrl, embeddingModel: embedder.id, dimension: embedder.dimension });
 }
 
 /** The optional LLM client when LLM_BASE_URL and LLM_MODEL are set (no request is made here). */
@@ -88,15 +96,17 @@ export function openLlm(config: Config, log: Logger): LlmClient | undefined {
 /** Loads model, index and service, building the index first when there is none. */
 export async function openRuntime(config: Config, log: Logger, embedder?: Embedder): Promise<Runtime> {
   const model = embedder ?? (await openEmbedder(config, log));
-  if (!currentGeneration(config.indexDir)) {
+  const store = openStore(config, model);
+  // Ingest builds the file index; a database is filled from it by `npm run db:import`.
+  if (store.kind === 'file' && !(await store.publishedGeneration())) {
     log.info({ corpus: config.corpusDir }, 'no index yet: building it');
     const summary = await runIngest(config, model);
     log.info({ documents: summary.documents, chunks: summary.chunks, ms: summary.totalMs }, 'index built');
   }
-  const index = loadIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension });
+  const snapshot = await store.snapshot();
   const llm = openLlm(config, log);
-  const service = withAnswerCache(createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);
-  return { embedder: model, index, service };
+  const service = withAnswerCache(await createQaService(snapshot, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);
+  return { embedder: model, store, snapshot, service };
 }
 
 /** Loads the service, building the index first when there is none. */

@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { loadIndex, readManifest } from '../index/store.js';
 import { analyzeQuery } from '../retrieve/query.js';
 import { createFileStore } from '../store/file-store.js';
-import { importFileIndex } from '../store/import.js';
+import { importFileIndexDir } from '../store/import.js';
+import { recordedModel } from '../store/open.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
@@ -55,13 +55,13 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
   const rounds = Number(opts.rounds);
-  const manifest = readManifest(config.indexDir);
-  if (!manifest) throw new Error(`no index in ${config.indexDir}; run \`npm run ingest\``);
+  if (!recordedModel(config.indexDir)) throw new Error(`no index in ${config.indexDir}; run \`npm run ingest\``);
   const embedder = await openEmbedder(config, log);
   const expect = { embeddingModel: embedder.id, dimension: embedder.dimension };
-  const index = loadIndex(config.indexDir, expect);
-  const towns = [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))];
-  const tokenizer = createTokenizer(index.lexicon);
+  const file = createFileStore({ indexDir: config.indexDir, ...expect });
+  const fileSnapshot = await file.snapshot();
+  const towns = [...new Set((await fileSnapshot.listDocuments()).map((d) => d.town).filter(Boolean))];
+  const tokenizer = createTokenizer(await fileSnapshot.lexicon());
   const questions: Array<{ vector: Float32Array; tokens: string[]; towns: string[] }> = [];
   for (const line of fs.readFileSync(config.evalFile, 'utf8').split('\n').filter((l) => l.trim())) {
     const { question } = JSON.parse(line) as { question: string };
@@ -71,12 +71,11 @@ async function main(): Promise<void> {
   const external = opts.databaseUrl ?? config.databaseUrl;
   const embedded = external ? undefined : await startEmbedded();
   const url = external ?? embedded!.url;
-  const file = createFileStore({ indexDir: config.indexDir, ...expect });
   const postgres = createPostgresStore({ connectionString: url, ...expect });
   try {
     await migrate(url);
     const importStarted = Date.now();
-    const imported = await importFileIndex(index, postgres);
+    const imported = await importFileIndexDir(config.indexDir, postgres);
     const importMs = Date.now() - importStarted;
 
     type Op = 'dense' | 'bm25' | 'round';
@@ -101,7 +100,7 @@ async function main(): Promise<void> {
         if (record) rankings[`${name}:${i}`] = [...dense.slice(0, 5), ...lexical.slice(0, 5)].map((h) => h.chunkId);
       }
     };
-    const stores = { file: await file.snapshot(), postgres: await postgres.snapshot() };
+    const stores = { file: fileSnapshot, postgres: await postgres.snapshot() };
     for (const [name, snap] of Object.entries(stores)) await pass(name, snap, true); // warm-up, not timed below
     for (const t of Object.values(timings)) for (const op of Object.keys(t) as Op[]) t[op] = [];
     for (let r = 0; r < rounds; r++) for (const [name, snap] of Object.entries(stores)) await pass(name, snap, false);
@@ -113,7 +112,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       [
-        `${questions.length} dev questions × ${rounds} rounds per store, after one warm-up pass; ${index.documents.length} reports, ${index.chunks.length} chunks, ${index.sentenceEmbeddings.length} sentences; ` +
+        `${questions.length} dev questions × ${rounds} rounds per store, after one warm-up pass; ${fileSnapshot.generation.documents} reports, ${fileSnapshot.generation.chunks} chunks, ${fileSnapshot.generation.sentences} sentences; ` +
           `postgres: ${external ? 'DATABASE_URL' : 'embedded PGlite + pgvector in a child process, over TCP'}; import ${imported.imported ? `${importMs} ms` : 'skipped (already published)'}.`,
         '',
         '| store | dense top-40 p50 / p95 (ms) | BM25 top-40 p50 / p95 (ms) | retrieval round p50 / p95 (ms) |',

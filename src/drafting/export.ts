@@ -17,10 +17,10 @@ import {
   type IFontAttributesProperties,
 } from 'docx';
 import { AppError } from '../errors.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
-import type { Role } from '../domain/types.js';
+import type { IndexContext } from '../retrieve/context.js';
 import { ROLE_LABELS } from '../domain/labels.js';
-import { resolveSpan } from './similar.js';
+import type { Role } from '../domain/types.js';
+import { checkSpan } from './similar.js';
 
 export interface DraftItem {
   chunkId: string;
@@ -60,11 +60,13 @@ export const MAX_EXPORT_ITEMS = 200;
 export const MAX_NOTE_CHARS = 1000;
 export const MAX_TITLE_CHARS = 100;
 
+
 /** Resolves every item against the index; the first bad one is a 400 naming it (items[i]). */
-export function resolveDraftItems(searchable: SearchableIndex, items: readonly DraftItem[]): ResolvedItem[] {
+export async function resolveDraftItems(index: IndexContext, items: readonly DraftItem[]): Promise<ResolvedItem[]> {
+  const chunks = await index.snapshot.getChunks(items.map((item) => item.chunkId));
   return items.map((item, i) => {
-    const { chunk, start, end } = resolveSpan(searchable, item.chunkId, item.start, item.end, `items[${i}]`);
-    const doc = searchable.documents.get(chunk.docId);
+    const { chunk, start, end } = checkSpan(chunks[i], item.chunkId, item.start, item.end, `items[${i}]`);
+    const doc = index.documents.get(chunk.docId);
     if (!doc) throw new AppError('E_NOT_FOUND', `items[${i}]: the report of passage "${item.chunkId.slice(0, 120)}" is not in the index`, { kind: 'unknown-reference' });
     // Paragraphs are the report's non-empty lines; the quote's own line counts from its start.
     const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;

@@ -7,10 +7,9 @@
 import type { QaService } from '../qa/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
-import { idf } from '../index/lexical.js';
-import { toPassage, type SearchableIndex } from '../retrieve/hybrid.js';
+import { allChunkIds, storeFiltersOf, toPassage, type IndexContext } from '../retrieve/context.js';
+import { passesFilters } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
-import { rowsById } from './similar.js';
 
 /** [start, end) offsets into a passage's `text`. */
 export type Span = [number, number];
@@ -110,23 +109,15 @@ export function findTerms(text: string, terms: readonly string[]): Span[] {
 }
 
 /** Words of a query worth highlighting: its tokens with a letter, digit or CJK character, two characters or more when any is. */
-export function highlightTerms(searchable: SearchableIndex, q: string): string[] {
-  const tokens = searchable.tokenizer.tokenize(q).filter((t) => /[\p{L}\p{N}]/u.test(t));
+export function highlightTerms(index: Pick<IndexContext, 'tokenizer'>, q: string): string[] {
+  const tokens = index.tokenizer.tokenize(q).filter((t) => /[\p{L}\p{N}]/u.test(t));
   const long = tokens.filter((t) => [...t].length >= 2);
   return long.length > 0 ? long : tokens;
 }
 
-function accepts(chunk: Chunk, filters: SearchFilters): boolean {
-  if (filters.town && chunk.town !== filters.town) return false;
-  if (filters.role && chunk.role !== filters.role) return false;
-  if (filters.year !== undefined && !chunk.years.includes(filters.year)) return false;
-  return true;
-}
-
-function rowOf(searchable: SearchableIndex, chunkId: string): number {
-  const row = rowsById(searchable).get(chunkId);
-  if (row === undefined) throw new AppError('E_NOT_FOUND', `search: like: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
-  return row;
+/** Chunks by id, in the order asked, skipping unknown ids. */
+async function chunksById(index: IndexContext, ids: readonly string[]): Promise<Chunk[]> {
+  return (await index.snapshot.getChunks(ids)).filter((c): c is Chunk => c !== undefined);
 }
 
 /** Groups passages by town, then report, in order of first appearance; counts over `all`. */
@@ -157,8 +148,8 @@ export function groupByTown(page: readonly DraftPassage[], all: readonly Passage
 /** Runs a drafting search over the service's index. */
 export async function draftSearch(service: QaService, request: DraftSearchRequest): Promise<DraftSearchResponse> {
   const started = performance.now();
-  const { searchable } = service;
-  const { chunks } = searchable.index;
+  const { index } = service;
+  const { snapshot } = index;
   const filters = request.filters;
   let mode: SearchMode;
   let phrase: string | undefined;
@@ -167,22 +158,28 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
 
   if (request.like !== undefined) {
     mode = 'like';
-    const row = rowOf(searchable, request.like);
-    const source = chunks[row]!;
-    const hits = searchable.index.vectors.search(searchable.index.embeddings[row]!, LIKE_CANDIDATES + 1, (i) => i !== row && accepts(chunks[i]!, filters));
-    ranked = hits.map((h) => ({ chunk: chunks[h.index]!, score: h.score }));
+    const like = request.like;
+    const [[source], [vector]] = await Promise.all([snapshot.getChunks([like]), snapshot.getChunkVectors([like])]);
+    if (!source || !vector) throw new AppError('E_NOT_FOUND', `search: like: no passage "${like.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
+    // One more than wanted, since the source itself is among the nearest.
+    const hits = (await snapshot.searchChunks(vector, LIKE_CANDIDATES + 2, storeFiltersOf(filters))).filter((h) => h.chunkId !== like).slice(0, LIKE_CANDIDATES + 1);
+    const found = await snapshot.getChunks(hits.map((h) => h.chunkId));
+    ranked = hits.flatMap((h, i) => (found[i] ? [{ chunk: found[i]!, score: h.score }] : []));
     // The source's most distinctive words (by BM25 idf) are what a reader looks for in a passage
     // said to be like it; all of its words would colour half of every passage.
-    const distinctive = [...new Set(highlightTerms(searchable, source.text))].sort((x, y) => idf(searchable.index.keywords, y) - idf(searchable.index.keywords, x));
-    terms = request.q ? highlightTerms(searchable, request.q) : distinctive.slice(0, LIKE_TERMS);
+    const words = [...new Set(highlightTerms(index, source.text))];
+    const { terms: weights } = await snapshot.termStats(words);
+    const distinctive = words.sort((x, y) => weights[y]!.idf - weights[x]!.idf);
+    terms = request.q ? highlightTerms(index, request.q) : distinctive.slice(0, LIKE_TERMS);
   } else {
     const q = request.q ?? '';
     phrase = quotedPhrase(q);
     if (phrase !== undefined) {
       mode = 'exact';
       const wanted = phrase;
-      ranked = chunks
-        .filter((c) => accepts(c, filters) && c.text.includes(wanted))
+      // Every passage read and compared: a phrase is matched as written, not as tokens.
+      ranked = (await chunksById(index, allChunkIds(index)))
+        .filter((c) => passesFilters(c, storeFiltersOf(filters)) && c.text.includes(wanted))
         .map((chunk) => ({ chunk, score: findTerms(chunk.text, [wanted]).length }))
         // Most occurrences first; ties keep the reports' own order (stable sort).
         .sort((a, b) => b.score - a.score)
@@ -191,16 +188,13 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
     } else {
       mode = 'semantic';
       const { results } = await service.search(q, SEMANTIC_CANDIDATES, Object.keys(filters).length > 0 ? filters : undefined);
-      const byId = new Map(chunks.map((c) => [c.id, c]));
-      ranked = results.flatMap((p) => {
-        const chunk = byId.get(p.chunkId);
-        return chunk ? [{ chunk, score: p.score }] : [];
-      });
-      terms = highlightTerms(searchable, q);
+      const found = await snapshot.getChunks(results.map((p) => p.chunkId));
+      ranked = results.flatMap((p, i) => (found[i] ? [{ chunk: found[i]!, score: p.score }] : []));
+      terms = highlightTerms(index, q);
     }
   }
 
-  const all = ranked.map(({ chunk, score }) => toPassage(searchable, chunk, score));
+  const all = ranked.map(({ chunk, score }) => toPassage(index, chunk, score));
   const from = (request.page - 1) * request.pageSize;
   const years = new Map(ranked.map(({ chunk }) => [chunk.id, chunk.years]));
   const results: DraftPassage[] = all.slice(from, from + request.pageSize).map((p) => ({ ...p, years: years.get(p.chunkId) ?? [], matches: findTerms(p.text, terms) }));

@@ -1,10 +1,10 @@
 /**
  * "How others put it" (issue 15): for a span of one passage, the closest sentences in other
  * towns' reports and in the same town's reports of other years. Reads the sentence vectors the
- * index already holds (one per sentence, see Chunk.sentences): nothing is embedded here.
+ * index store already holds (one per sentence, see Chunk.sentences): nothing is embedded here.
  */
 import { AppError } from '../errors.js';
-import { citationFieldsOf, dot, type SearchableIndex } from '../retrieve/hybrid.js';
+import { citationFieldsOf, type IndexContext } from '../retrieve/context.js';
 import type { Chunk, Passage } from '../domain/types.js';
 
 /** One sentence with its citation. Offsets index the document's cleaned text. */
@@ -43,28 +43,20 @@ const HEADING = /^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二�
 const perReportOf = (k: number): number => Math.max(2, Math.ceil(k / 4));
 
 /** Looks up a chunk by id and checks that [start, end) lies inside it; errors name the field. */
-export function resolveSpan(searchable: SearchableIndex, chunkId: string, start: number | undefined, end: number | undefined, field = 'chunkId'): { row: number; chunk: Chunk; start: number; end: number } {
-  const row = rowsById(searchable).get(chunkId);
-  if (row === undefined) throw new AppError('E_NOT_FOUND', `${field}: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
-  const chunk = searchable.index.chunks[row]!;
+export async function resolveSpan(index: IndexContext, chunkId: string, start: number | undefined, end: number | undefined, field = 'chunkId'): Promise<{ chunk: Chunk; start: number; end: number }> {
+  const [chunk] = await index.snapshot.getChunks([chunkId]);
+  return checkSpan(chunk, chunkId, start, end, field);
+}
+
+/** The span of a chunk fetched for `chunkId`, checked as resolveSpan says. */
+export function checkSpan(chunk: Chunk | undefined, chunkId: string, start: number | undefined, end: number | undefined, field = 'chunkId'): { chunk: Chunk; start: number; end: number } {
+  if (!chunk) throw new AppError('E_NOT_FOUND', `${field}: no passage "${chunkId.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
   const s = start ?? chunk.start;
   const e = end ?? chunk.end;
   if (!(Number.isInteger(s) && Number.isInteger(e)) || s < chunk.start || e > chunk.end || s >= e) {
     throw new AppError('E_BAD_REQUEST', `${field}: start/end ${s}-${e} must lie within passage "${chunkId.slice(0, 120)}" (${chunk.start}-${chunk.end}) with start < end`);
   }
-  return { row, chunk, start: s, end: e };
-}
-
-const rowIndexes = new WeakMap<SearchableIndex, Map<string, number>>();
-
-/** chunkId -> row, built once per loaded index. */
-export function rowsById(searchable: SearchableIndex): Map<string, number> {
-  let rows = rowIndexes.get(searchable);
-  if (!rows) {
-    rows = new Map(searchable.index.chunks.map((c, i) => [c.id, i]));
-    rowIndexes.set(searchable, rows);
-  }
-  return rows;
+  return { chunk, start: s, end: e };
 }
 
 function normalize(v: Float32Array): Float32Array {
@@ -74,10 +66,10 @@ function normalize(v: Float32Array): Float32Array {
   return v.map((x) => x / norm);
 }
 
-function sentenceOf(searchable: SearchableIndex, chunk: Chunk, start: number, end: number) {
-  const doc = searchable.documents.get(chunk.docId);
+function sentenceOf(index: IndexContext, chunk: Chunk, start: number, end: number) {
+  const doc = index.documents.get(chunk.docId);
   return {
-    ...citationFieldsOf(searchable, chunk),
+    ...citationFieldsOf(index, chunk),
     years: chunk.years,
     text: doc?.text.slice(start, end) ?? '',
     start,
@@ -87,51 +79,58 @@ function sentenceOf(searchable: SearchableIndex, chunk: Chunk, start: number, en
 }
 
 /** The closest sentences to a span, from other towns and from the same town's other years. */
-export function findSimilarSentences(searchable: SearchableIndex, request: SimilarRequest): SimilarResult {
-  const { index } = searchable;
-  const { row, chunk, start, end } = resolveSpan(searchable, request.chunkId, request.start, request.end);
+export async function findSimilarSentences(index: IndexContext, request: SimilarRequest): Promise<SimilarResult> {
+  const { snapshot } = index;
+  const { chunk, start, end } = await resolveSpan(index, request.chunkId, request.start, request.end);
   // The span's vector: the mean of the vectors of the sentences it overlaps.
-  const first = index.sentenceRows[row]!;
-  const dimension = index.manifest.dimension;
+  const own = (await snapshot.getSentenceVectors([chunk.id])).get(chunk.id) ?? [];
+  const dimension = index.generation.dimension;
   const sum = new Float32Array(dimension);
   let overlapped = 0;
   chunk.sentences.forEach(([s, e], k) => {
-    if (s < end && e > start) {
-      const v = index.sentenceEmbeddings[first + k]!;
+    const v = own[k];
+    if (v && s < end && e > start) {
       for (let i = 0; i < dimension; i++) sum[i]! += v[i]!;
       overlapped++;
     }
   });
-  // A chunk without sentence rows (cannot happen for an index this code built) falls back to the passage vector.
-  const query = overlapped > 0 ? normalize(sum) : index.embeddings[row]!;
-  const sourceDoc = searchable.documents.get(chunk.docId);
+  // A chunk without sentence vectors (cannot happen for an index this code built) falls back to the passage vector.
+  const query = overlapped > 0 ? normalize(sum) : (await snapshot.getChunkVectors([chunk.id]))[0]!;
+  const sourceDoc = index.documents.get(chunk.docId);
   const sourceYears = new Set(sourceDoc?.meta.years ?? []);
 
-  const scored: Array<{ row: number; k: number; score: number; relation: SimilarSentence['relation'] }> = [];
-  index.chunks.forEach((c, r) => {
-    let relation: SimilarSentence['relation'];
-    if (c.town !== chunk.town) relation = 'other-town';
-    else if (c.docId !== chunk.docId && !(searchable.documents.get(c.docId)?.meta.years ?? []).every((y) => sourceYears.has(y))) relation = 'other-year';
-    else return;
-    const base = index.sentenceRows[r]!;
-    c.sentences.forEach(([s, e], k) => {
-      if (e - s < MIN_SENTENCE_CHARS) return;
-      if (HEADING.test(searchable.documents.get(c.docId)?.text.slice(s, Math.min(e, s + 8)) ?? '')) return;
-      scored.push({ row: r, k, score: dot(query, index.sentenceEmbeddings[base + k]!), relation });
-    });
-  });
-  scored.sort((a, b) => b.score - a.score || a.row - b.row || a.k - b.k);
+  // Every sentence of the other towns, and of the same town's reports of other years, by similarity.
+  const all = index.generation.sentences;
+  const otherTowns = index.towns.filter((t) => t !== chunk.town);
+  const [others, same] = await Promise.all([
+    otherTowns.length > 0 ? snapshot.searchSentences(query, all, { towns: otherTowns }) : [],
+    snapshot.searchSentences(query, all, { towns: [chunk.town] }),
+  ]);
+  const hits = [...others.map((h) => ({ ...h, relation: 'other-town' as const })), ...same.map((h) => ({ ...h, relation: 'other-year' as const }))];
+  const ids = [...new Set(hits.map((h) => h.chunkId))];
+  const chunks = new Map((await snapshot.getChunks(ids)).flatMap((c) => (c ? [[c.id, c] as const] : [])));
+  const scored: Array<{ chunk: Chunk; k: number; score: number; order: number; relation: SimilarSentence['relation'] }> = [];
+  for (const hit of hits) {
+    const c = chunks.get(hit.chunkId);
+    if (!c) continue;
+    if (hit.relation === 'other-year' && (c.docId === chunk.docId || (index.documents.get(c.docId)?.meta.years ?? []).every((y) => sourceYears.has(y)))) continue;
+    const [s, e] = c.sentences[hit.sentence]!;
+    if (e - s < MIN_SENTENCE_CHARS) continue;
+    if (HEADING.test(index.documents.get(c.docId)?.text.slice(s, Math.min(e, s + 8)) ?? '')) continue;
+    scored.push({ chunk: c, k: hit.sentence, score: hit.score, order: index.orderOf(c), relation: hit.relation });
+  }
+  scored.sort((a, b) => b.score - a.score || a.order - b.order || a.k - b.k);
 
   const perReport = new Map<string, number>();
   const seen = new Set<string>();
   const sentences: SimilarSentence[] = [];
   for (const hit of scored) {
     if (sentences.length >= request.k) break;
-    const c = index.chunks[hit.row]!;
+    const c = hit.chunk;
     const n = perReport.get(c.docId) ?? 0;
     if (n >= perReportOf(request.k)) continue;
     const [s, e] = c.sentences[hit.k]!;
-    const sentence = sentenceOf(searchable, c, s, e);
+    const sentence = sentenceOf(index, c, s, e);
     // The same wording repeated in a report (a slogan) is shown once.
     if (seen.has(sentence.text)) continue;
     seen.add(sentence.text);
@@ -141,7 +140,7 @@ export function findSimilarSentences(searchable: SearchableIndex, request: Simil
   const towns = new Map<string, SimilarSentence[]>();
   for (const s of sentences) towns.set(s.town, [...(towns.get(s.town) ?? []), s]);
   return {
-    source: sentenceOf(searchable, chunk, start, end),
+    source: sentenceOf(index, chunk, start, end),
     sentences,
     towns: [...towns].map(([town, list]) => ({ town, sentences: list })),
   };

@@ -9,8 +9,7 @@ import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import type { QaService } from '../qa/service.js';
 import { TransformersEmbeddings, type Embedder } from '../embed/embedder.js';
-import { searchKeywordIndex } from '../index/lexical.js';
-import type { LoadedIndex } from '../index/store.js';
+import type { IndexSnapshot } from '../store/index-store.js';
 import { createTokenizer } from '../text/tokenize.js';
 import type { EvalResponse } from './metrics.js';
 
@@ -63,26 +62,31 @@ export async function langchainRecipeSystem(corpusDir: string, embedder: Embedde
 }
 
 /** BM25 over this project's keyword index alone; the top passage as the answer. */
-export function keywordOnlySystem(index: LoadedIndex): EvalSystem {
-  const tokenizer = createTokenizer(index.lexicon);
+export async function keywordOnlySystem(snapshot: IndexSnapshot): Promise<EvalSystem> {
+  const tokenizer = createTokenizer(await snapshot.lexicon());
   return {
     name: 'BM25 only',
     answer: (question) =>
       timed(async () => {
-        const hits = searchKeywordIndex(index.keywords, tokenizer.tokenize(question), 5).map((h) => index.chunks[h.index]!.text);
+        const hits = await textsOf(snapshot, await snapshot.searchKeywords(tokenizer.tokenize(question), 5));
         return { answer: hits[0] ?? '', found: hits.length > 0, passages: hits };
       }),
   };
 }
 
 /** This project's vector index alone; the top passage as the answer. */
-export function denseOnlySystem(index: LoadedIndex, embedder: Embedder): EvalSystem {
+export function denseOnlySystem(snapshot: IndexSnapshot, embedder: Embedder): EvalSystem {
   return {
     name: 'dense only',
     answer: (question) =>
       timed(async () => {
-        const hits = index.vectors.search(await embedder.embedQuery(question), 5).map((h) => index.chunks[h.index]!.text);
+        const hits = await textsOf(snapshot, await snapshot.searchChunks(await embedder.embedQuery(question), 5));
         return { answer: hits[0] ?? '', found: hits.length > 0, passages: hits };
       }),
   };
+}
+
+/** The texts of the hits' chunks, in rank order. */
+async function textsOf(snapshot: IndexSnapshot, hits: ReadonlyArray<{ chunkId: string }>): Promise<string[]> {
+  return (await snapshot.getChunks(hits.map((h) => h.chunkId))).flatMap((c) => (c ? [c.text] : []));
 }

@@ -20,7 +20,8 @@ import type { Chunk, LoadedFile, ParsedDocument } from '../domain/types.js';
 import { buildKeywordIndex } from './lexical.js';
 import { textForIndexing } from './passage-text.js';
 import { deriveRecords } from './derive.js';
-import type { DerivedRecord } from '../store/index-store.js';
+import { snapshotOfLoadedIndex } from '../store/file-store.js';
+import type { DerivedRecord, IndexSnapshot } from '../store/index-store.js';
 import { INDEX_FORMAT_VERSION, loadIndex, sentenceRowsOf, writeIndex, type FileEntry, type IndexData, type LoadedIndex, type Manifest, type StaleLock } from './store.js';
 import { buildVectorIndex } from './vector.js';
 
@@ -54,7 +55,7 @@ export interface IngestOptions {
    * index, its derived records so far included, before it is written. Supplied by the entry
    * points (src/cli/runtime.ts, ingest-child.ts). Default: none.
    */
-  deriveFromIndex?: (index: LoadedIndex) => Promise<DerivedRecord[]>;
+  deriveFromIndex?: (snapshot: IndexSnapshot) => Promise<DerivedRecord[]>;
 }
 
 export interface IngestSummary {
@@ -288,7 +289,7 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   });
   const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon, derived };
   if (options.deriveFromIndex) {
-    const more = await options.deriveFromIndex({ ...data, derived: [...derived], vectors, sentenceRows: rows });
+    const more = await options.deriveFromIndex(snapshotOfLoadedIndex({ ...data, derived: [...derived], vectors, sentenceRows: rows }));
     const taken = new Set(derived.map((r) => r.kind));
     const clash = more.find((r) => taken.has(r.kind));
     if (clash) throw new Error(`derive: kind ${clash.kind} produced by two derivers`);

@@ -5,10 +5,11 @@
  * A deriver runs for every build, reused files too, so a change of its rules needs no re-embedding.
  */
 import { deriveCommitments } from '../commitments/derive.js';
+import { deriveRetrievalRecords } from '../retrieve/derive.js';
 import type { DeriveInput, DerivedRecord, Deriver } from '../store/index-store.js';
 
 /** Every deriver, in the order they run. */
-const DERIVERS: Deriver[] = [deriveCommitments];
+const DERIVERS: Deriver[] = [deriveRetrievalRecords, deriveCommitments];
 
 /** All derived records of a build; a (kind, key) produced twice is a bug and refused. */
 export async function deriveRecords(input: DeriveInput): Promise<DerivedRecord[]> {

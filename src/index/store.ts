@@ -17,7 +17,7 @@ import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 5;
+export const INDEX_FORMAT_VERSION = 6;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -86,7 +86,9 @@ export interface IndexData {
   lexicon: string[];
   /**
    * Everything else computed at ingest so that loading only reads (src/index/derive.ts): records
-   * of a kind and a key, the same that IndexSnapshot.getDerived serves. Since format version 5.
+   * of a kind and a key, the same that IndexSnapshot.getDerived serves. Since format version 5;
+   * version 6 adds retrieval's kinds (src/retrieve/derive.ts: sentence tokens and annotations,
+   * town facts, document chunks, indicators), which the query side reads instead of the fields above.
    */
   derived: DerivedRecord[];
 }

@@ -9,9 +9,8 @@ import type { LlmClient } from '../answer/llm.js';
 import { answerFromRetrieval } from '../answer/retrieved.js';
 import type { CommitmentBook } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
+import type { IndexContext } from '../retrieve/context.js';
 import { routeToCommitments } from './commitment-routing.js';
-import type { IndexSnapshot } from '../store/index-store.js';
 import { checkFilters, type FilterScope } from './filters.js';
 import { llmUseOf, outcomeOf, settleWithModel } from './llm-path.js';
 import { rewrittenOf, searchedQuestion, type RewriteScope } from './rewrite.js';
@@ -20,7 +19,7 @@ import type { AskInput, AskOutput, AskStreamEvent } from './types.js';
 
 /** What answering a question needs, built once per service (qa/service.ts). */
 export interface QuestionContext {
-  searchable: SearchableIndex;
+  index: IndexContext;
   embedder: Embedder;
   /** Passages cited when a request names no topK. */
   defaultTopK: number;
@@ -32,8 +31,6 @@ export interface QuestionContext {
   rewriteScope: RewriteScope;
   /** The commitment book, built on first need. */
   commitments: () => Promise<CommitmentBook>;
-  /** The generation's snapshot: what the commitment answers read (chunks, term statistics). */
-  snapshot: IndexSnapshot;
 }
 
 /** Everything up to the model's part: the standalone question and its extractive (or commitment) answer. */
@@ -42,12 +39,12 @@ export async function prepareQuestion(input: AskInput, ctx: QuestionContext): Pr
   checkFilters(input.filters, ctx.filterScope);
   const use = llmUseOf(ctx.llm, input.useLlm);
   const searched = await searchedQuestion(input, ctx.rewriteScope, use.llm);
-  const prepared = { question: searched.question, use, rewritten: rewrittenOf(input, searched.question), knownTowns: ctx.searchable.towns, started };
+  const prepared = { question: searched.question, use, rewritten: rewrittenOf(input, searched.question), knownTowns: ctx.index.towns, started };
   // A question for a list of promises, or for one promise's outcome, is answered from the commitment book.
-  const listed = await routeToCommitments(searched.question, input.filters, ctx.commitments, ctx.searchable, ctx.snapshot);
+  const listed = await routeToCommitments(searched.question, input.filters, ctx.commitments, ctx.index);
   // The book's answers are final: no model rephrases a list read out of the reports.
   if (listed) return { ...prepared, answer: listed, use: { llm: undefined, configured: use.configured } };
-  const answer = await answerFromRetrieval(ctx.searchable, ctx.embedder, searched.question, { topK: input.topK ?? ctx.defaultTopK, filters: input.filters, compose: ctx.compose });
+  const answer = await answerFromRetrieval(ctx.index, ctx.embedder, searched.question, { topK: input.topK ?? ctx.defaultTopK, filters: input.filters, compose: ctx.compose });
   return { ...prepared, answer };
 }
 

@@ -6,8 +6,7 @@
 import type { Answer } from '../answer/extractive.js';
 import { answerCommitmentQuestion } from '../commitments/answer.js';
 import type { CommitmentBook } from '../commitments/book.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
-import type { IndexSnapshot } from '../store/index-store.js';
+import type { IndexContext } from '../retrieve/context.js';
 import type { SearchFilters } from '../domain/types.js';
 
 /** The book, built by `build` on the first call and then kept; after a failure the next call builds again. */
@@ -17,6 +16,6 @@ export function holdCommitmentBook(build: () => Promise<CommitmentBook>): () => 
 }
 
 /** The commitment book's answer to a list or outcome question, else undefined (retrieval answers). */
-export function routeToCommitments(question: string, filters: SearchFilters | undefined, book: () => Promise<CommitmentBook>, searchable: SearchableIndex, snapshot: IndexSnapshot): Promise<Answer | undefined> {
-  return answerCommitmentQuestion(question, book, { towns: searchable.towns, tokenize: (t) => searchable.tokenizer.tokenize(t), snapshot, ...(filters ? { filters } : {}) });
+export function routeToCommitments(question: string, filters: SearchFilters | undefined, book: () => Promise<CommitmentBook>, index: IndexContext): Promise<Answer | undefined> {
+  return answerCommitmentQuestion(question, book, { towns: index.towns, tokenize: (t) => index.tokenizer.tokenize(t), snapshot: index.snapshot, ...(filters ? { filters } : {}) });
 }

@@ -1,6 +1,7 @@
 /**
- * The question-answering service: one object holding the loaded index and the embedder, used
- * alike by the HTTP server, the CLI and the evaluation, so all three follow one code path. It
+ * The question-answering service: one object holding an index generation's read context (from
+ * the index store's snapshot) and the embedder, used alike by the HTTP server, the CLI and the
+ * evaluation, so all three follow one code path. It
  * sits above answer/ and commitments/ and routes between them (qa/ask.ts); the jobs of a question
  * live in their own units (filters, rewrite, commitment-routing, llm-path, stream in this folder).
  */
@@ -8,10 +9,10 @@ import { DECISION_MODEL, type DecisionModel } from '../answer/decision.js';
 import type { LlmClient } from '../answer/llm.js';
 import { readCommitmentBook } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { LoadedIndex } from '../index/store.js';
-import { makeSearchable, retrieve, type SearchableIndex } from '../retrieve/hybrid.js';
+import { openIndexContext, type IndexContext } from '../retrieve/context.js';
+import { retrieve } from '../retrieve/hybrid.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
-import { snapshotOfLoadedIndex } from '../store/file-store.js';
+import type { IndexSnapshot } from '../store/index-store.js';
 import { askQuestion, askQuestionStream, type QuestionContext } from './ask.js';
 import { holdCommitmentBook } from './commitment-routing.js';
 import { checkFilters, coveredYearsOf, type FilterScope } from './filters.js';
@@ -35,41 +36,43 @@ export interface ServiceOptions {
   llm?: LlmClient | undefined;
 }
 
-export function createQaService(index: LoadedIndex, embedder: Embedder, options: ServiceOptions): QaService {
-  // What the service reads of the index, all here: retrieval's lookups, the documents and their chunk counts.
-  const searchable: SearchableIndex = makeSearchable(index);
-  const chunkCounts = new Map<string, number>();
-  for (const c of index.chunks) chunkCounts.set(c.docId, (chunkCounts.get(c.docId) ?? 0) + 1);
-  const filterScope: FilterScope = { towns: searchable.towns, years: coveredYearsOf(index.documents) };
-  const snapshot = snapshotOfLoadedIndex(index);
-  const commitments = holdCommitmentBook(() => readCommitmentBook(snapshot));
+/** The service over one snapshot of the index store (a few reads build its context). */
+export async function createQaService(snapshot: IndexSnapshot, embedder: Embedder, options: ServiceOptions): Promise<QaService> {
+  return createQaServiceOver(await openIndexContext(snapshot), embedder, options);
+}
+
+/** The service over a context already read (several services over one snapshot share it). */
+export function createQaServiceOver(index: IndexContext, embedder: Embedder, options: ServiceOptions): QaService {
+  // What the service reads of the index, all here: the context's documents and towns, the stored book.
+  const documentList = [...index.documents.values()];
+  const filterScope: FilterScope = { towns: index.towns, years: coveredYearsOf(documentList) };
+  const commitments = holdCommitmentBook(() => readCommitmentBook(index.snapshot));
   const summarize = (docId: string): DocumentSummary | undefined => {
-    const doc = searchable.documents.get(docId);
+    const doc = index.documents.get(docId);
     if (!doc) return undefined;
     return {
       ...doc.meta,
-      chunks: chunkCounts.get(docId) ?? 0,
+      chunks: index.chunksOf(docId).length,
       sections: doc.sections.map((s) => ({ heading: s.heading, path: s.path, role: s.role, years: s.years, start: s.start, end: s.end })),
     };
   };
 
   const context: QuestionContext = {
-    searchable,
+    index,
     embedder,
     defaultTopK: options.defaultTopK,
     compose: { model: options.model ?? DECISION_MODEL, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) },
     llm: options.llm,
     filterScope,
-    rewriteScope: { towns: searchable.towns, yearsOf: (town) => searchable.coveredYears.get(town) ?? [], reportYearOf: (town) => searchable.reportYears.get(town) },
-    snapshot,
+    rewriteScope: { towns: index.towns, yearsOf: (town) => index.townFacts.get(town)?.coveredYears ?? [], reportYearOf: (town) => index.townFacts.get(town)?.reportYear },
     commitments,
   };
 
   return {
-    indexVersion: index.manifest.indexVersion,
-    embeddingModel: index.manifest.embeddingModel,
-    towns: searchable.towns,
-    searchable,
+    indexVersion: index.generation.id,
+    embeddingModel: index.generation.embeddingModel,
+    towns: index.towns,
+    index,
 
     ask: (input) => askQuestion(input, context),
     askStream: (input) => askQuestionStream(input, context),
@@ -77,30 +80,31 @@ export function createQaService(index: LoadedIndex, embedder: Embedder, options:
     async search(query, k, filters) {
       const started = performance.now();
       checkFilters(filters, filterScope);
-      const retrieval = await retrieve(searchable, embedder, query, { topK: k, ...(filters ? { filters } : {}) });
+      // A search shows passages only: none of the sentence evidence an answer reads.
+      const retrieval = await retrieve(index, embedder, query, { topK: k, evidence: false, ...(filters ? { filters } : {}) });
       return { results: retrieval.passages, tookMs: Math.round(performance.now() - started) };
     },
 
     listDocuments() {
-      return index.documents.map((d) => summarize(d.meta.docId)!);
+      return documentList.map((d) => summarize(d.meta.docId)!);
     },
 
     getDocument(docId) {
       const summary = summarize(docId);
-      return summary ? { ...summary, text: searchable.documents.get(docId)!.text } : undefined;
+      return summary ? { ...summary, text: index.documents.get(docId)!.text } : undefined;
     },
 
     stats() {
-      return { documents: index.documents.length, chunks: index.chunks.length };
+      return { documents: index.generation.documents, chunks: index.generation.chunks };
     },
 
     asRetriever(retrieverOptions = {}) {
       checkFilters(retrieverOptions.filters, filterScope);
-      return new ReportRetriever({ searchable, embedder, ...retrieverOptions });
+      return new ReportRetriever({ index, embedder, ...retrieverOptions });
     },
 
     commitments,
-    getDerived: (kind, keys) => snapshot.getDerived(kind, keys),
+    getDerived: (kind, keys) => index.snapshot.getDerived(kind, keys),
     cacheStats: () => undefined,
   };
 }

@@ -6,9 +6,8 @@
  * deriver handed to ingestCorpus by the entry points) and its outcome is stored with the
  * generation; a loaded service only reads it.
  */
-import type { DerivedRecord } from '../store/index-store.js';
+import type { DerivedRecord, IndexSnapshot } from '../store/index-store.js';
 import type { Embedder } from '../embed/embedder.js';
-import type { LoadedIndex } from '../index/store.js';
 import { SUGGESTION_CANDIDATES_KIND } from '../commitments/derive.js';
 import type { Suggestion, SuggestionCandidate } from '../commitments/suggestion-candidates.js';
 import { createQaService, type QaService } from './service.js';
@@ -77,9 +76,9 @@ export function pickSuggestions(town: string, answers: readonly SuggestionAnswer
  * first-open suggestions and the next-question chips (src/feedback/next-questions.ts) both read
  * the outcome.
  */
-export function suggestionDeriver(embedder: Embedder, options: { defaultTopK: number } & SuggesterOptions): (index: LoadedIndex) => Promise<DerivedRecord[]> {
-  return async (index) => {
-    const service = createQaService(index, embedder, { defaultTopK: options.defaultTopK });
+export function suggestionDeriver(embedder: Embedder, options: { defaultTopK: number } & SuggesterOptions): (snapshot: IndexSnapshot) => Promise<DerivedRecord[]> {
+  return async (snapshot) => {
+    const service = await createQaService(snapshot, embedder, { defaultTopK: options.defaultTopK });
     const stored = await service.getDerived<SuggestionCandidate[]>(SUGGESTION_CANDIDATES_KIND);
     const records: DerivedRecord[] = [];
     for (const { key: town, value: candidates } of stored) {

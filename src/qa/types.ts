@@ -10,7 +10,7 @@ import type { AnswerReason, AnswerStatus } from '../domain/answer.js';
 import type { CommitmentBook } from '../commitments/book.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import type { SearchableIndex } from '../retrieve/hybrid.js';
+import type { IndexContext } from '../retrieve/context.js';
 import type { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { DocumentMeta, Passage, SearchFilters } from '../domain/types.js';
 
@@ -73,8 +73,8 @@ export interface QaService {
   readonly indexVersion: string;
   readonly embeddingModel: string;
   readonly towns: readonly string[];
-  /** The loaded index with retrieval's lookups, read-only, for features built beside the answers (src/drafting). */
-  readonly searchable: SearchableIndex;
+  /** The generation's read context (its snapshot, documents, towns), for features built beside the answers (src/drafting). */
+  readonly index: IndexContext;
   ask(input: AskInput): Promise<AskOutput & { diagnostics: AnswerDiagnostics }>;
   /** The same answer as ask(), as events for a progressive display (server-sent events). */
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;

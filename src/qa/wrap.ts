@@ -20,8 +20,8 @@ export function wrapService(inner: QaService, overrides: ServiceOverrides): QaSe
     get towns() {
       return inner.towns;
     },
-    get searchable() {
-      return inner.searchable;
+    get index() {
+      return inner.index;
     },
     ask: overrides.ask ?? ((input) => inner.ask(input)),
     askStream: overrides.askStream ?? ((input) => inner.askStream(input)),

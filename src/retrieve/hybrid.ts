@@ -1,83 +1,19 @@
 /**
- * Hybrid retrieval: dense (hnswlib, cosine) and BM25 candidates fused by reciprocal rank fusion,
- * under the caller's filters and the question's own hints. A town named in the question narrows
- * the search to that town; a year or a plan/result wording boosts matching sections.
+ * Hybrid retrieval: dense (cosine) and BM25 candidates from the index store, fused by reciprocal
+ * rank fusion, under the caller's filters and the question's own hints. A town named in the
+ * question narrows the search to that town; a year or a plan/result wording boosts matching
+ * sections. The store applies the filters; the candidates' chunks, sentence similarities and (for
+ * the returned passages) sentence annotations, tokens and term statistics come in a few batched
+ * reads, so that a Retrieval is plain data the extractive composer reads without the store.
  */
+import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate/question.js';
+import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
-import { searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
-import type { LoadedIndex } from '../index/store.js';
-import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../domain/types.js';
+import { dotProduct } from '../store/shared.js';
+import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
+import { storeFiltersOf, termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
+import { SENTENCE_ANNOTATIONS, SENTENCE_TOKENS } from './derive.js';
 import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
-
-/** A loaded index with what retrieval derives from it once: tokenizer, lookups, town list. */
-export interface SearchableIndex {
-  index: LoadedIndex;
-  tokenizer: Tokenizer;
-  documents: Map<string, ParsedDocument>;
-  towns: string[];
-  /** Tokens of sentence k of chunk `row`, tokenised once and then remembered. */
-  sentenceTokens(row: number, k: number): Set<string>;
-  /** Chunk rows of each town, for searching one town's reports exactly. */
-  rowsByTown: Map<string, number[]>;
-  /** Year of each town's latest report (its date): 今年/去年 in a question are read against it. */
-  reportYears: Map<string, number>;
-  /** Years each town's reports cover or mention. */
-  yearsByTown: Map<string, number[]>;
-  /** Years each town's reports cover (review or plan), as their metadata says. */
-  coveredYears: Map<string, number[]>;
-  /** Whether the keyword index knows a term (own properties only: `constructor` is no term). */
-  knownTerm(term: string): boolean;
-  /** A term's postings (flat [row, tf, …]); empty for an unknown term. */
-  postingsOf(term: string): readonly number[];
-}
-
-export function makeSearchable(index: LoadedIndex): SearchableIndex {
-  const tokenizer = createTokenizer(index.lexicon);
-  const documents = new Map(index.documents.map((d) => [d.meta.docId, d]));
-  const remembered = new Map<number, Set<string>>();
-  const rowsByTown = new Map<string, number[]>();
-  index.chunks.forEach((c, row) => {
-    const rows = rowsByTown.get(c.town);
-    if (rows) rows.push(row);
-    else rowsByTown.set(c.town, [row]);
-  });
-  const reportYears = new Map<string, number>();
-  const yearsByTown = new Map<string, number[]>();
-  const coveredYears = new Map<string, number[]>();
-  for (const d of index.documents) {
-    coveredYears.set(d.meta.town, [...new Set([...(coveredYears.get(d.meta.town) ?? []), ...d.meta.years])]);
-    const year = Number(d.meta.date.slice(0, 4));
-    if (Number.isFinite(year) && year > (reportYears.get(d.meta.town) ?? 0)) reportYears.set(d.meta.town, year);
-    const mentioned = [...d.text.matchAll(/(?<!\d)((?:19|20)\d{2})(?=年)/g)].map((m) => Number(m[1]));
-    yearsByTown.set(d.meta.town, [...new Set([...(yearsByTown.get(d.meta.town) ?? []), ...d.meta.years, ...mentioned])]);
-  }
-  const postings = index.keywords.postings;
-  const postingsOf = (term: string): readonly number[] => (Object.hasOwn(postings, term) ? postings[term]! : []);
-  return {
-    index,
-    rowsByTown,
-    reportYears,
-    yearsByTown,
-    coveredYears,
-    postingsOf,
-    knownTerm: (term) => postingsOf(term).length > 0,
-    tokenizer,
-    documents,
-    towns: [...new Set(index.documents.map((d) => d.meta.town).filter(Boolean))],
-    sentenceTokens(row, k) {
-      const key = index.sentenceRows[row]! + k;
-      let tokens = remembered.get(key);
-      if (!tokens) {
-        const chunk = index.chunks[row]!;
-        const [s, e] = chunk.sentences[k]!;
-        tokens = new Set(tokenizer.tokenize(documents.get(chunk.docId)!.text.slice(s, e)));
-        remembered.set(key, tokens);
-      }
-      return tokens;
-    },
-  };
-}
 
 export interface RetrieveOptions {
   /** Passages returned. */
@@ -87,16 +23,34 @@ export interface RetrieveOptions {
   candidates?: number;
   /** Use the question's own town/year/intent hints. Default true. */
   useHints?: boolean;
+  /**
+   * Fetch what an answer is composed from (each returned passage's sentence annotations and
+   * tokens, the question's term statistics). Default true; a plain search needs none of it.
+   */
+  evidence?: boolean;
+}
+
+/** What the store holds about the sentences of one returned passage (fetched with `evidence`). */
+export interface SentenceEvidence {
+  /** Period, stance and figures of each sentence (computed at ingest). */
+  annotations: SentenceAnnotation[];
+  /** Keyword tokens of each sentence (computed at ingest). */
+  tokens: string[][];
 }
 
 /** A fused candidate with the evidence retrieval has about it. */
 export interface ScoredChunk {
-  row: number;
   chunk: Chunk;
+  /** The chunk's place in the corpus (IndexContext.orderOf): ties rank by it. */
+  order: number;
   fused: number;
   /** Cosine similarity of chunk and question (0 when only BM25 found it). */
   dense: number;
   bm25: number;
+  /** Cosine similarity of the question's focus with each of the chunk's sentences. */
+  sentenceScores: number[];
+  /** For the returned passages, when retrieval fetched evidence. */
+  sentences?: SentenceEvidence;
 }
 
 export interface Retrieval {
@@ -106,9 +60,16 @@ export interface Retrieval {
   /** Towns the search was restricted to (by filter or by the question); empty for all. */
   scopeTowns: string[];
   analysis: QueryAnalysis;
+  /** The question annotated against the index (今年/去年 against each town's latest report). */
+  annotation: QuestionAnnotation;
   queryTokens: string[];
   ranked: ScoredChunk[];
   passages: Passage[];
+  /**
+   * Statistics (document frequency, idf, per-town presence) of the question's tokens and of the
+   * words of its topics; empty without `evidence`.
+   */
+  terms: TermTable;
 }
 
 /** RRF constant: ranks beyond a few dozen contribute little; 60 is the customary value. */
@@ -118,135 +79,114 @@ const YEAR_BOOST = 1.15;
 /** Weight of the best-sentence ranking in the fusion, relative to dense and BM25 (1 each). */
 const SENTENCE_WEIGHT = 1;
 
-/**
- * Exact dense search within some towns' chunks. A town is a small share of a large corpus, and
- * hnswlib under so selective a filter walks much of its graph to find enough accepted nodes;
- * comparing with the few hundred vectors of a town directly is faster and exact.
- */
-function exactSearch(searchable: SearchableIndex, towns: string[], vector: Float32Array, k: number, accept: (row: number) => boolean): ScoredIndex[] {
-  const { embeddings } = searchable.index;
-  return towns
-    .flatMap((town) => searchable.rowsByTown.get(town) ?? [])
-    .filter(accept)
-    .map((row) => ({ index: row, score: dot(vector, embeddings[row]!) }))
-    .sort((a, b) => b.score - a.score || a.index - b.index)
-    .slice(0, k);
-}
-
-/** The chunk's sentence closest to the question: its similarity and its index. */
-function bestSentence(index: LoadedIndex, row: number, vector: Float32Array): { similarity: number; k: number } {
-  const first = index.sentenceRows[row]!;
-  let best = { similarity: -1, k: 0 };
-  for (let k = 0; k < index.chunks[row]!.sentences.length; k++) {
-    const similarity = dot(vector, index.sentenceEmbeddings[first + k]!);
-    if (similarity > best.similarity) best = { similarity, k };
-  }
-  return best;
-}
-
 /** Wording of a scheduled or promised action, which a review section also uses (二期计划9月底前竣工). */
 const PLANNED = /计划|将|拟|力争|确保|预计|年内|月底前/;
 
-/** Where a chunk stands (document, town, date, section, role): the citation fields every result shares. */
-export function citationFieldsOf(searchable: SearchableIndex, chunk: Chunk): Pick<Passage, 'chunkId' | 'docId' | 'title' | 'town' | 'date' | 'section' | 'role'> {
-  const doc = searchable.documents.get(chunk.docId);
-  return {
-    chunkId: chunk.id,
-    docId: chunk.docId,
-    title: doc?.meta.title ?? '',
-    town: chunk.town,
-    date: doc?.meta.date ?? '',
-    section: chunk.sectionPath.join(' > '),
-    role: chunk.role,
-  };
+/** The question annotated with the index's towns and their report years. */
+export function annotationOf(context: Pick<IndexContext, 'towns' | 'townFacts'>, question: string): QuestionAnnotation {
+  return annotateQuestion(question, { knownTowns: context.towns, reportYearOf: (t) => context.townFacts.get(t)?.reportYear });
 }
 
-export function toPassage(searchable: SearchableIndex, chunk: Chunk, score: number): Passage {
-  return {
-    ...citationFieldsOf(searchable, chunk),
-    text: chunk.text,
-    start: chunk.start,
-    end: chunk.end,
-    score: Math.round(score * 1000) / 1000,
-  };
+/** The terms whose statistics the composer weighs: the question's tokens, its topics' words and their parts. */
+function termsOfInterest(context: IndexContext, queryTokens: readonly string[], annotation: QuestionAnnotation): string[] {
+  const words = topicsOf(annotation.indicator).map((t) => t.word);
+  return [...new Set([...queryTokens, ...words, ...words.flatMap((w) => context.tokenizer.tokenize(w))])];
 }
 
 /** Retrieves the passages that best answer a question. */
-export async function retrieve(
-  searchable: SearchableIndex,
-  embedder: Embedder,
-  question: string,
-  options: RetrieveOptions,
-): Promise<Retrieval> {
-  const { index } = searchable;
+export async function retrieve(context: IndexContext, embedder: Embedder, question: string, options: RetrieveOptions): Promise<Retrieval> {
+  const { snapshot } = context;
   const filters = options.filters ?? {};
-  const analysis = analyzeQuery(question, searchable.towns);
+  const analysis = analyzeQuery(question, context.towns);
   const hints = options.useHints !== false;
   const towns = filters.town ? [filters.town] : hints ? analysis.towns : [];
-  const accept = (row: number): boolean => {
-    const chunk = index.chunks[row]!;
-    if (towns.length > 0 && !towns.includes(chunk.town)) return false;
-    if (filters.role && chunk.role !== filters.role) return false;
-    if (filters.year !== undefined && !chunk.years.includes(filters.year)) return false;
-    return true;
-  };
+  // Applied by the store before ranking; within named towns its dense search is exact.
+  const storeFilters = storeFiltersOf(filters, towns);
 
   const n = options.candidates ?? 40;
-  const queryTokens = searchable.tokenizer.tokenize(question);
+  const queryTokens = context.tokenizer.tokenize(question);
   // One embedding per question, of its focus: the town is already a filter, and every passage of
   // the right report shares the town and year, so they would only blur the comparison.
   const queryVector = await embedder.embedQuery(focusOf(question, analysis.towns));
-  const dense = towns.length > 0 ? exactSearch(searchable, towns, queryVector, n, accept) : index.vectors.search(queryVector, n, accept);
-  const lexical = searchKeywordIndex(index.keywords, queryTokens, n, accept);
+  const [dense, lexical] = await Promise.all([snapshot.searchChunks(queryVector, n, storeFilters), snapshot.searchKeywords(queryTokens, n, storeFilters)]);
 
-  const byRow = new Map<number, ScoredChunk>();
-  const entry = (row: number): ScoredChunk => {
-    let e = byRow.get(row);
+  const byId = new Map<string, { fused: number; dense: number; bm25: number }>();
+  const entry = (id: string) => {
+    let e = byId.get(id);
     if (!e) {
-      e = { row, chunk: index.chunks[row]!, fused: 0, dense: 0, bm25: 0 };
-      byRow.set(row, e);
+      e = { fused: 0, dense: 0, bm25: 0 };
+      byId.set(id, e);
     }
     return e;
   };
   dense.forEach((hit, rank) => {
-    const e = entry(hit.index);
+    const e = entry(hit.chunkId);
     e.fused += 1 / (RRF_K + rank + 1);
     e.dense = hit.score;
   });
   lexical.forEach((hit, rank) => {
-    const e = entry(hit.index);
+    const e = entry(hit.chunkId);
     e.fused += 1 / (RRF_K + rank + 1);
     e.bm25 = hit.score;
   });
+  const ids = [...byId.keys()];
+  // Chunks only BM25 found still need a cosine score for answer confidence.
+  const lexicalOnly = ids.filter((id) => byId.get(id)!.dense === 0);
+  const [chunks, sentenceScores, lexicalVectors] = await Promise.all([snapshot.getChunks(ids), snapshot.scoreSentences(queryVector, ids), snapshot.getChunkVectors(lexicalOnly)]);
+  const denseOf = new Map(lexicalOnly.map((id, i) => [id, lexicalVectors[i] ? dotProduct(queryVector, lexicalVectors[i]!) : 0]));
+  const candidates: ScoredChunk[] = ids.flatMap((id, i) => {
+    const chunk = chunks[i];
+    if (!chunk) return [];
+    const e = byId.get(id)!;
+    return [{ chunk, order: context.orderOf(chunk), fused: e.fused, dense: e.dense, bm25: e.bm25, sentenceScores: sentenceScores.get(id) ?? [] }];
+  });
+
   // A third ranking: each candidate by its best sentence, compared with the question's focus.
   // A passage that holds one sentence answering the question can read, as a whole, about
   // something else.
-  const bySentence = [...byRow.values()]
-    .map((e) => ({ e, best: bestSentence(index, e.row, queryVector) }))
-    .sort((a, b) => b.best.similarity - a.best.similarity);
+  const bySentence = candidates.map((e) => ({ e, best: bestSentence(e.sentenceScores) })).sort((a, b) => b.best.similarity - a.best.similarity);
   bySentence.forEach(({ e }, rank) => (e.fused += SENTENCE_WEIGHT / (RRF_K + rank + 1)));
   // Plan or result is a property of the statement; the section's role stands for it, except
   // where the sentence that answers says otherwise (a plan reported in a review section).
   const statesPlan = new Map(
     bySentence.map(({ e, best }) => {
       const [s, end] = e.chunk.sentences[best.k] ?? [0, 0];
-      return [e.row, PLANNED.test(searchable.documents.get(e.chunk.docId)?.text.slice(s, end) ?? '')];
+      return [e, PLANNED.test(context.documents.get(e.chunk.docId)?.text.slice(s, end) ?? '')];
     }),
   );
-  // Chunks only BM25 found still need a cosine score for answer confidence.
-  for (const e of byRow.values()) {
-    if (e.dense === 0) e.dense = dot(queryVector, index.embeddings[e.row]!);
-    const roleMatches = e.chunk.role === analysis.role || (analysis.role === 'plan' && statesPlan.get(e.row) === true);
+  for (const e of candidates) {
+    if (e.dense === 0) e.dense = denseOf.get(e.chunk.id) ?? 0;
+    const roleMatches = e.chunk.role === analysis.role || (analysis.role === 'plan' && statesPlan.get(e) === true);
     if (hints && analysis.role && roleMatches) e.fused *= ROLE_BOOST;
     if (hints && analysis.years.some((y) => e.chunk.years.includes(y))) e.fused *= YEAR_BOOST;
   }
-  const ranked = [...byRow.values()].sort((a, b) => b.fused - a.fused || a.row - b.row);
-  const passages = ranked.slice(0, options.topK).map((e) => toPassage(searchable, e.chunk, e.dense));
-  return { question, queryVector, scopeTowns: towns, analysis, queryTokens, ranked, passages };
+  const ranked = candidates.sort((a, b) => b.fused - a.fused || a.order - b.order);
+  const top = ranked.slice(0, options.topK);
+  const passages = top.map((e) => toPassage(context, e.chunk, e.dense));
+  const annotation = annotationOf(context, question);
+
+  let terms = termTableOf({ chunkCount: context.generation.chunks, averageLength: 0, terms: {} });
+  if (options.evidence !== false) {
+    // What the composer reads of the returned passages and of the question's words, in three batched reads.
+    const topIds = top.map((e) => e.chunk.id);
+    const [annotations, tokens, stats] = await Promise.all([
+      snapshot.getDerived<SentenceAnnotation[]>(SENTENCE_ANNOTATIONS, topIds),
+      snapshot.getDerived<string[][]>(SENTENCE_TOKENS, topIds),
+      snapshot.termStats(termsOfInterest(context, queryTokens, annotation), { byTown: true }),
+    ]);
+    const annotationsOf = new Map(annotations.map((r) => [r.key, r.value]));
+    const tokensOf = new Map(tokens.map((r) => [r.key, r.value]));
+    for (const e of top) e.sentences = { annotations: annotationsOf.get(e.chunk.id) ?? [], tokens: tokensOf.get(e.chunk.id) ?? [] };
+    terms = termTableOf(stats);
+  }
+  return { question, queryVector, scopeTowns: towns, analysis, annotation, queryTokens, ranked, passages, terms };
 }
 
-export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
+/** The sentence closest to the question: its similarity and its index. */
+function bestSentence(scores: readonly number[]): { similarity: number; k: number } {
+  let best = { similarity: -1, k: 0 };
+  scores.forEach((similarity, k) => {
+    if (similarity > best.similarity) best = { similarity, k };
+  });
+  return best;
 }

@@ -6,10 +6,11 @@ import { Document } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import type { Embedder } from '../embed/embedder.js';
 import type { Passage, SearchFilters } from '../domain/types.js';
-import { retrieve, type SearchableIndex } from './hybrid.js';
+import type { IndexContext } from './context.js';
+import { retrieve } from './hybrid.js';
 
 export interface ReportRetrieverInput extends BaseRetrieverInput {
-  searchable: SearchableIndex;
+  index: IndexContext;
   embedder: Embedder;
   /** Documents returned per query. Default 5. */
   k?: number;
@@ -20,22 +21,23 @@ export type PassageMetadata = Omit<Passage, 'text'>;
 
 export class ReportRetriever extends BaseRetriever<PassageMetadata> {
   lc_namespace = ['township-report-qa', 'retrievers'];
-  private readonly searchable: SearchableIndex;
+  private readonly index: IndexContext;
   private readonly embedder: Embedder;
   private readonly k: number;
   private readonly filters: SearchFilters | undefined;
 
   constructor(fields: ReportRetrieverInput) {
     super(fields);
-    this.searchable = fields.searchable;
+    this.index = fields.index;
     this.embedder = fields.embedder;
     this.k = fields.k ?? 5;
     this.filters = fields.filters;
   }
 
   async _getRelevantDocuments(query: string): Promise<Document<PassageMetadata>[]> {
-    const { passages } = await retrieve(this.searchable, this.embedder, query, {
+    const { passages } = await retrieve(this.index, this.embedder, query, {
       topK: this.k,
+      evidence: false,
       ...(this.filters ? { filters: this.filters } : {}),
     });
     return passages.map(({ text, ...metadata }) => new Document({ pageContent: text, metadata, id: metadata.chunkId }));

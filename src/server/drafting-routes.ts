@@ -156,7 +156,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     res.json(await draftSearch(service, request));
   });
 
-  router.route('/api/similar').get((req, res) => {
+  router.route('/api/similar').get(async (req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;
     const unknown = Object.keys(query).filter((k) => !['chunkId', 'start', 'end', 'k'].includes(k));
@@ -166,14 +166,14 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const end = integer(single(query, 'end', 'similar'), 'end', 1, 1e9, 'similar');
     const k = integer(single(query, 'k', 'similar'), 'k', 1, SIMILAR_K_MAX, 'similar') ?? SIMILAR_K_DEFAULT;
     const started = performance.now();
-    const result = findSimilarSentences(service.searchable, { chunkId, k, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+    const result = await findSimilarSentences(service.index, { chunkId, k, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
     res.json({ ...result, tookMs: Math.round(performance.now() - started) });
   }).all(methodNotAllowed('GET, HEAD'));
 
   router.route('/api/drafts/export').post(requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
     const service = requireService();
     const request = parseExportBody(req.body);
-    const items = resolveDraftItems(service.searchable, request.items);
+    const items = await resolveDraftItems(service.index, request.items);
     const title = request.title?.trim() || '草稿摘录';
     res.setHeader('Cache-Control', 'no-store');
     if (request.format === 'md') {
@@ -187,10 +187,10 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
   }).all(methodNotAllowed('POST'));
 
   // The basket shows what the server will export: the text and source of each item, from the index.
-  router.route('/api/drafts/resolve').post(requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), (req, res) => {
+  router.route('/api/drafts/resolve').post(requireJson, json({ limit: EXPORT_BODY_LIMIT, strict: true, type: 'application/json' }), async (req, res) => {
     const service = requireService();
     const request = parseExportBody({ format: 'md', ...(typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? req.body : { items: req.body }) });
-    res.json({ items: resolveDraftItems(service.searchable, request.items) });
+    res.json({ items: await resolveDraftItems(service.index, request.items) });
   }).all(methodNotAllowed('POST'));
 
   // A selection in the document view, as the passage that holds its start (clipped to that passage).
@@ -202,7 +202,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const start = integer(single(query, 'start', 'locate'), 'start', 0, 1e9, 'locate');
     const end = integer(single(query, 'end', 'locate'), 'end', 1, 1e9, 'locate');
     if (start === undefined || end === undefined || start >= end) throw new AppError('E_BAD_REQUEST', 'locate: start and end are required, start < end', { status: 400 });
-    const chunk = service.searchable.index.chunks.find((c) => c.docId === docId && c.start <= start && start < c.end);
+    const chunk = service.index.chunksOf(docId).find((c) => c.start <= start && start < c.end);
     if (!chunk) throw new AppError('E_NOT_FOUND', `locate: no passage of "${docId}" holds offset ${start}`, { status: 404 });
     res.json({ chunkId: chunk.id, docId, start, end: Math.min(end, chunk.end), clipped: end > chunk.end });
   }).all(methodNotAllowed('GET, HEAD'));
@@ -213,7 +213,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const unknown = Object.keys(query).filter((k) => !['town', 'indicator', 'year', 'format'].includes(k));
     if (unknown.length > 0) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use town, indicator, year, format`, { status: 400 });
     // Extracted at ingest and stored in the generation: a request only filters it.
-    const table = service.searchable.index.indicators;
+    const table = await service.index.indicators();
     const filter: IndicatorFilter = {};
     const town = single(query, 'town', 'indicators');
     if (town !== undefined) {

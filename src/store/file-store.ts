@@ -148,11 +148,19 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
     async getDocuments(ids) {
       return ids.map((id) => documents.get(id));
     },
-    async termStats(terms): Promise<TermStats> {
+    async termStats(terms, options): Promise<TermStats> {
       const stats: TermStats['terms'] = {};
       for (const term of terms) {
         const postings = Object.hasOwn(index.keywords.postings, term) ? index.keywords.postings[term]! : [];
         stats[term] = { df: postings.length / 2, idf: idf(index.keywords, term) };
+        if (options?.byTown) {
+          const towns: Record<string, number> = {};
+          for (let i = 0; i < postings.length; i += 2) {
+            const town = index.chunks[postings[i]!]!.town;
+            towns[town] = (towns[town] ?? 0) + 1;
+          }
+          stats[term]!.towns = towns;
+        }
       }
       return { chunkCount: index.keywords.docLengths.length, averageLength: index.keywords.averageLength, terms: stats };
     },

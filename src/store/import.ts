@@ -2,7 +2,8 @@
  * Copies a built file index (its published generation) into another index store, under the same
  * generation name, so that both stores answer from identical data (npm run db:import).
  */
-import type { LoadedIndex } from '../index/store.js';
+import { AppError } from '../errors.js';
+import { loadIndex, readManifest, type LoadedIndex } from '../index/store.js';
 import type { ChunkRecord, GenerationInfo, IndexStore } from './index-store.js';
 
 export interface ImportOptions {
@@ -73,4 +74,16 @@ export async function importFileIndex(index: LoadedIndex, target: IndexStore, op
     await writer.abort().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Imports the published generation of the file index in `indexDir` (read as recorded: its own
+ * model and dimension), with its counts for the caller's report.
+ */
+export async function importFileIndexDir(indexDir: string, target: IndexStore, options: ImportOptions = {}): Promise<ImportResult & { documents: number; chunks: number; sentences: number }> {
+  const manifest = readManifest(indexDir);
+  if (!manifest) throw new AppError('E_INDEX_MISSING', `store: no index in ${indexDir}; run \`npm run ingest\` first`);
+  const index = loadIndex(indexDir, { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension });
+  const result = await importFileIndex(index, target, options);
+  return { ...result, documents: index.documents.length, chunks: index.chunks.length, sentences: index.sentenceEmbeddings.length };
 }

@@ -5,8 +5,7 @@
  * (PostgreSQL + pgvector). Every read goes through a snapshot pinned to one published generation:
  * a reader sees the old generation or the new one, never a mix of the two.
  *
- * Not wired yet: the query side (retrieve/, answer/) still reads LoadedIndex directly; issue 11's
- * refactor moves it onto this interface.
+ * The query side (src/retrieve/context.ts and everything above it) reads only this interface.
  */
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -51,8 +50,28 @@ export interface TermStats {
   chunkCount: number;
   /** Mean token count of a chunk. */
   averageLength: number;
-  /** Per asked term: how many chunks hold it and its BM25 idf (absent terms have df 0). */
-  terms: Record<string, { df: number; idf: number }>;
+  /**
+   * Per asked term: how many chunks hold it and its BM25 idf (absent terms have df 0); with
+   * TermStatsOptions.byTown, also how many chunks of each town hold it (towns without it absent).
+   */
+  terms: Record<string, TermStat>;
+}
+
+/** One term's statistics (see TermStats). */
+export interface TermStat {
+  df: number;
+  idf: number;
+  /** Chunks holding the term, per town (Chunk.town); only when asked for (TermStatsOptions.byTown). */
+  towns?: Record<string, number>;
+}
+
+/** Options of IndexSnapshot.termStats. */
+export interface TermStatsOptions {
+  /**
+   * Also count the chunks holding each term per town: "does the asked town's report use this
+   * word at all" (the extractive composer's not-mentioned check). Default false.
+   */
+  byTown?: boolean;
 }
 
 /** Describes one generation: a complete, immutable build of the index. */
@@ -146,8 +165,8 @@ export interface IndexSnapshot {
   listDocuments(): Promise<DocumentMeta[]>;
   /** Whole documents (cleaned text, sections, offsets) by id, in the order asked; undefined when unknown. */
   getDocuments(ids: readonly string[]): Promise<Array<ParsedDocument | undefined>>;
-  /** Document frequency and idf of terms, with the generation's chunk count and mean length. */
-  termStats(terms: readonly string[]): Promise<TermStats>;
+  /** Document frequency and idf of terms (per town too, when asked), with the generation's chunk count and mean length. */
+  termStats(terms: readonly string[], options?: TermStatsOptions): Promise<TermStats>;
   /** Corpus terms added to the tokenizer's dictionary at ingest (pass to createTokenizer). */
   lexicon(): Promise<string[]>;
   /** Derived records of a kind; with keys, only those (in the order asked, unknown keys skipped). */

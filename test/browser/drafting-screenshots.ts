@@ -14,7 +14,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { openService } from '../../src/cli/runtime.js';
+import { allChunkIds } from '../../src/retrieve/context.js';
 import { createApp } from '../../src/server/app.js';
+import type { Chunk } from '../../src/domain/types.js';
 import { findChromium, launchBrowser, listen } from './harness.js';
 
 const OUT = path.resolve('docs/screenshots');
@@ -28,8 +30,8 @@ async function main(): Promise<void> {
   const browser = await launchBrowser(chromiumPath);
   fs.mkdirSync(OUT, { recursive: true });
   const shot = (name: string) => path.join(OUT, name);
-  const { chunks } = service.searchable.index;
-  const docs = service.searchable.documents;
+  const chunks = (await service.index.snapshot.getChunks(allChunkIds(service.index))).filter((c): c is Chunk => c !== undefined);
+  const docs = service.index.documents;
   const sentenceWith = (phrase: string, town: string) => {
     const chunk = chunks.find((c) => c.town === town && c.text.includes(phrase))!;
     const [start, end] = chunk.sentences.find(([s, e]) => docs.get(chunk.docId)!.text.slice(s, e).includes(phrase))!;

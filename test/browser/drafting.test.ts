@@ -10,7 +10,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
-import { openTestService } from '../services.js';
+import type { Chunk } from '../../src/domain/types.js';
+import { allChunks, openTestService } from '../services.js';
 import { chromiumForTests, launchBrowser, listen, type Listening } from './harness.js';
 import { ask } from './widget-driver.js';
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
   browser = await launchBrowser(chromiumPath);
   let config;
   ({ service, config } = await openTestService());
+  chunks = await allChunks(service.index);
   app = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK }));
 });
 
@@ -44,12 +46,15 @@ async function freshPage(viewport = { width: 1280, height: 900 }): Promise<{ con
   return { context, page, problems };
 }
 
+/** Every chunk of the index, read through the store once. */
+let chunks: Chunk[];
+
 const basketItems = (page: Page) => page.evaluate(() => JSON.parse(localStorage.getItem('qa.basket.v1') ?? '[]') as Array<{ chunkId: string; start?: number; end?: number; note?: string }>);
 
 /** The resolved quote of a basket item, as the index holds it. */
 function quoteOf(item: { chunkId: string; start?: number; end?: number }) {
-  const chunk = service.searchable.index.chunks.find((c) => c.id === item.chunkId)!;
-  const doc = service.searchable.documents.get(chunk.docId)!;
+  const chunk = chunks.find((c) => c.id === item.chunkId)!;
+  const doc = service.index.documents.get(chunk.docId)!;
   return { text: doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim(), town: chunk.town, title: doc.meta.title, section: chunk.sectionPath.join(' > ') };
 }
 
@@ -130,10 +135,10 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(await page.locator('.drafting-nav .count').textContent()).toBe('3');
 
     // Words selected in the document view.
-    const doc = service.searchable.documents.get('linhu-2022-summary-2023-plan')!;
+    const doc = service.index.documents.get('linhu-2022-summary-2023-plan')!;
     const phrase = '乡村振兴';
     const at = doc.text.indexOf(phrase);
-    const chunk = service.searchable.index.chunks.find((c) => c.docId === doc.meta.docId && c.start <= at && at < c.end)!;
+    const chunk = chunks.find((c) => c.docId === doc.meta.docId && c.start <= at && at < c.end)!;
     await page.goto(`${app.origin}/documents/${doc.meta.docId}?start=${chunk.start}&end=${chunk.end}`);
     await page.locator('mark.passage').first().waitFor();
     await page.evaluate((p) => {
@@ -293,8 +298,8 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     // Focus stays on the moved item (now last, so on its 上移), so it can be moved again.
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('上移第 2 条');
     // The document view opened at a cited sentence offers it to the basket without a mouse selection.
-    const chunk = service.searchable.index.chunks.find((c) => c.text.includes('107亿元'))!;
-    const [qs, qe] = chunk.sentences.find(([a, b]) => service.searchable.documents.get(chunk.docId)!.text.slice(a, b).includes('107亿元'))!;
+    const chunk = chunks.find((c) => c.text.includes('107亿元'))!;
+    const [qs, qe] = chunk.sentences.find(([a, b]) => service.index.documents.get(chunk.docId)!.text.slice(a, b).includes('107亿元'))!;
     await page.goto(`${app.origin}/documents/${chunk.docId}?start=${chunk.start}&end=${chunk.end}&qs=${qs}&qe=${qe}`);
     await page.locator('.selection-bar .what', { hasText: '引用的句子' }).waitFor();
     for (let i = 0; i < 80; i++) {
@@ -346,7 +351,7 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
 
   it('fits a 360 px phone on every drafting view', async () => {
     const { context, page, problems } = await freshPage({ width: 360, height: 740 });
-    const chunk = service.searchable.index.chunks.find((c) => c.text.includes('乡村振兴'))!;
+    const chunk = chunks.find((c) => c.text.includes('乡村振兴'))!;
     // A basket with an item, so the phone sees a filled one.
     await page.goto(`${app.origin}/basket`);
     await page.evaluate((c) => localStorage.setItem('qa.basket.v1', JSON.stringify([{ id: 'p', chunkId: c.id, note: '' }])), { id: chunk.id });

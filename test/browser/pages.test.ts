@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { ingestCorpus } from '../../src/index/build.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
@@ -159,7 +160,7 @@ describe.skipIf(!chromiumPath)('corpus text containing HTML markup', () => {
     fs.writeFileSync(path.join(corpusDir, 'ceshi-2023-summary.meta.json'), JSON.stringify({ town: '测试镇', title: '测试镇2023年工作总结及2024年工作计划', date: '2024-01-10' }));
     const indexDir = path.join(dir, 'index');
     await ingestCorpus({ corpusDir, indexDir, embedder });
-    service = createQaService(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension }), embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+    service = await createQaService(snapshotOfLoadedIndex(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension })), embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
     site = await serveHostSite();
     app = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK, allowedOrigins: [site.origin] }));
     site.setApp(app.origin, { 'data-town': '测试镇' });

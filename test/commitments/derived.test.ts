@@ -24,7 +24,7 @@ beforeAll(async () => {
   const opened = await openTestService();
   embedder = opened.embedder;
   index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
-  service = createQaService(index, embedder, { defaultTopK: opened.config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+  service = await createQaService(snapshotOfLoadedIndex(index), embedder, { defaultTopK: opened.config.defaultTopK, threshold: DEFAULT_THRESHOLD });
 });
 
 const kindOf = (kind: string) => index.derived.filter((r) => r.kind === kind);

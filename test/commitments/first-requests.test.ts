@@ -12,6 +12,7 @@ import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, listen } from '../http.js';
 import { openTestService, testIndexDir } from '../services.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 
 let server: Server;
 let base = '';
@@ -27,7 +28,7 @@ beforeAll(async () => {
     embedQuery: (text) => ((calls.embedQuery += 1), embedder.embedQuery(text)),
   };
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
-  const fresh = createQaService(index, counting, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
+  const fresh = await createQaService(snapshotOfLoadedIndex(index), counting, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
   const service: QaService = { ...fresh, ask: (input) => ((calls.ask += 1), fresh.ask(input)) };
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
 });

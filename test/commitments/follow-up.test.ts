@@ -9,7 +9,7 @@ import { answerCommitmentQuestion } from '../../src/commitments/answer.js';
 import { readCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
 import type { Commitment, FollowUp } from '../../src/domain/commitment.js';
 import type { LoadedIndex } from '../../src/index/store.js';
-import { makeSearchable } from '../../src/retrieve/hybrid.js';
+import { openIndexContext } from '../../src/retrieve/context.js';
 import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { freshBookOf } from './fresh-book.js';
 import { openTestService } from '../services.js';
@@ -138,14 +138,14 @@ describe('follow-up of commitments against a later report (fictional fixture)', 
 });
 
 /** What the service hands the commitment answers: towns, the keyword tokenizer and the snapshot. */
-function sourceOf(loaded: LoadedIndex) {
-  const searchable = makeSearchable(loaded);
-  return { towns: searchable.towns, tokenize: (t: string) => searchable.tokenizer.tokenize(t), snapshot: snapshotOfLoadedIndex(loaded) };
+async function sourceOf(loaded: LoadedIndex) {
+  const context = await openIndexContext(snapshotOfLoadedIndex(loaded));
+  return { towns: context.towns, tokenize: (t: string) => context.tokenizer.tokenize(t), snapshot: context.snapshot };
 }
 
 describe('outcome questions over the fixture corpus', () => {
   it('says what was promised and what the later report says, citing both', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', async () => book, sourceOf(index));
+    const answer = await answerCommitmentQuestion('牛塘镇下半年1364套安置房的初始登记完成了吗?', async () => book, await sourceOf(index));
     expect(answer).toBeDefined();
     expect(answer!.answer).toContain('年内完成1364套安置房的初始登记和分割发证[1]');
     expect(answer!.answer).toContain('共完成1364套安置房的初始登记和分割发证[2]');
@@ -157,7 +157,7 @@ describe('outcome questions over the fixture corpus', () => {
   });
 
   it('says when the later report misses the target', async () => {
-    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', async () => book, sourceOf(index));
+    const answer = await answerCommitmentQuestion('牛塘镇计划治理的35条小微水体完成了吗?', async () => book, await sourceOf(index));
     expect(answer!.answer).toContain('部分完成');
     expect(answer!.answer).toContain('23条');
   });

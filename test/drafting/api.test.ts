@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen, postJson } from '../http.js';
-import { openTestService } from '../services.js';
+import type { Chunk } from '../../src/domain/types.js';
+import { allChunks, openTestService } from '../services.js';
 
 let base: string;
 let server: import('node:http').Server;
@@ -17,15 +18,18 @@ beforeAll(async () => {
   let config;
   ({ service, config } = await openTestService());
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
+  chunks = await allChunks(service.index);
 });
 
 afterAll(() => close(server));
 
-const docText = (docId: string): string => service.searchable.documents.get(docId)!.text;
+const docText = (docId: string): string => service.index.documents.get(docId)!.text;
+/** Every chunk of the index, read through the store once. */
+let chunks: Chunk[];
 
 /** A chunk holding a phrase, and the phrase's document offsets. */
 function chunkWith(phrase: string, town?: string) {
-  const chunk = service.searchable.index.chunks.find((c) => c.text.includes(phrase) && (!town || c.town === town))!;
+  const chunk = chunks.find((c) => c.text.includes(phrase) && (!town || c.town === town))!;
   const at = docText(chunk.docId).indexOf(phrase, chunk.start);
   return { chunk, start: at, end: at + phrase.length };
 }
@@ -83,7 +87,7 @@ describe('GET /api/search for drafting', () => {
     const reply = await call(base, `/api/search?q=${encodeURIComponent(`"${phrase}"`)}&group=town&k=50`);
     expect(reply.status).toBe(200);
     expect(reply.body.mode).toBe('exact');
-    const expected = service.searchable.index.chunks.filter((c) => c.text.includes(phrase)).length;
+    const expected = chunks.filter((c) => c.text.includes(phrase)).length;
     expect(expected).toBeGreaterThan(0);
     expect(reply.body.total).toBe(expected);
     for (const p of reply.body.results) {
@@ -92,7 +96,7 @@ describe('GET /api/search for drafting', () => {
       for (const [s, e] of p.matches) expect(p.text.slice(s, e)).toBe(phrase);
     }
     // Full-width letters and digits are matched as the cleaned reports write them.
-    const wide = service.searchable.index.chunks.find((c) => /[A-Za-z0-9]{2}/.test(c.text))!;
+    const wide = chunks.find((c) => /[A-Za-z0-9]{2}/.test(c.text))!;
     const ascii = /[\u4e00-\u9fff][A-Za-z0-9]+/.exec(wide.text)![0];
     const fullWidth = [...ascii].map((ch) => (/[A-Za-z0-9]/.test(ch) ? String.fromCharCode(ch.charCodeAt(0) + 0xfee0) : ch)).join('');
     const widened = await call(base, `/api/search?q=${encodeURIComponent(`"${fullWidth}"`)}&group=town`);
@@ -188,8 +192,8 @@ describe('POST /api/drafts/export', () => {
     expect(documentXml.match(/<w:footnoteReference /g)).toHaveLength(list.length);
     expect(documentXml).toContain('w:eastAsia="仿宋"');
     for (const item of list) {
-      const chunk = service.searchable.index.chunks.find((c) => c.id === item.chunkId)!;
-      const doc = service.searchable.documents.get(chunk.docId)!;
+      const chunk = chunks.find((c) => c.id === item.chunkId)!;
+      const doc = service.index.documents.get(chunk.docId)!;
       const quote = doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim();
       for (const line of quote.split('\n').filter((l) => l.trim())) expect(plain(documentXml)).toContain(line.trim());
       expect(plain(footnotesXml)).toContain(`${chunk.town}《${doc.meta.title}》`);
@@ -206,8 +210,8 @@ describe('POST /api/drafts/export', () => {
     expect(reply.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     const md = reply.raw;
     for (const [i, item] of list.entries()) {
-      const chunk = service.searchable.index.chunks.find((c) => c.id === item.chunkId)!;
-      const doc = service.searchable.documents.get(chunk.docId)!;
+      const chunk = chunks.find((c) => c.id === item.chunkId)!;
+      const doc = service.index.documents.get(chunk.docId)!;
       expect(md).toContain(`[^${i + 1}]: ${chunk.town}《${doc.meta.title}》`);
       const quote = doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim();
       expect(md.replace(/^> /gm, '')).toContain(quote);
@@ -217,7 +221,7 @@ describe('POST /api/drafts/export', () => {
 
   it('answers an unknown passage or out-of-range offsets with a 400 naming the item', async () => {
     const [good] = items();
-    const chunk = service.searchable.index.chunks.find((c) => c.id === good!.chunkId)!;
+    const chunk = chunks.find((c) => c.id === good!.chunkId)!;
     const unknown = await call(base, '/api/drafts/export', postJson({ format: 'md', items: [good, { chunkId: 'no-such-passage' }] }));
     expectError(unknown, 400, 'E_NOT_FOUND');
     expect(unknown.body.error.message).toMatch(/^items\[1\]/);

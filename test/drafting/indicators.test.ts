@@ -7,23 +7,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QaService } from '../../src/qa/service.js';
+import { createQaService, type QaService } from '../../src/qa/service.js';
+import type { Embedder } from '../../src/embed/embedder.js';
+import type { IndexSnapshot } from '../../src/store/index-store.js';
 import { buildIndicatorTable, type IndicatorFigure } from '../../src/drafting/indicators.js';
 import { annotateSentences } from '../../src/index/build.js';
 import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen } from '../http.js';
-import { openTestService, testIndexDir } from '../services.js';
+import { allChunks, openTestService, testIndexDir } from '../services.js';
 
 let service: QaService;
+let embedder: Embedder;
 let table: IndicatorFigure[];
 let base: string;
 let server: import('node:http').Server;
 
 beforeAll(async () => {
   let config;
-  ({ service, config } = await openTestService());
-  table = service.searchable.index.indicators;
+  ({ service, config, embedder } = await openTestService());
+  table = await service.index.indicators();
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
 });
 
@@ -60,7 +63,7 @@ describe('the indicator table', () => {
     expect(table.length).toBeGreaterThanOrEqual(25);
     expect(new Set(table.map((f) => f.town)).size).toBeGreaterThanOrEqual(3);
     for (const f of table) {
-      const doc = service.searchable.documents.get(f.citation.docId)!;
+      const doc = service.index.documents.get(f.citation.docId)!;
       expect(doc.text.slice(f.citation.start, f.citation.end)).toBe(f.citation.text);
       expect(f.citation.text).toContain(f.text);
       expect(f.text).toContain(String(Math.abs(f.value)));
@@ -79,14 +82,15 @@ describe('the indicator table', () => {
     expect(found.map((f) => ({ period: f.period, kind: f.kind }))).toContainEqual({ period, kind });
   });
 
-  it('is built at ingest: the generation holds indicators.json, checksummed, equal to extracting afresh', () => {
+  it('is built at ingest: the generation holds indicators.json, checksummed, equal to extracting afresh', async () => {
     const dir = path.join(testIndexDir(), currentGeneration(testIndexDir())!);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { checksums: Record<string, string> };
     expect(manifest.checksums['indicators.json']).toMatch(/^[0-9a-f]{64}$/);
     const stored = JSON.parse(fs.readFileSync(path.join(dir, 'indicators.json'), 'utf8')) as IndicatorFigure[];
     expect(stored.length).toBeGreaterThanOrEqual(25);
     expect(stored).toEqual(table);
-    const { documents, chunks } = service.searchable.index;
+    const documents = [...service.index.documents.values()];
+    const chunks = await allChunks(service.index);
     expect(buildIndicatorTable(documents, chunks, annotateSentences(documents, chunks))).toEqual(stored);
   });
 });
@@ -95,17 +99,20 @@ describe('GET /api/indicators', () => {
   it('serves the table the loaded index holds, computing nothing on request', async () => {
     // A table the rules could never produce from these reports (one figure, its value changed):
     // a route that extracted on request would answer with the real table instead.
-    const index = service.searchable.index;
-    const stored = index.indicators;
-    const planted = { ...stored[0]!, value: 123456.789 };
-    index.indicators = [planted];
+    // The store's answer for the 'indicators' record is replaced; everything else is the real store's.
+    const real = service.index.snapshot;
+    const planted = { ...table[0]!, value: 123456.789 };
+    const snapshot: IndexSnapshot = Object.assign(Object.create(real) as IndexSnapshot, {
+      getDerived: async (kind: string, keys?: readonly string[]) => (kind === 'indicators' ? [{ kind, key: 'all', value: [planted] }] : real.getDerived(kind, keys)),
+    });
+    const other = await listen(createApp({ service: await createQaService(snapshot, embedder, { defaultTopK: 5 }), maxQuestionChars: 500, defaultTopK: 5 }));
     try {
-      const reply = await call(base, '/api/indicators');
+      const reply = await call(other.base, '/api/indicators');
       expect(reply.status).toBe(200);
       expect(reply.body.total).toBe(1);
       expect(reply.body.figures).toEqual([planted]);
     } finally {
-      index.indicators = stored;
+      await close(other.server);
     }
   });
 

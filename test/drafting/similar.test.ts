@@ -1,12 +1,21 @@
 /**
  * The mechanics of "how others put it" on a hand-made index (the shipped corpus has one report
  * per town, so the same town's other years need a second report): which reports count as other
- * towns or other years, the span's vector, the per-report cap. Vectors are hand-set unit vectors.
+ * towns or other years, the span's vector, the per-report cap. Vectors are hand-set unit vectors,
+ * written as a generation of a real file store in a scratch folder.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { annotateSentence } from '../../src/annotate/sentence.js';
 import { findSimilarSentences } from '../../src/drafting/similar.js';
-import type { SearchableIndex } from '../../src/retrieve/hybrid.js';
+import { openIndexContext, type IndexContext } from '../../src/retrieve/context.js';
+import { deriveRetrievalRecords } from '../../src/retrieve/derive.js';
+import { createFileStore } from '../../src/store/file-store.js';
+import { createTokenizer } from '../../src/text/tokenize.js';
 import type { Chunk, ParsedDocument } from '../../src/domain/types.js';
+import { buildKeywordIndex } from '../../src/index/lexical.js';
 
 const unit = (...v: number[]) => {
   const n = Math.hypot(...v);
@@ -27,37 +36,47 @@ function doc(docId: string, town: string, years: number[], sentences: string[]):
   };
 }
 
-function indexOf(parts: Array<{ doc: ParsedDocument; chunk: Chunk }>, vectors: Float32Array[][]): SearchableIndex {
+/** Writes the parts as a generation of a file store in a scratch folder (with retrieval's derived records) and opens its context. */
+async function indexOf(parts: Array<{ doc: ParsedDocument; chunk: Chunk }>, vectors: Float32Array[][]): Promise<IndexContext> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'similar-'));
+  dirs.push(dir);
+  const store = createFileStore({ indexDir: dir, embeddingModel: 'hand-set', dimension: 3 });
+  const writer = await store.beginGeneration({ embeddingModel: 'hand-set', dimension: 3, pipelineVersion: 'test' });
+  const documents = parts.map((p) => p.doc);
   const chunks = parts.map((p) => p.chunk);
-  const sentenceRows: number[] = [];
-  let next = 0;
-  for (const c of chunks) {
-    sentenceRows.push(next);
-    next += c.sentences.length;
-  }
-  return {
-    index: { chunks, sentenceRows, sentenceEmbeddings: vectors.flat(), embeddings: vectors.map((v) => v[0]!), manifest: { dimension: 3 } },
-    documents: new Map(parts.map((p) => [p.doc.meta.docId, p.doc])),
-  } as unknown as SearchableIndex;
+  await writer.writeDocuments(documents);
+  await writer.writeChunks(parts.map((p, i) => ({ chunk: p.chunk, vector: vectors[i]![0]!, sentenceVectors: vectors[i]!, tokens: [] })));
+  const sentenceAnnotations = chunks.map((c) => c.sentences.map(() => annotateSentence('', { role: c.role, sectionYears: c.years, sectionPath: c.sectionPath })));
+  await writer.writeDerived(deriveRetrievalRecords({ documents, chunks, sentenceVectors: vectors, sentenceAnnotations, tokenizer: createTokenizer(), lexicon: [], keywords: buildKeywordIndex([]), embedder: undefined as never }));
+  await writer.publish();
+  return openIndexContext(await store.snapshot());
 }
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('findSimilarSentences', () => {
   const a2022 = doc('a-2022', '甲镇', [2022], ['全面推进乡村振兴战略落地见效。', '持续优化营商环境提升服务水平。']);
   const a2023 = doc('a-2023', '甲镇', [2023], ['深入实施乡村振兴战略再上台阶。', '不断改善城乡人居环境面貌更新。']);
   const a2022b = doc('a-2022b', '甲镇', [2022], ['同一年的另一份报告推进乡村振兴。']);
   const b = doc('b-2022', '乙镇', [2022], ['大力推进乡村全面振兴取得实效。', '营商环境持续优化企业满意度高。', '短句。']);
-  const searchable = indexOf(
-    [a2022, a2023, a2022b, b],
-    [
-      [unit(1, 0, 0), unit(0, 1, 0)],
-      [unit(0.9, 0.1, 0), unit(0, 0, 1)],
-      [unit(1, 0, 0)],
-      [unit(0.95, 0.05, 0), unit(0.1, 0.9, 0), unit(1, 0, 0)],
-    ],
-  );
+  let searchable: IndexContext;
+  beforeAll(async () => {
+    searchable = await indexOf(
+      [a2022, a2023, a2022b, b],
+      [
+        [unit(1, 0, 0), unit(0, 1, 0)],
+        [unit(0.9, 0.1, 0), unit(0, 0, 1)],
+        [unit(1, 0, 0)],
+        [unit(0.95, 0.05, 0), unit(0.1, 0.9, 0), unit(1, 0, 0)],
+      ],
+    );
+  });
 
-  it('takes other towns and the same town\'s other years, never the same report nor a report of the same years', () => {
-    const { source, sentences } = findSimilarSentences(searchable, { chunkId: 'a-2022:0', start: 0, end: a2022.chunk.sentences[0]![1], k: 10 });
+  it('takes other towns and the same town\'s other years, never the same report nor a report of the same years', async () => {
+    const { source, sentences } = await findSimilarSentences(searchable, { chunkId: 'a-2022:0', start: 0, end: a2022.chunk.sentences[0]![1], k: 10 });
     expect(source.text).toBe('全面推进乡村振兴战略落地见效。');
     const found = sentences.map((s) => [s.docId, s.relation, s.text]);
     expect(found[0]).toEqual(['b-2022', 'other-town', '大力推进乡村全面振兴取得实效。']);
@@ -67,13 +86,13 @@ describe('findSimilarSentences', () => {
     expect(sentences.some((s) => s.text === '短句。')).toBe(false);
   });
 
-  it('compares with the mean of the sentences a span overlaps', () => {
-    const second = findSimilarSentences(searchable, { chunkId: 'a-2022:0', start: a2022.chunk.sentences[1]![0], end: a2022.chunk.sentences[1]![1], k: 1 });
+  it('compares with the mean of the sentences a span overlaps', async () => {
+    const second = await findSimilarSentences(searchable, { chunkId: 'a-2022:0', start: a2022.chunk.sentences[1]![0], end: a2022.chunk.sentences[1]![1], k: 1 });
     expect(second.sentences[0]?.text).toBe('营商环境持续优化企业满意度高。');
   });
 
-  it('keeps at most a quarter of k (at least two) from one report', () => {
-    const { sentences } = findSimilarSentences(searchable, { chunkId: 'a-2023:0', k: 4 });
+  it('keeps at most a quarter of k (at least two) from one report', async () => {
+    const { sentences } = await findSimilarSentences(searchable, { chunkId: 'a-2023:0', k: 4 });
     const perDoc = new Map<string, number>();
     for (const s of sentences) perDoc.set(s.docId, (perDoc.get(s.docId) ?? 0) + 1);
     for (const n of perDoc.values()) expect(n).toBeLessThanOrEqual(2);

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuditLog, type AuditEvent } from '../../src/admin/audit.js';
 import { createReportStore, sanitizeReportName } from '../../src/admin/reports.js';
 import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { docIdOf } from '../../src/corpus/structure.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { AppError } from '../../src/errors.js';
@@ -90,7 +91,7 @@ beforeAll(async () => {
     maxConcurrent = Math.max(maxConcurrent, concurrent);
     try {
       const summary = await ingestCorpus({ corpusDir, indexDir, embedder, skipBad: true, full });
-      const service = createQaService(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension }), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
+      const service = await createQaService(snapshotOfLoadedIndex(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension })), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
       return { service, summary };
     } finally {
       concurrent -= 1;

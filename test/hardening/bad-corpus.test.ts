@@ -10,6 +10,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { DEFAULT_MAX_BYTES } from '../../src/corpus/load.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { ingestCorpus } from '../../src/index/build.js';
@@ -117,14 +118,14 @@ describe('ingesting a corpus with every kind of bad file', () => {
     const gbk = index.documents.find((d) => d.meta.file === 'linhu-2024-gbk.txt')!;
     expect(gbk.text).toContain('全镇计划建成5G基站40个');
     expect(gbk.meta.town).toBe('临湖镇');
-    const service = createQaService(index, embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
+    const service = await createQaService(snapshotOfLoadedIndex(index), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
     const answer = await service.ask({ question: '临湖镇2024年计划新增多少个停车泊位?' });
     expect(answer.found).toBe(true);
     expect(answer.answer).toContain('300个');
   });
 
   it('treats instruction-like text inside a report as data: answers still only quote, with markers', async () => {
-    const service = createQaService(open(), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
+    const service = await createQaService(snapshotOfLoadedIndex(open()), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD });
     for (const question of ['临湖镇2024年计划建成多少个5G基站?', '临湖镇2024年地区生产总值是多少?', '临湖镇2024年的工作要点有哪些?']) {
       const answer = await service.ask({ question });
       // The injected sentence may be quoted (it is in the report) but never obeyed: citations stay,

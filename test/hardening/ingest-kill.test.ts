@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { AppError } from '../../src/errors.js';
 import { currentGeneration, loadIndex } from '../../src/index/store.js';
@@ -53,7 +54,7 @@ async function ingest(pauseAt?: 'embed' | 'write' | 'swap'): Promise<string> {
 async function serveWhatIsLeft(): Promise<{ server: Server; base: string }> {
   const holder = createServiceHolder();
   try {
-    holder.swap(createQaService(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension }), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD }));
+    holder.swap(await createQaService(snapshotOfLoadedIndex(loadIndex(indexDir, { embeddingModel: embedder.id, dimension: embedder.dimension })), embedder, { defaultTopK: 5, threshold: DEFAULT_THRESHOLD }));
   } catch (err) {
     expect(err).toBeInstanceOf(AppError);
     holder.fail(err as AppError);

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAnswerCache } from '../../src/qa/cache.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
@@ -22,7 +23,7 @@ const PRIVATE = '我是张三,电话13800138000,牛塘镇安置房什么时候�
 async function instrumentedService(metrics: Metrics): Promise<QaService> {
   const { embedder, config } = await openTestService();
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
-  const cached = withAnswerCache(createQaService(index, metrics.instrumentEmbedder(embedder), { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), 100);
+  const cached = withAnswerCache(await createQaService(snapshotOfLoadedIndex(index), metrics.instrumentEmbedder(embedder), { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }), 100);
   return metrics.instrumentService(cached);
 }
 

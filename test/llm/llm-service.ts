@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLlmClient } from '../../src/answer/llm.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../../src/qa/service.js';
+import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
 import type { Config } from '../../src/config.js';
 import { loadIndex } from '../../src/index/store.js';
 import { createApp, type AppDeps } from '../../src/server/app.js';
@@ -21,7 +22,7 @@ export async function openLlmService(baseUrl: string, timeoutMs = 2000): Promise
   const { config, embedder } = await openTestService();
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
   const llm = createLlmClient({ baseUrl, apiKey: 'test-key', model: 'scripted', timeoutMs });
-  return { config, service: createQaService(index, embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }) };
+  return { config, service: await createQaService(snapshotOfLoadedIndex(index), embedder, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }) };
 }
 
 export interface Served {

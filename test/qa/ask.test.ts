@@ -20,18 +20,17 @@ let snapshot: IndexSnapshot;
 beforeAll(async () => {
   const { service, embedder } = await openTestService();
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
-  const searchable = service.searchable;
+  const context = service.index;
   const book: () => Promise<CommitmentBook> = ((snapshot = snapshotOfLoadedIndex(index)), holdCommitmentBook(() => (builds++, readCommitmentBook(snapshot))));
   ctx = {
-    searchable,
+    index: context,
     embedder,
     defaultTopK: 5,
     compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD },
     llm: undefined,
-    filterScope: { towns: searchable.towns, years: coveredYearsOf(index.documents) },
-    rewriteScope: { towns: searchable.towns, yearsOf: (t) => searchable.coveredYears.get(t) ?? [], reportYearOf: (t) => searchable.reportYears.get(t) },
+    filterScope: { towns: context.towns, years: coveredYearsOf(index.documents) },
+    rewriteScope: { towns: context.towns, yearsOf: (t) => context.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => context.townFacts.get(t)?.reportYear },
     commitments: book,
-    snapshot,
   };
 });
 

@@ -22,12 +22,12 @@ beforeAll(async () => {
 
 describe('routeToCommitments', () => {
   it('leaves a question for a figure to retrieval, without reading the book', async () => {
-    expect(await routeToCommitments('梅李镇现阶段有多少个三级网格?', undefined, book, service.searchable, snapshot)).toBeUndefined();
+    expect(await routeToCommitments('梅李镇现阶段有多少个三级网格?', undefined, book, service.index)).toBeUndefined();
     expect(builds).toBe(0);
   });
 
   it('answers a question for a list of promises from the book, each with its citation', async () => {
-    const answer = await routeToCommitments('梅李镇2023年在民生方面有哪些承诺?', undefined, book, service.searchable, snapshot);
+    const answer = await routeToCommitments('梅李镇2023年在民生方面有哪些承诺?', undefined, book, service.index);
     expect(answer).toBeDefined();
     expect(answer!.citations.length).toBeGreaterThan(0);
     expect(answer!.citations.every((c) => c.town === '梅李镇')).toBe(true);
@@ -36,7 +36,7 @@ describe('routeToCommitments', () => {
   });
 
   it("answers a question about a promise's outcome from the book, read once for all questions", async () => {
-    const answer = await routeToCommitments('淀山湖镇2020年的地区生产总值目标完成了吗?', undefined, book, service.searchable, snapshot);
+    const answer = await routeToCommitments('淀山湖镇2020年的地区生产总值目标完成了吗?', undefined, book, service.index);
     expect(answer).toBeDefined();
     expect(answer!.citations.some((c) => c.town === '淀山湖镇')).toBe(true);
     expect(builds).toBe(1);

@@ -23,8 +23,8 @@ beforeAll(async () => {
   const { service, embedder } = await openTestService();
   towns = service.towns;
   const compose = { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD };
-  answered = await answerFromRetrieval(service.searchable, embedder, QUESTION, { topK: 5, compose });
-  unanswered = await answerFromRetrieval(service.searchable, embedder, '临湖镇2023年计划建设几座火星基地?', { topK: 5, compose });
+  answered = await answerFromRetrieval(service.index, embedder, QUESTION, { topK: 5, compose });
+  unanswered = await answerFromRetrieval(service.index, embedder, '临湖镇2023年计划建设几座火星基地?', { topK: 5, compose });
   llm = await startScriptedLlm();
   client = createLlmClient({ baseUrl: llm.baseUrl, apiKey: 'k', model: 'scripted', timeoutMs: 1500 });
 });

@@ -11,8 +11,8 @@ let llm: ScriptedLlmServer;
 
 beforeAll(async () => {
   const { service } = await openTestService();
-  const searchable = service.searchable;
-  scope = { towns: service.towns, yearsOf: (t) => searchable.coveredYears.get(t) ?? [], reportYearOf: (t) => searchable.reportYears.get(t) };
+  const searchable = service.index;
+  scope = { towns: service.towns, yearsOf: (t) => searchable.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => searchable.townFacts.get(t)?.reportYear };
   llm = await startScriptedLlm();
 });
 afterAll(async () => {

@@ -19,7 +19,7 @@ let towns: readonly string[];
 beforeAll(async () => {
   const { service, embedder } = await openTestService();
   towns = service.towns;
-  answer = await answerFromRetrieval(service.searchable, embedder, QUESTION, { topK: 5, compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD } });
+  answer = await answerFromRetrieval(service.index, embedder, QUESTION, { topK: 5, compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD } });
   llm = await startScriptedLlm();
   client = createLlmClient({ baseUrl: llm.baseUrl, apiKey: 'k', model: 'scripted', timeoutMs: 1500 });
 });

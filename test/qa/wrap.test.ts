@@ -15,7 +15,7 @@ describe('wrapService', () => {
     const wrapped = wrapService(service, {});
     expect(wrapped.indexVersion).toBe(service.indexVersion);
     expect(wrapped.towns).toEqual(service.towns);
-    expect(wrapped.searchable).toBe(service.searchable);
+    expect(wrapped.index).toBe(service.index);
     expect(wrapped.stats()).toEqual(service.stats());
     expect(wrapped.listDocuments()).toEqual(service.listDocuments());
     expect(wrapped.cacheStats()).toBeUndefined();

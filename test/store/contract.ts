@@ -273,6 +273,33 @@ export function describeIndexStore(name: string, makeHarness: () => Promise<Stor
           expect(stats.terms[term]).toEqual({ df: postings.length / 2, idf: idf(ref.index.keywords, term) });
         }
       });
+      it('counts, when asked, the chunks of each town that hold a term, as the keyword index has them', async () => {
+        const terms = [...new Set(ref.questions.flatMap((q) => q.tokens)), '不存在的词', 'constructor'];
+        const stats = await snap.termStats(terms, { byTown: true });
+        expect(stats.chunkCount).toBe(ref.index.chunks.length);
+        for (const term of terms) {
+          const postings = Object.hasOwn(ref.index.keywords.postings, term) ? ref.index.keywords.postings[term]! : [];
+          const towns: Record<string, number> = {};
+          for (let i = 0; i < postings.length; i += 2) {
+            const town = ref.index.chunks[postings[i]!]!.town;
+            towns[town] = (towns[town] ?? 0) + 1;
+          }
+          expect(stats.terms[term], term).toEqual({ df: postings.length / 2, idf: idf(ref.index.keywords, term), towns });
+        }
+        // A term of one town only is absent from the others.
+        const local = terms.find((t) => Object.keys(stats.terms[t]!.towns!).length === 1);
+        expect(local).toBeDefined();
+      });
+
+      it("serves retrieval's records derived at ingest, as the index files hold them", async () => {
+        const some = [ref.index.chunks[0]!.id, ref.index.chunks.at(-1)!.id];
+        for (const kind of ['sentence-tokens', 'sentence-annotations', 'town-facts', 'document-chunks', 'indicators']) {
+          const expected = ref.index.derived.filter((r) => r.kind === kind);
+          expect(expected.length, kind).toBeGreaterThan(0);
+          expect(await snap.getDerived(kind)).toEqual(expected);
+        }
+        expect(await snap.getDerived('sentence-tokens', [...some, 'no-such-chunk'])).toEqual(some.map((id) => ref.index.derived.find((r) => r.kind === 'sentence-tokens' && r.key === id)));
+      });
     });
 
     describe('writing generations', () => {

@@ -34,6 +34,7 @@ import type {
   SentenceHit,
   StoreFilters,
   TermStats,
+  TermStatsOptions,
   WatchOptions,
 } from '../index-store.js';
 import { pollGeneration } from '../index-store.js';
@@ -258,12 +259,30 @@ class PostgresSnapshot implements IndexSnapshot {
     return ids.map((id) => byId.get(id));
   }
 
-  async termStats(terms: readonly string[]): Promise<TermStats> {
-    const rows = (await this.pool.query<{ term: string; df: number }>('SELECT term, df FROM terms WHERE generation_id = $1 AND term = ANY($2::text[])', [this.row.id, [...terms]])).rows;
-    const df = new Map(rows.map((r) => [r.term, r.df]));
+  async termStats(terms: readonly string[], options?: TermStatsOptions): Promise<TermStats> {
+    const [rows, townRows] = await Promise.all([
+      this.pool.query<{ term: string; df: number }>('SELECT term, df FROM terms WHERE generation_id = $1 AND term = ANY($2::text[])', [this.row.id, [...terms]]),
+      options?.byTown
+        ? this.pool.query<{ term: string; town: string; n: number }>(
+            'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
+              'WHERE p.generation_id = $1 AND p.term = ANY($2::text[]) GROUP BY p.term, c.town',
+            [this.row.id, [...terms]],
+          )
+        : undefined,
+    ]);
+    const df = new Map(rows.rows.map((r) => [r.term, r.df]));
+    const byTown = new Map<string, Record<string, number>>();
+    for (const r of townRows?.rows ?? []) {
+      const towns = byTown.get(r.term) ?? {};
+      towns[r.town] = r.n;
+      byTown.set(r.term, towns);
+    }
     const n = this.generation.chunks;
     const stats: TermStats['terms'] = {};
-    for (const term of terms) stats[term] = { df: df.get(term) ?? 0, idf: idfOfCount(df.get(term) ?? 0, n) };
+    for (const term of terms) {
+      stats[term] = { df: df.get(term) ?? 0, idf: idfOfCount(df.get(term) ?? 0, n) };
+      if (options?.byTown) stats[term]!.towns = byTown.get(term) ?? {};
+    }
     return { chunkCount: n, averageLength: this.row.average_length ?? 0, terms: stats };
   }
 

@@ -1,0 +1,94 @@
+/**
+ * The read context over the real test index's snapshot: built from store reads only, it agrees
+ * with the index files; runWithReads gives a pure function what an in-memory index would; the
+ * town facts derived at ingest follow their rules (fast-check).
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadIndex, type LoadedIndex } from '../../src/index/store.js';
+import { allChunkIds, openIndexContext, runWithReads, type IndexContext } from '../../src/retrieve/context.js';
+import { townFactsOf } from '../../src/retrieve/derive.js';
+import type { ParsedDocument } from '../../src/domain/types.js';
+import { openSnapshot, openTestService, testIndexDir } from '../services.js';
+
+let index: LoadedIndex;
+let context: IndexContext;
+
+beforeAll(async () => {
+  const { embedder } = await openTestService();
+  index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
+  context = await openIndexContext(await openSnapshot(testIndexDir(), embedder));
+});
+
+describe('openIndexContext', () => {
+  it('holds the documents, towns and chunk order of the index files', () => {
+    expect([...context.documents.values()]).toEqual(index.documents);
+    expect(context.towns).toEqual([...new Set(index.documents.map((d) => d.meta.town))]);
+    expect(allChunkIds(context)).toEqual(index.chunks.map((c) => c.id));
+    const orders = index.chunks.map((c) => context.orderOf(c));
+    orders.forEach((o, row) => row > 0 && expect(o).toBeGreaterThan(orders[row - 1]!));
+    for (const d of index.documents) {
+      const own = index.chunks.filter((c) => c.docId === d.meta.docId);
+      expect(context.chunksOf(d.meta.docId)).toEqual(own.map((c) => ({ id: c.id, start: c.start, end: c.end })));
+    }
+  });
+
+  it('reads each town\'s latest report year and the years its reports cover or mention', () => {
+    for (const town of context.towns) {
+      const docs = index.documents.filter((d) => d.meta.town === town);
+      const facts = context.townFacts.get(town)!;
+      expect(facts.reportYear).toBe(Math.max(...docs.map((d) => Number(d.meta.date.slice(0, 4)))));
+      expect(new Set(facts.coveredYears)).toEqual(new Set(docs.flatMap((d) => d.meta.years)));
+      for (const y of facts.coveredYears) expect(facts.years).toContain(y);
+    }
+  });
+});
+
+describe('runWithReads', () => {
+  it('gives a function that reads chunks and weights synchronously what an in-memory index gives it', async () => {
+    // A walk whose next read depends on the last one: each chunk's successor in the same document.
+    const walk = (chunk: (id: string) => { id: string; docId: string; end: number } | undefined, weightOf: (t: string) => number) => {
+      const seen: string[] = [];
+      let id: string | undefined = index.chunks[0]!.id;
+      let weight = 0;
+      while (id && seen.length < 5) {
+        const c = chunk(id);
+        if (!c) break;
+        seen.push(c.id);
+        weight += weightOf(c.id.slice(0, 2));
+        id = index.chunks.find((x) => x.docId === c.docId && x.start >= c.end)?.id;
+      }
+      return { seen, weight };
+    };
+    const byId = new Map(index.chunks.map((c) => [c.id, c]));
+    const stats = await context.snapshot.termStats(index.chunks.map((c) => c.id.slice(0, 2)));
+    const expected = walk((id) => byId.get(id), (t) => stats.terms[t]!.idf);
+    expect(expected.seen.length).toBe(5);
+    expect(await runWithReads(context.snapshot, ({ chunk, weightOf }) => walk(chunk, weightOf))).toEqual(expected);
+  });
+});
+
+describe('townFactsOf', () => {
+  const docArb = fc.record({
+    town: fc.constantFrom('甲镇', '乙镇', '丙镇'),
+    years: fc.uniqueArray(fc.integer({ min: 2015, max: 2025 }), { maxLength: 3 }),
+    date: fc.integer({ min: 2015, max: 2025 }).map(String),
+    mentioned: fc.array(fc.integer({ min: 1990, max: 2030 }), { maxLength: 4 }),
+  });
+
+  it('keeps every covered and mentioned year, and the latest report year, per town', () => {
+    fc.assert(
+      fc.property(fc.array(docArb, { maxLength: 6 }), (docs) => {
+        const documents = docs.map((d, i) => ({ meta: { docId: `d${i}`, town: d.town, years: d.years, date: d.date }, text: d.mentioned.map((y) => `${y}年,`).join('') })) as unknown as ParsedDocument[];
+        const facts = townFactsOf(documents);
+        for (const d of docs) {
+          const f = facts.get(d.town)!;
+          for (const y of d.years) expect(f.coveredYears).toContain(y);
+          for (const y of [...d.years, ...d.mentioned]) expect(f.years).toContain(y);
+          expect(f.reportYear).toBe(Math.max(...docs.filter((x) => x.town === d.town).map((x) => Number(x.date))));
+        }
+        expect([...facts.keys()].sort()).toEqual([...new Set(docs.map((d) => d.town))].sort());
+      }),
+    );
+  });
+});
