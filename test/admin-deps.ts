@@ -25,7 +25,6 @@ export function testAdminDeps(service: QaService, options: TestAdminOptions): Ad
     reindexer: createReindexer({ holder, rebuild: () => Promise.reject(new Error('no reindex in this test')) }),
     audit: createAuditLog({ file: path.join(options.dir, 'audit.jsonl') }),
     getService: () => service,
-    readManifest: () => undefined,
     maxUploadBytes: 1024,
   };
 }

@@ -12,20 +12,10 @@ import { appErrorViolations, applyAllowList, checkArchitecture, importsOf, layer
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 /**
- * Known violations, each to be removed by the work named (issue 11). This list only shrinks: an
- * entry that no longer matches anything fails the test, so it is deleted when its fix lands.
+ * Known violations, each with the work that removes it. Empty now: a new entry needs a reason, and
+ * an entry that no longer matches anything fails the test, so the list only shrinks.
  */
-const ALLOWED: readonly Allowed[] = [
-  // Layering.
-  { rule: 'layering', file: 'commitments/answer.ts', target: 'answer/extractive.ts', why: 'Answer and Citation move to domain/ (domain helper)' },
-  { rule: 'layering', file: 'store/file-store.ts', target: 'index/build.ts', why: 'annotateSentences belongs in annotate/ or the store, not the ingest (store helper)' },
-  // The index file format outside the store: the query side and the CLIs move onto IndexStore (store helper).
-  ...['admin/reports.ts', 'cli/admin.ts', 'cli/bench.ts', 'cli/db.ts', 'cli/runtime.ts', 'cli/serve.ts', 'cli/store-bench.ts', 'commitments/book.ts', 'commitments/topics.ts', 'evaluate/systems.ts', 'qa/service.ts', 'retrieve/hybrid.ts', 'server/admin-routes.ts'].map(
-    (file): Allowed => ({ rule: 'store', file, target: 'index/store.ts', why: 'reads LoadedIndex or loads the index files itself' }),
-  ),
-  { rule: 'store', file: 'cli/admin.ts', target: 'documents.json', why: 'parses the index files itself' },
-  { rule: 'store', file: 'cli/bench.ts', target: 'chunks.json', why: 'parses the index files itself' },
-];
+const ALLOWED: readonly Allowed[] = [];
 
 describe('the import graph of src/', () => {
   const files = readSources(SRC);

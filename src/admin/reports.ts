@@ -13,7 +13,7 @@ import { fsyncPath, writeSynced } from '../durable-file.js';
 import { DEFAULT_MAX_BYTES, listCorpusFiles, loadFile } from '../corpus/load.js';
 import { docIdOf } from '../corpus/structure.js';
 import { AppError, isAppError, type ErrorKind } from '../errors.js';
-import type { Manifest } from '../index/store.js';
+import type { FileRecord } from '../store/index-store.js';
 import type { DocumentMeta } from '../domain/types.js';
 import { hasControlChars } from '../domain/text.js';
 
@@ -77,8 +77,8 @@ export interface ReportEntry {
 }
 
 export interface StatusSources {
-  /** The live index's manifest, if there is one. */
-  manifest?: Manifest | undefined;
+  /** What the live generation recorded of each corpus file (GenerationInfo.files), if there is one. */
+  files?: Record<string, FileRecord> | undefined;
   /** Metadata of the live index's documents by docId. */
   documents?: ReadonlyMap<string, ReportEntry['meta']>;
   /** Files the last reindex could not read, and when that reindex started. */
@@ -287,7 +287,7 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
   return {
     async list(sources = {}) {
       const files = await corpusFiles();
-      const manifestFiles = sources.manifest?.files ?? {};
+      const manifestFiles = sources.files ?? {};
       const seen = new Map<string, string>();
       const entries: ReportEntry[] = [];
       for (const file of files) {

@@ -30,7 +30,7 @@
  * FIGURE_KINDS, and the helper types. "5G", "12345平台", 2023年, 第三 and 十四五 are not figures.
  */
 import { yearsIn } from '../corpus/structure.js';
-import type { Role } from '../domain/types.js';
+import type { Chunk, ParsedDocument, Role } from '../domain/types.js';
 import { parseChineseNumber, toBaseUnit } from '../domain/numbers.js';
 
 export type Stance = 'target' | 'estimate' | 'outcome';
@@ -287,4 +287,19 @@ export function annotateSentence(text: string, context: SentenceContext): Senten
     figures,
     ...(deadline ? { deadline } : {}),
   };
+}
+
+/**
+ * Every sentence's annotation (period, stance, figures), in sentence-row order. Cheap (regular
+ * expressions over ~1 MB at most per hundred reports), so done for every build, reused files too:
+ * a change of the annotation rules needs no re-embedding.
+ */
+export function annotateSentences(documents: readonly ParsedDocument[], chunks: readonly Chunk[]): SentenceAnnotation[] {
+  const byId = new Map(documents.map((d) => [d.meta.docId, d]));
+  return chunks.flatMap((chunk) => {
+    const doc = byId.get(chunk.docId);
+    const reportYear = doc ? Number(doc.meta.date.slice(0, 4)) : NaN;
+    const context = { role: chunk.role, sectionYears: chunk.years, sectionPath: chunk.sectionPath, ...(Number.isFinite(reportYear) ? { reportYear } : {}) };
+    return chunk.sentences.map(([s, e]) => annotateSentence(doc ? doc.text.slice(s, e) : '', context));
+  });
 }

@@ -17,9 +17,9 @@ import { Command } from 'commander';
 import { createAuditLog, cleanActor, type AuditLog } from '../admin/audit.js';
 import { createReportStore, type ReportEntry, type ReportStore } from '../admin/reports.js';
 import { AppError, isAppError, type ErrorCode } from '../errors.js';
-import { readManifest } from '../index/store.js';
 import { openRecordedFileStore } from '../store/open.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
+import type { FileRecord } from '../store/index-store.js';
 
 const config = loadConfig();
 const actor = cleanActor(process.env['ADMIN_USER'] ?? os.userInfo().username, 'cli');
@@ -83,19 +83,22 @@ function readFileArg(file: string): Buffer {
   }
 }
 
-/** Metadata of the live index's documents, read through the store without loading the model. */
-async function liveDocuments(): Promise<Map<string, ReportEntry['meta']>> {
+/** Metadata of the live index's documents and files, read through the store without loading the model. */
+async function liveIndex(): Promise<{ documents: Map<string, ReportEntry['meta']>; files?: Record<string, FileRecord> }> {
   const out = new Map<string, ReportEntry['meta']>();
+  let files: Record<string, FileRecord> | undefined;
   const store = openRecordedFileStore(config.indexDir);
   try {
-    if (!(await store.publishedGeneration())) return out;
-    for (const d of await (await store.snapshot()).listDocuments()) out.set(d.docId, { title: d.title, town: d.town, district: d.district, date: d.date, years: d.years });
+    if (!(await store.publishedGeneration())) return { documents: out };
+    const snapshot = await store.snapshot();
+    files = snapshot.generation.files;
+    for (const d of await snapshot.listDocuments()) out.set(d.docId, { title: d.title, town: d.town, district: d.district, date: d.date, years: d.years });
   } catch {
     // A damaged index shows up as every report pending.
   } finally {
     await store.close();
   }
-  return out;
+  return { documents: out, ...(files ? { files } : {}) };
 }
 
 function printReports(reports: ReportEntry[]): void {
@@ -139,8 +142,8 @@ program
       return;
     }
     const { reports, audit } = local();
-    const documents = await liveDocuments();
-    const list = await audited(audit, 'documents.list', undefined, () => reports.list({ manifest: readManifest(config.indexDir), documents }), (l) => ({ count: l.length }));
+    const { documents, files } = await liveIndex();
+    const list = await audited(audit, 'documents.list', undefined, () => reports.list({ files, documents }), (l) => ({ count: l.length }));
     if (globals().json) print(JSON.stringify({ documents: list }, null, 2));
     else printReports(list);
   });

@@ -520,9 +520,8 @@ async function main(): Promise<void> {
   const textsPerSecond = ingest.textsEmbedded / (ingest.embedMs / 1000);
 
   // Embedding throughput against the plain onnxruntime loop, on the same texts.
-  const sample = JSON.parse(fs.readFileSync(path.join(indexDir, fs.readFileSync(path.join(indexDir, 'CURRENT'), 'utf8').trim(), 'chunks.json'), 'utf8'))
-    .slice(0, 60)
-    .map((c: { text: string }) => c.text) as string[];
+  const built = await openRecordedFileStore(indexDir).snapshot();
+  const sample = (await built.getChunks(allChunkIds(await openIndexContext(built)).slice(0, 60))).map((c) => c!.text);
   const ortRate = await plainOrtThroughput(config.modelDir, config.embeddingModel, sample);
   const ours = await embedderThroughput(embedder, sample);
 

@@ -13,7 +13,7 @@ import type { QaService } from '../qa/service.js';
 import { loadConfig } from '../config.js';
 import type { Embedder } from '../embed/embedder.js';
 import { AppError, isAppError } from '../errors.js';
-import { currentGeneration, readManifest } from '../index/store.js';
+import { hasFileIndex } from '../store/open.js';
 import type { BuildProgress } from '../server/app.js';
 import type { Rebuild } from '../server/service-holder.js';
 import { trackConnections } from '../server/shutdown.js';
@@ -75,7 +75,7 @@ function main(): void {
   let reindexIdle: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
-  const mustBuild = !currentGeneration(config.indexDir);
+  const mustBuild = !hasFileIndex(config.indexDir);
 
   /** The Express app, once imported and built (see answerWhileStarting). */
   let app: http.RequestListener | undefined;
@@ -172,13 +172,6 @@ function main(): void {
             reindexer,
             audit: createAuditLog({ file: config.auditLog, logger: log }),
             getService: holder.current,
-            readManifest: () => {
-              try {
-                return readManifest(config.indexDir);
-              } catch {
-                return undefined;
-              }
-            },
             maxUploadBytes: config.maxUploadBytes,
           }
         : undefined,
@@ -230,7 +223,7 @@ function main(): void {
 
     const prepare = async (): Promise<QaService> => {
       try {
-        if (!currentGeneration(config.indexDir)) await buildFirstIndex();
+        if (!hasFileIndex(config.indexDir)) await buildFirstIndex();
         // A stop that came just as the build finished: do not start loading what nobody will serve.
         if (buildAbort.signal.aborted) throw new AppError('E_ABORTED', 'shutting down');
         building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };

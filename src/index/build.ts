@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildIndicatorTable } from '../annotate/indicators.js';
-import { annotateSentence, type SentenceAnnotation } from '../annotate/sentence.js';
+import { annotateSentences } from '../annotate/sentence.js';
 import { chunkOptions, splitIntoChunks } from '../corpus/chunk.js';
 import { cleanText } from '../corpus/clean.js';
 import { listCorpusFiles, loadFile } from '../corpus/load.js';
@@ -323,17 +323,3 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
   };
 }
 
-/**
- * Every sentence's annotation (period, stance, figures), in sentence-row order. Cheap (regular
- * expressions over ~1 MB at most per hundred reports), so done for every build, reused files too:
- * a change of the annotation rules needs no re-embedding.
- */
-export function annotateSentences(documents: readonly ParsedDocument[], chunks: readonly Chunk[]): SentenceAnnotation[] {
-  const byId = new Map(documents.map((d) => [d.meta.docId, d]));
-  return chunks.flatMap((chunk) => {
-    const doc = byId.get(chunk.docId);
-    const reportYear = doc ? Number(doc.meta.date.slice(0, 4)) : NaN;
-    const context = { role: chunk.role, sectionYears: chunk.years, sectionPath: chunk.sectionPath, ...(Number.isFinite(reportYear) ? { reportYear } : {}) };
-    return chunk.sentences.map(([s, e]) => annotateSentence(doc ? doc.text.slice(s, e) : '', context));
-  });
-}

@@ -11,7 +11,6 @@ import type { AuditEvent, AuditLog } from '../admin/audit.js';
 import { cleanActor } from '../admin/audit.js';
 import type { ReportEntry, ReportStore, UploadInput } from '../admin/reports.js';
 import { AppError, isAppError } from '../errors.js';
-import type { Manifest } from '../index/store.js';
 import { methodNotAllowed, requestIdOf } from './errors.js';
 import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { reindexError, type ReindexJob, type Reindexer } from './service-holder.js';
@@ -24,8 +23,6 @@ export interface AdminDeps {
   audit: AuditLog;
   /** The live service, for the reports' metadata. */
   getService: () => QaService | undefined;
-  /** The live index's manifest (read from disk), for the reports' ingest status. */
-  readManifest: () => Manifest | undefined;
   /** Largest accepted upload in bytes (config MAX_UPLOAD_MB). */
   maxUploadBytes: number;
 }
@@ -165,7 +162,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
         }
         const last = deps.reindexer.lastFinished();
         const lastFailures = last?.summary && last.startedAt ? { startedAt: last.startedAt, skipped: last.summary.skipped } : undefined;
-        const reports = await deps.reports.list({ manifest: deps.readManifest(), documents, lastFailures });
+        const reports = await deps.reports.list({ files: service?.index.generation.files, documents, lastFailures });
         res.json({
           documents: reports,
           index: service ? { indexVersion: service.indexVersion, ...service.stats() } : null,

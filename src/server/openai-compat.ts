@@ -7,7 +7,7 @@
  * Optional bearer-token auth (config API_TOKENS).
  */
 import { randomUUID } from 'node:crypto';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Citation } from '../domain/answer.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';

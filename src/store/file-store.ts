@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { buildIndicatorTable } from '../annotate/indicators.js';
-import { annotateSentences } from '../index/build.js';
+import { annotateSentences } from '../annotate/sentence.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import { currentGeneration, INDEX_FORMAT_VERSION, loadIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
 import { buildVectorIndex } from '../index/vector.js';
@@ -47,6 +47,7 @@ function infoOf(manifest: Manifest, sentences: number): GenerationInfo {
     documents: manifest.documents,
     chunks: manifest.chunks,
     sentences,
+    files: manifest.files,
   };
 }
 

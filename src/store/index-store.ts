@@ -74,6 +74,14 @@ export interface TermStatsOptions {
   byTown?: boolean;
 }
 
+/** What ingest recorded of one corpus file: for incremental ingest and the admin's report list. */
+export interface FileRecord {
+  /** sha256 of the report's bytes, plus its sidecar's when it has one. */
+  hash: string;
+  docId: string;
+  chunks: number;
+}
+
 /** Describes one generation: a complete, immutable build of the index. */
 export interface GenerationInfo {
   /** Unique name of the generation (the file store's `gen-…` folder name); caches key on it. */
@@ -94,6 +102,8 @@ export interface GenerationInfo {
   chunks: number;
   /** Sentences (sentence vectors) in the generation. */
   sentences: number;
+  /** Per corpus file (path relative to the corpus folder): what ingest recorded of it. */
+  files: Record<string, FileRecord>;
 }
 
 /**
@@ -187,7 +197,7 @@ export interface GenerationMeta {
    * Per corpus file: content hash, document id and chunk count, for incremental ingest (the
    * file store's manifest `files`). Default: none.
    */
-  files?: Record<string, { hash: string; docId: string; chunks: number }>;
+  files?: Record<string, FileRecord>;
 }
 
 /** One chunk as written: the chunk, its embeddings and the tokens its postings are built from. */

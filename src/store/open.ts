@@ -1,6 +1,6 @@
 /** Opens the index store the configuration names (INDEX_STORE, INDEX_DIR, DATABASE_URL). */
 import { AppError } from '../errors.js';
-import { readManifest } from '../index/store.js';
+import { currentGeneration, readManifest } from '../index/store.js';
 import { createFileStore } from './file-store.js';
 import type { IndexStore, IndexStoreKind } from './index-store.js';
 import { createPostgresStore } from './postgres/store.js';
@@ -20,6 +20,11 @@ export function openIndexStore(options: OpenIndexStoreOptions): IndexStore {
   if (options.kind === 'file') return createFileStore(options);
   if (!options.databaseUrl) throw new AppError('E_CONFIG', 'store: INDEX_STORE=postgres needs DATABASE_URL');
   return createPostgresStore({ connectionString: options.databaseUrl, embeddingModel: options.embeddingModel, dimension: options.dimension });
+}
+
+/** Whether the file index in `indexDir` has a published generation (read synchronously, for start-up). */
+export function hasFileIndex(indexDir: string): boolean {
+  return currentGeneration(indexDir) !== undefined;
 }
 
 /** The model and dimension the file index in `indexDir` was built with; undefined when there is none. */

@@ -11,7 +11,7 @@ import { createQaService, type QaService } from '../../src/qa/service.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import type { IndexSnapshot } from '../../src/store/index-store.js';
 import { buildIndicatorTable, type IndicatorFigure } from '../../src/drafting/indicators.js';
-import { annotateSentences } from '../../src/index/build.js';
+import { annotateSentences } from '../../src/annotate/sentence.js';
 import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen } from '../http.js';

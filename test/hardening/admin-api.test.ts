@@ -20,7 +20,7 @@ import { docIdOf } from '../../src/corpus/structure.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { AppError } from '../../src/errors.js';
 import { ingestCorpus } from '../../src/index/build.js';
-import { loadIndex, readManifest } from '../../src/index/store.js';
+import { loadIndex } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createReindexer, createServiceHolder, type Rebuild } from '../../src/server/service-holder.js';
 import { openTestService } from '../services.js';
@@ -111,7 +111,6 @@ beforeAll(async () => {
       reindexer,
       audit: createAuditLog({ file: auditFile, logger }),
       getService: holder.current,
-      readManifest: () => readManifest(indexDir),
       maxUploadBytes: MAX_UPLOAD,
     },
   });

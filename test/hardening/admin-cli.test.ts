@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/admin/audit.js';
 import { createReportStore } from '../../src/admin/reports.js';
-import { readManifest } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { createReindexer, createServiceHolder } from '../../src/server/service-holder.js';
 import { openTestService } from '../services.js';
@@ -103,7 +102,6 @@ describe('npm run admin --server', () => {
           reindexer,
           audit: createAuditLog({ file: path.join(work.dir, 'server-audit.jsonl') }),
           getService: holder.current,
-          readManifest: () => readManifest(path.join(work.dir, 'index')),
           maxUploadBytes: 1024 * 1024,
         },
       }),

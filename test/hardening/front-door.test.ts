@@ -149,7 +149,6 @@ describe('the audit log of refused admin requests is bounded', () => {
         reindexer: createReindexer({ holder, rebuild: async () => ({ service }) } as never),
         audit: createAuditLog({ file }),
         getService: () => service,
-        readManifest: () => undefined,
         maxUploadBytes: 1024,
       },
     });

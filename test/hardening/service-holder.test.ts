@@ -105,7 +105,7 @@ describe('POST /api/admin/reindex when the rebuild fails', () => {
         maxQuestionChars: 500,
         defaultTopK: 5,
         web: false,
-        admin: { token, reports: createReportStore({ corpusDir: work.dir }), reindexer, audit: createAuditLog(), getService: holder.current, readManifest: () => undefined, maxUploadBytes: 1024 },
+        admin: { token, reports: createReportStore({ corpusDir: work.dir }), reindexer, audit: createAuditLog(), getService: holder.current, maxUploadBytes: 1024 },
       }),
     ));
   });

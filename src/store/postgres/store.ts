@@ -117,6 +117,7 @@ class PostgresSnapshot implements IndexSnapshot {
       documents: counts.documents,
       chunks: counts.chunks,
       sentences: counts.sentences,
+      files: row.meta.files ?? {},
     };
   }
 
@@ -484,6 +485,7 @@ class PostgresGenerationWriter implements GenerationWriter {
       embeddingModel: meta.embeddingModel,
       dimension: meta.dimension,
       pipelineVersion: meta.pipelineVersion,
+      files: meta.files ?? {},
       ...counts,
     };
   }
