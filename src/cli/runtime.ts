@@ -13,7 +13,8 @@ import { ensureModel } from '../embed/model-fetch.js';
 import { createEmbedderPool } from '../embed/pool.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
 import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
-import { currentGeneration, loadIndex, type LoadedIndex } from '../index/store.js';
+import { currentGeneration, openIndex, type LoadedIndex } from '../index/store.js';
+import { prepareTokenizer } from '../text/tokenize.js';
 
 export { createLogger, exitWithError } from './logger.js';
 
@@ -91,7 +92,10 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
     const summary = await runIngest(config, model);
     log.info({ documents: summary.documents, chunks: summary.chunks, ms: summary.totalMs }, 'index built');
   }
-  const index = loadIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension });
+  // Without blocking: a server loads the next generation while it answers from the current one.
+  const index = await openIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension }, (step, ms) => log.debug({ step, ms: Math.round(ms * 10) / 10 }, 'index load step'));
+  // The service's tokenizer (createTokenizer in makeSearchable) then comes ready-made.
+  await prepareTokenizer(index.lexicon);
   const llm = openLlm(config, log);
   const service = withAnswerCache(createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);
   return { embedder: model, index, service };

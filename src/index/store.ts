@@ -473,6 +473,7 @@ export async function openIndex(indexDir: string, expect: Expectations, trace?: 
     const request = step.value;
     label = `after ${stepName(request)}`;
     failure = undefined;
+    await yieldToLoop();
     try {
       if ('file' in request) {
         const bytes = await fs.promises.readFile(request.file);
@@ -483,6 +484,5 @@ export async function openIndex(indexDir: string, expect: Expectations, trace?: 
     } catch (err) {
       failure = { err };
     }
-    await yieldToLoop();
   }
 }

@@ -19,12 +19,15 @@ export interface Tokenizer {
   tokenize(text: string): string[];
 }
 
-/** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
-export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
-  const jieba = Jieba.withDict(dict);
+/** The words a tokenizer adds to jieba's dictionary, as loadDict takes them. */
+function extraDict(extraWords: readonly string[]): string {
   const words = [...new Set(extraWords.filter((w) => w.length >= 2 && !/\s/.test(w)))];
   // A high frequency makes jieba prefer the whole term over its parts.
-  if (words.length > 0) jieba.loadDict(Buffer.from(words.map((w) => `${w} 200000 n`).join('\n'), 'utf8'));
+  return words.map((w) => `${w} 200000 n`).join('\n');
+}
+
+function tokenizerOf(jieba: Jieba, extra: string): Tokenizer {
+  if (extra) jieba.loadDict(Buffer.from(extra, 'utf8'));
   return {
     tokenize(text: string): string[] {
       const tokens: string[] = [];
@@ -36,6 +39,49 @@ export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
       return tokens;
     },
   };
+}
+
+/**
+ * Tokenizers built lately, by their extra words. Loading jieba's 5 MB dictionary takes 100-200 ms
+ * of one thread; a tokenizer only reads its dictionary once built, so generations with the same
+ * lexicon (a reindex that adds no new term) share one. Two are kept: the live one and the next.
+ */
+const recent = new Map<string, Tokenizer>();
+function remember(extra: string, tokenizer: Tokenizer): Tokenizer {
+  recent.delete(extra);
+  recent.set(extra, tokenizer);
+  while (recent.size > 2) recent.delete(recent.keys().next().value!);
+  return tokenizer;
+}
+
+/** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
+export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
+  const extra = extraDict(extraWords);
+  return remember(extra, recent.get(extra) ?? tokenizerOf(Jieba.withDict(dict), extra));
+}
+
+/** Bytes of jieba's dictionary loaded at a time by prepareTokenizer: about a millisecond's work. */
+const DICT_SLICE_BYTES = 32 * 1024;
+
+/**
+ * createTokenizer for a process that is serving meanwhile: jieba's dictionary is loaded a slice
+ * of lines at a time with the event loop running between slices (jieba adds each line's word
+ * as it comes, so the tokenizer is the one createTokenizer builds: test/hardening/swap-load.test.ts).
+ * The next createTokenizer with the same words returns it at once.
+ */
+export async function prepareTokenizer(extraWords: readonly string[] = []): Promise<Tokenizer> {
+  const extra = extraDict(extraWords);
+  const known = recent.get(extra);
+  if (known) return remember(extra, known);
+  const jieba = new Jieba();
+  for (let at = 0; at < dict.length; ) {
+    let end = Math.min(dict.length, at + DICT_SLICE_BYTES);
+    while (end < dict.length && dict[end - 1] !== 0x0a) end++;
+    jieba.loadDict(dict.subarray(at, end));
+    at = end;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return remember(extra, tokenizerOf(jieba, extra));
 }
 
 /**
