@@ -2,6 +2,8 @@
  * The index on disk. Each build is written into its own generation folder beside the live one,
  * every file through a temporary name, fsync and rename, the manifest last; then the one-line
  * CURRENT pointer is replaced by rename. A crash at any point leaves the previous generation live.
+ * Reading checks every file against the manifest before using it: loadIndex synchronously (CLIs,
+ * tests), openIndex without holding the event loop (a server loading the next generation).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
