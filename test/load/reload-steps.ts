@@ -15,7 +15,6 @@ import { createQaService, DEFAULT_THRESHOLD } from '../../src/answer/service.js'
 import { loadConfig } from '../../src/config.js';
 import { createEmbedderPool } from '../../src/embed/pool.js';
 import { loadIndex, openIndex, readManifest, type LoadedIndex } from '../../src/index/store.js';
-import { warmSuggestions } from '../../src/server/suggestions.js';
 import { createTokenizer, prepareTokenizer } from '../../src/text/tokenize.js';
 
 const indexDir = path.resolve(process.argv[2] ?? process.env['TEST_INDEX_DIR'] ?? 'node_modules/.cache/test-index');
@@ -59,8 +58,7 @@ for (let round = 1; round <= 3; round++) {
   await step('createTokenizer, a new lexicon (synchronous, as before)', () => createTokenizer([...index.lexicon, `旧词${round}${Date.now()}`]));
   await step('prepareTokenizer, a new lexicon', () => prepareTokenizer(fresh));
   await step('prepareTokenizer, the same lexicon as the live one', () => prepareTokenizer(fresh));
-  const service = await step('createQaService (its tokenizer prepared)', () => createQaService({ ...index, lexicon: fresh }, pool, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }));
-  if (round === 1) await step('after the swap: first-open suggestions (builds the commitment book)', () => warmSuggestions(service));
+  await step('createQaService (its tokenizer prepared)', () => createQaService({ ...index, lexicon: fresh }, pool, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD }));
   process.stdout.write(`\nopenIndex's steps on the event loop (ms): ${steps.join('; ')}\n`);
 }
 process.stdout.write(`\n1-minute load average at the end: ${os.loadavg()[0]!.toFixed(1)}\n`);
