@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { matchTown } from './domain/towns.js';
 
 /** Longest text a setting may hold: these are lines in a chat panel, not documents. */
 const LINE = z.string().trim().min(1).max(200);
@@ -63,12 +64,10 @@ export function loadTownsConfig(file: string): TownsConfig {
   return parseTownsConfig(json, file);
 }
 
-/** A town name without its administrative suffix, as a site may write it (梅李 for 梅李镇). */
-const bare = (name: string): string => name.replace(/(镇街道|街道|镇|乡)$/, '');
-
 /** The town's settings over the defaults; an unknown or absent town gets the defaults. */
 export function settingsFor(config: TownsConfig, town: string | undefined): TownSettings {
-  const key = town === undefined ? undefined : Object.keys(config.towns).find((t) => t === town) ?? Object.keys(config.towns).find((t) => bare(t) === bare(town));
+  // A site may write its town without the suffix (梅李 for 梅李镇).
+  const key = town === undefined ? undefined : matchTown(town, Object.keys(config.towns));
   const own = key === undefined ? {} : config.towns[key] ?? {};
   return { ...config.default, ...own };
 }

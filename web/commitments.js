@@ -5,9 +5,7 @@
  * GET /api/commitments/:id. Every text from the API is inserted with textContent, never as HTML.
  */
 import { basketButton, el, fillSelect, formParams, navigation, setFormFields } from '/assets/drafting-common.js';
-
-const TOPICS = ['经济发展', '科技创新', '城乡建设', '交通', '生态环境', '农业农村', '教育', '医疗卫生', '养老与社会保障', '就业', '文化旅游', '社会治理与平安', '安全生产', '政务服务', '党建与作风', '疫情防控', '其他'];
-const STATUS = { met: '已完成', partly: '部分完成', 'not-reported': '后续报告未提及', 'no-later-report': '暂无后续报告' };
+import { FOLLOW_UP_STATUS_LABELS as STATUS, TOPICS } from '/assets/labels.js';
 const FIELDS = ['town', 'year', 'topic', 'status', 'q'];
 
 const $ = (id) => document.getElementById(id);
@@ -24,6 +22,7 @@ const setForm = (params) => setFormFields(params, FIELDS);
 /** Towns and years from the reports, so the filters offer only what exists. */
 async function loadChoices() {
   fillSelect($('f-topic'), TOPICS);
+  fillSelect($('f-status'), Object.keys(STATUS), (s) => STATUS[s]);
   try {
     const res = await fetch('/api/documents', { headers: { accept: 'application/json' } });
     if (!res.ok) return;

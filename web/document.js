@@ -4,8 +4,8 @@
  * view. Offsets index the `text` of GET /api/documents/:docId. Text is inserted as text only.
  */
 import { addToBasket, el as make, navigation, similarHref } from './drafting-common.js';
+import { ROLE_LABELS as ROLE } from './labels.js';
 
-const ROLE = { review: '工作回顾', plan: '工作计划', other: '其他' };
 /** Where each rendered text node starts in the document's text: a selection maps back to offsets. */
 const OFFSETS = new WeakMap();
 

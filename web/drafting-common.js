@@ -5,7 +5,6 @@
  * the API or the user is inserted as text nodes, never parsed as HTML.
  */
 
-export const ROLE = { review: '回顾', plan: '计划', other: '其他' };
 const BASKET_KEY = 'qa.basket.v1';
 const MAX_ITEMS = 200;
 

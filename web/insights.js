@@ -5,6 +5,8 @@
  * sessionStorage; it travels only in the Authorization header, never in a URL. Text from the API
  * is inserted as text only.
  */
+import { STATUS_LABELS as STATUS } from './labels.js';
+
 const KEY = 'townqa:admin-token';
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -12,7 +14,6 @@ const el = (tag, props = {}, ...children) => {
   node.append(...children.filter((c) => c != null));
   return node;
 };
-const STATUS = { not_found: '未找到', partial: '部分回答', answered: '已回答' };
 let list = 'unanswered';
 
 const token = () => {

@@ -5,7 +5,8 @@
  * passage's year and whether it is review or plan; "更多类似", "他镇写法", "原文" and "加入草稿" on
  * every result. Data: GET /api/search?group=town. Text from the API is inserted as text only.
  */
-import { addToBasket, documentHref, el, fillSelect, formParams, getJson, highlighted, reportChoices, ROLE, sentenceSpans, setFormFields, similarHref } from './drafting-common.js';
+import { addToBasket, documentHref, el, fillSelect, formParams, getJson, highlighted, reportChoices, sentenceSpans, setFormFields, similarHref } from './drafting-common.js';
+import { ROLE_LABELS as ROLE } from './labels.js';
 
 const PAGE_SIZE = 10;
 const FIELDS = ['q', 'town', 'year', 'role'];
@@ -118,7 +119,7 @@ function build(root) {
     field('主题或原话', el('input', { type: 'search', name: 'q', id: 'f-q', maxLength: 500, placeholder: '如：乡村振兴、“优化营商环境”', autocomplete: 'off' }), true),
     field('镇（街道）', select('f-town', 'town', [['', '全部']])),
     field('年份', select('f-year', 'year', [['', '全部']])),
-    field('部分', select('f-role', 'role', [['', '全部'], ['review', '工作回顾'], ['plan', '工作计划']])),
+    field('部分', select('f-role', 'role', [['', '全部'], ['review', ROLE.review], ['plan', ROLE.plan]])),
     el('button', { type: 'submit', className: 'btn primary', textContent: '检索' }),
   );
   const summary = el('p', { id: 'summary', className: 'summary', role: 'status' });

@@ -4,7 +4,8 @@
  * each with its source, a link to the document view and "加入草稿". Data: GET /api/similar.
  * Text from the API is inserted as text only.
  */
-import { basketButton, documentHref, el, getJson, navigation, ROLE, sourceText } from './drafting-common.js';
+import { basketButton, documentHref, el, getJson, navigation, sourceText } from './drafting-common.js';
+import { ROLE_LABELS as ROLE } from './labels.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -48,7 +48,14 @@
   const HISTORY_TURNS = 5;
   const TIMEOUT_MS = 60000;
   const STORE_KEY = `townqa:v1:${API}|${opts.town}`;
-  const ROLE = { review: '工作回顾', plan: '工作计划', other: '其他' };
+  // Labels and town suffixes of src/domain/, written in by the server as it serves this file.
+  const SHARED = /*@shared*/{}/*@shared*/;
+  const ROLE = SHARED.roles || {};
+  const TOWN_SUFFIX = new RegExp(`(${(SHARED.townSuffixes || []).join('|')})$`);
+  /** A town's name without its suffix (梅李 for 梅李镇), as sites and residents write it. */
+  const bareTown = (t) => t.replace(TOWN_SUFFIX, '');
+  /** True when a text names a town by its full name or its stem (a one-character stem names nothing). */
+  const namesTown = (text, t) => text.includes(t) || (bareTown(t).length >= 2 && text.includes(bareTown(t)));
   const reduceMotion = () => window.matchMedia && matchMedia('(prefers-reduced-motion: reduce)').matches;
 
   const STYLES = `
@@ -276,7 +283,7 @@ mark::after{content:"（引用句结束）"}
     if (!town) return undefined;
     const towns = state.towns || [];
     if (towns.length && !towns.includes(town)) return undefined;
-    const other = towns.find((t) => t !== town && (question.includes(t) || question.includes(t.replace(/(镇街道|街道|镇|乡)$/, ''))));
+    const other = towns.find((t) => t !== town && namesTown(question, t));
     return other ? undefined : town;
   }
 
@@ -834,8 +841,7 @@ mark::after{content:"（引用句结束）"}
   function setTowns(towns) {
     state.towns = towns;
     if (state.town && !towns.includes(state.town)) {
-      const bare = (t) => t.replace(/(镇街道|街道|镇|乡)$/, '');
-      state.town = towns.find((t) => bare(t) === bare(state.town)) || '';
+      state.town = towns.find((t) => bareTown(t) === bareTown(state.town)) || '';
     }
   }
 

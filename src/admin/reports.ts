@@ -14,7 +14,8 @@ import { DEFAULT_MAX_BYTES, listCorpusFiles, loadFile } from '../corpus/load.js'
 import { docIdOf } from '../corpus/structure.js';
 import { AppError, isAppError } from '../errors.js';
 import type { Manifest } from '../index/store.js';
-import type { DocumentMeta } from '../types.js';
+import type { DocumentMeta } from '../domain/types.js';
+import { hasControlChars } from '../domain/text.js';
 
 /** File types a report may be uploaded as. */
 export const REPORT_EXTENSIONS = ['.txt', '.md', '.html', '.htm', '.docx', '.pdf'] as const;
@@ -134,7 +135,7 @@ const invalid = (message: string, status = 400): AppError => new AppError('E_UPL
  */
 export function sanitizeReportName(raw: string): string {
   const base = raw.normalize('NFC').split(/[/\\]/).pop() ?? '';
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(base)) throw invalid('upload: the file name contains control characters');
+  if (hasControlChars(base, { lineBreaks: false })) throw invalid('upload: the file name contains control characters');
   const ext = path.extname(base).toLowerCase();
   if (!(REPORT_EXTENSIONS as readonly string[]).includes(ext)) {
     throw invalid(`upload: reports must be ${REPORT_EXTENSIONS.join(', ')} files${ext ? `, got ${ext.slice(0, 12)}` : ''}`, 415);

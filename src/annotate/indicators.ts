@@ -6,7 +6,7 @@
  * figure measures and its stance; this module names the indicators and files them). It lives here,
  * below src/index, because ingest runs it; filtering and export are src/drafting/indicators.ts's.
  */
-import type { Chunk, ParsedDocument, Passage } from '../types.js';
+import type { Chunk, ParsedDocument, Passage } from '../domain/types.js';
 import type { Figure, SentenceAnnotation, Stance } from './sentence.js';
 
 export type IndicatorKind = Stance;

@@ -3,14 +3,14 @@
  * (sentence.ts) so the answer step can check one against the other: the towns it names, the
  * period (year, 上半年/下半年/全年, 今年/去年 against the report's date), whether it asks about a
  * plan or a result, the kind of figure it wants (a count with its measure word, money, area, a
- * rate, a date) and the indicator that figure is about. Pure apart from one lazily built jieba
- * segmenter (for "does this place name stand as a word").
+ * rate, a date) and the indicator that figure is about. Pure apart from the shared general jieba
+ * segmenter of text/jieba.ts (for "does this place name stand as a word").
  *
  *   annotateQuestion(question, { knownTowns, reportYearOf? }): QuestionAnnotation
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict, idf as generalIdf } from '@node-rs/jieba/dict.js';
 import { yearsIn } from '../corpus/structure.js';
+import { placeRuns, townAliases, townsNamed } from '../domain/towns.js';
+import { generalIdfText, generalJieba } from '../text/jieba.js';
 import type { FigureKind, Half } from './sentence.js';
 
 /** What a question asks for when it asks for a figure; `figure` is any figure (多少 alone). */
@@ -45,30 +45,11 @@ export interface QuestionContext {
   reportYearOf?: (town: string) => number | undefined;
 }
 
-/** The names a town goes by: 梅李镇 and 梅李, 天生港镇街道, 天生港镇 and 天生港. Longest first. */
-export function aliasesOf(town: string): string[] {
-  const stem = town.replace(/(镇街道|街道|镇|乡)$/, '');
-  return [...new Set([town, town.replace(/街道$/, ''), stem])].filter((a) => a.length >= 2).sort((a, b) => b.length - a.length);
-}
-
-/** Known towns named in a text, by any alias. */
-export function townsNamed(text: string, knownTowns: readonly string[]): string[] {
-  const t = text.normalize('NFKC');
-  return knownTowns.filter((town) => aliasesOf(town).some((alias) => t.includes(alias)));
-}
-
-/** Place-shaped runs: a 2-3 character stem before 镇/街道/乡. */
-const PLACE = /([\u4e00-\u9fff]{2,3}?)(镇街道|街道|镇|乡)/g;
-/** Stems that make common nouns, not names (城镇, 乡镇, 全镇, 小镇 …). */
-const NOT_A_PLACE = /^(全|本|各|该|我|乡|城|小|大|新|集|古|重|建|市|县|区|的|在|和|与|及|个|为|里|上|那|这|哪|每|村|两|三|四|五|六|七|八|九|十|百|千|万|多|入|进|到|返|离|回)/;
-
-let segmenter: Jieba | undefined;
 /** Word boundaries of a text (jieba, default dictionary), as the set of offsets where a word starts or ends. */
 function boundaries(text: string): Set<number> {
-  segmenter ??= Jieba.withDict(dict);
   const cuts = new Set<number>([0]);
   let at = 0;
-  for (const word of segmenter.cut(text, false)) {
+  for (const word of generalJieba().cut(text, false)) {
     at += word.length;
     cuts.add(at);
   }
@@ -81,13 +62,10 @@ function boundaries(text: string): Set<number> {
  */
 export function unknownPlaceIn(text: string, knownTowns: readonly string[]): string | undefined {
   let cuts: Set<number> | undefined;
-  for (const m of text.matchAll(PLACE)) {
-    const stem = m[1]!;
-    if (NOT_A_PLACE.test(stem) || /[的了在和与是有么个]/.test(stem)) continue;
-    const name = stem + m[2]!;
+  for (const { name, stem, index } of placeRuns(text)) {
     if (knownTowns.some((t) => t.includes(stem) || name.includes(t))) continue;
     cuts ??= boundaries(text);
-    if (!cuts.has(m.index) || !cuts.has(m.index + name.length)) continue;
+    if (!cuts.has(index) || !cuts.has(index + name.length)) continue;
     return name;
   }
   return undefined;
@@ -146,7 +124,7 @@ export function annotateQuestion(question: string, context: QuestionContext): Qu
   const outcome = OUTCOME_WORDS.test(q);
   const stance = STRONG_OUTCOME.test(q) ? 'outcome' : target && !outcome ? 'target' : outcome && !target ? 'outcome' : undefined;
   let indicator = q;
-  for (const town of towns) for (const alias of aliasesOf(town)) indicator = indicator.split(alias).join('');
+  for (const town of towns) for (const alias of townAliases(town)) indicator = indicator.split(alias).join('');
   indicator = indicator.replace(/(19|20)\d{2}年/g, '').replace(NOT_INDICATOR, ' ').replace(/\s+/g, ' ').trim();
   const asks = askedKind(q);
   return {
@@ -173,7 +151,7 @@ let generalIdfs: Map<string, number> | undefined;
 function generalSpecificity(word: string): number | undefined {
   if (!generalIdfs) {
     generalIdfs = new Map();
-    for (const line of Buffer.from(generalIdf).toString('utf8').split('\n')) {
+    for (const line of generalIdfText().split('\n')) {
       const sp = line.lastIndexOf(' ');
       if (sp > 0) generalIdfs.set(line.slice(0, sp), Number(line.slice(sp + 1)));
     }
@@ -186,9 +164,8 @@ function generalSpecificity(word: string): number | undefined {
  * gone) that jieba's general dictionary lists, each with its general specificity.
  */
 export function topicsOf(indicator: string): Topic[] {
-  segmenter ??= Jieba.withDict(dict);
   const out: Topic[] = [];
-  for (const { word, tag } of segmenter.tag(indicator, true)) {
+  for (const { word, tag } of generalJieba().tag(indicator, true)) {
     if (word.length < 2 || !/^(n|nz|nt|nw|ng)$/.test(tag) || !/^[\u4e00-\u9fff]+$/.test(word)) continue;
     // A run jieba's table lacks is a segmenter's guess (交上, 当过兵), not a dictionary noun.
     const specificity = generalSpecificity(word);

@@ -30,7 +30,8 @@
  * FIGURE_KINDS, and the helper types. "5G", "12345平台", 2023年, 第三 and 十四五 are not figures.
  */
 import { yearsIn } from '../corpus/structure.js';
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
+import { parseChineseNumber, toBaseUnit } from '../domain/numbers.js';
 
 export type Stance = 'target' | 'estimate' | 'outcome';
 export type Half = 'first' | 'second' | 'full';
@@ -106,26 +107,6 @@ export function figureKindOfUnit(unit: string): FigureKind | undefined {
   return UNIT_KIND.get(unit);
 }
 
-const CN_DIGIT: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-const CN_SMALL: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
-
-/** A Chinese numeral below 万 (十二, 两, 三百六十四); undefined when it is not one. */
-function chineseNumber(text: string): number | undefined {
-  if (!/^[零〇一二两三四五六七八九十百千]+$/.test(text)) return undefined;
-  let section = 0;
-  let digit: number | undefined;
-  for (const c of text) {
-    if (c in CN_DIGIT) {
-      if (digit !== undefined) return undefined; // 十四五 is a name, not a number
-      digit = CN_DIGIT[c]!;
-    } else {
-      section += (digit ?? 1) * CN_SMALL[c]!;
-      digit = undefined;
-    }
-  }
-  return section + (digit ?? 0);
-}
-
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\%]/g, '\\$&');
 /** Number (Arabic with decimals and thousands commas, or Chinese), optional 万/亿, then a unit. */
 const FIGURE = new RegExp(
@@ -196,7 +177,8 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
       if (numberText === '一' && !multiplier) continue;
       if (/^[一二两三四五六七八九十]$/.test(numberText) && /^[\u4e00-\u9fff]?[一二两三四五六七八九十]/.test(after)) continue;
       if (unit === '%' || unit === '‰') continue;
-      value = chineseNumber(numberText);
+      // 三五个 is three or five, not 35: bare digit strings are no amount.
+      value = parseChineseNumber(numberText, { digitStrings: false });
     } else value = Number(numberText.replace(/,/g, ''));
     if (value === undefined || !Number.isFinite(value)) continue;
     // 2023年 never matches (年 is no unit); 3年 and 12月 neither. A unit directly followed by a
@@ -204,19 +186,16 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
     if (unit.length === 1 && WORD_AFTER_UNIT.has(unit + (after[0] ?? ''))) continue;
     const kind = figureKindOfUnit(unit)!;
     const fullUnit = `${multiplier ?? ''}${unit}`;
-    const factor = multiplier === '亿' ? 1e8 : multiplier === '万' ? 1e4 : 1;
     const { clause, from } = clauseAround(text, start, end);
     const indicator = indicatorOf(text, from, start, end, from === previousClauseFrom ? previousIndicator : previousIndicator);
     previousIndicator = indicator || previousIndicator;
     previousClauseFrom = from;
-    const baseUnit = unit.replace(/^(万|亿)(?=.)/, '');
-    const baseFactor = factor * (unit.startsWith('万') && unit.length > 1 ? 1e4 : unit.startsWith('亿') && unit.length > 1 ? 1e8 : 1);
     figures.push({
       text: whole,
       value,
       unit: fullUnit,
       kind,
-      base: { value: Number((value * baseFactor).toPrecision(12)), unit: baseUnit },
+      base: toBaseUnit(value, fullUnit),
       indicator,
       clause,
       stance: stanceOfClause(text.slice(0, end), context.role),

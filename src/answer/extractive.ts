@@ -16,28 +16,13 @@ import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from 
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
 import { idf } from '../index/lexical.js';
 import { dot, type Retrieval, type SearchableIndex } from '../retrieve/hybrid.js';
-import type { Passage, Role } from '../types.js';
+import type { Answer as ContractAnswer, AnswerReason, Citation, CoreDiagnostics } from '../domain/answer.js';
+import { ROLE_LABELS } from '../domain/labels.js';
+import type { Role } from '../domain/types.js';
 import { probability, type DecisionModel, type Features } from './decision.js';
-import type { AnswerReason, AnswerStatus } from './status.js';
 
-export interface Citation extends Passage {
-  n: number;
-  /** Where the quoted sentence sits in the passage (offsets into the document, like start/end). */
-  quote?: { start: number; end: number };
-}
-
-export interface Answer {
-  answer: string;
-  /** True exactly when status is `answered`. */
-  found: boolean;
-  status: AnswerStatus;
-  /** Why the question was not answered (absent when answered). */
-  reason?: AnswerReason;
-  mode: 'extractive';
-  citations: Citation[];
-  /** Why the answer is what it is, for evaluation and logs (not part of the HTTP contract). */
-  diagnostics: AnswerDiagnostics;
-}
+/** The composer's answer: the contract's, with the diagnostics below. */
+type Answer = ContractAnswer<AnswerDiagnostics>;
 
 /** The checks a candidate can fail, named by the reason a refusal gives. */
 export type FailedCheck = 'other-year' | 'plan-only' | 'result-only' | 'no-figure';
@@ -57,19 +42,8 @@ export interface CandidateRecord {
   unheldTopic: number;
 }
 
-export interface AnswerDiagnostics {
-  /** IDF-weighted share of the question's terms found in the chosen sentences, 0-1. */
-  coverage: number;
-  /** IDF-weighted share of the question's terms that the corpus has, but not for the town asked about. */
-  missing: number;
-  /** Best cosine similarity between question and a passage. */
-  topDense: number;
-  /** Cosine similarity between question and the best quoted sentence. */
-  sentenceDense: number;
-  /** Probability (decision model) of the candidate the outcome rests on. */
-  confidence: number;
-  /** 'cached': served from the answer cache, whose entries keep only the public response. */
-  reason: 'answered' | 'partial' | 'low-confidence' | 'not-mentioned' | 'unknown-place' | 'year-not-covered' | 'no-passages' | 'cached';
+/** The core diagnostics (domain/answer.ts) and what the composer weighed. */
+export interface AnswerDiagnostics extends CoreDiagnostics {
   /** The candidates weighed (in-scope), for the evaluation's out-of-fold re-decision. */
   candidates?: CandidateRecord[];
   /** Candidates from other towns' reports, when the other-town probe ran. */
@@ -566,7 +540,7 @@ function inScope(searchable: SearchableIndex, term: string, towns: readonly stri
 /** Says where the quote comes from: 据牛塘镇2022年上半年工作回顾: */
 function leadIn(citation: Citation): string {
   const part = citation.section.split(' > ')[0] ?? '';
-  const label = /\d{4}年|[〇一二三四五六七八九]{4}年/.test(part) ? part.replace(/^[一二三四五六七八九十]+、/, '') : citation.role === 'plan' ? '工作计划' : citation.role === 'review' ? '工作回顾' : '';
+  const label = /\d{4}年|[〇一二三四五六七八九]{4}年/.test(part) ? part.replace(/^[一二三四五六七八九十]+、/, '') : citation.role === 'other' ? '' : ROLE_LABELS[citation.role];
   return `据${citation.town}${label ? `《${label}》` : '报告'}:`;
 }
 

@@ -5,7 +5,7 @@
  * Also makes follow-up questions standalone, by the model when there is one, else by rules.
  */
 import { rewriteFollowUp, type HistoryTurn } from '../retrieve/follow-up.js';
-import type { Citation } from './extractive.js';
+import type { Citation } from '../domain/answer.js';
 import { checkGrounding, explainFailures, type CheckResult } from './grounding-checks.js';
 import { buildAnswerMessages, buildRetryMessages, buildRewriteMessages, LlmError, parseRewrite, type LlmClient, type LlmFailure } from './llm.js';
 

@@ -1,7 +1,8 @@
 /** Tests for the grounding checks: citations in range, every sentence cited, figures and towns from the cited passages. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkGrounding, citedNumbers, explainFailures, extractFigures, parseChineseNumber, splitAnswerSentences, type CheckedPassage } from './grounding-checks.js';
+import { parseChineseNumber } from '../domain/numbers.js';
+import { checkGrounding, citedNumbers, explainFailures, extractFigures, splitAnswerSentences, type CheckedPassage } from './grounding-checks.js';
 
 const TOWNS = ['梅李镇', '牛塘镇', '淀山湖镇', '临湖镇', '天生港镇街道'];
 

@@ -5,7 +5,9 @@
  * passages are not about, and no link leads anywhere a cited passage does not name. Pure functions over plain data; the LLM path retries or falls back on
  * a failure.
  */
-import type { Passage } from '../types.js';
+import type { Passage } from '../domain/types.js';
+import { CN_DIGITS, parseChineseNumber } from '../domain/numbers.js';
+import { placeRuns, townAliases } from '../domain/towns.js';
 
 /** The checks, in the order they run. */
 export const CHECK_NAMES = ['citation-range', 'sentence-citations', 'numbers', 'towns', 'links'] as const;
@@ -111,10 +113,6 @@ function isExempt(sentence: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
-const CN_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-const CN_SMALL: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
-const CN_LARGE: Record<string, number> = { 万: 1e4, 亿: 1e8 };
-
 /**
  * Units a figure may carry, longest first so that 平方公里 wins over 公里. A figure's unit is part
  * of what must match: 35家 is not supported by 35个.
@@ -134,56 +132,6 @@ export interface Figure {
   value: number;
   unit: string;
   surface: string;
-}
-
-/**
- * Reads a run of Chinese numerals: 三十五 → 35, 一千五百 → 1500, 三万五千 → 35000, 八十三点二 →
- * 83.2, and digit-by-digit forms such as 二〇二三 → 2023. Undefined when the run is not a number.
- */
-export function parseChineseNumber(run: string): number | undefined {
-  const [whole, fraction] = run.split('点');
-  if (!whole) return undefined;
-  let value: number;
-  if (![...whole].some((c) => c in CN_SMALL || c in CN_LARGE)) {
-    // 二〇二三: digit by digit.
-    value = Number([...whole].map((c) => CN_DIGITS[c]).join(''));
-  } else {
-    // total: what is complete up to 亿; wan: the 万 part; section: below 万.
-    let total = 0;
-    let wan = 0;
-    let section = 0;
-    let digit: number | undefined;
-    for (const c of whole) {
-      if (c === '零' || c === '〇') {
-        // 一百零五: a placeholder between magnitudes.
-        if (digit !== undefined) return undefined;
-      } else if (c in CN_DIGITS) {
-        if (digit !== undefined) return undefined; // 十四五: two digits in a row is not one number
-        digit = CN_DIGITS[c]!;
-      } else if (c in CN_SMALL) {
-        section += (digit ?? 1) * CN_SMALL[c]!;
-        digit = undefined;
-      } else if (c === '万') {
-        section += digit ?? 0;
-        wan += (section || 1) * 1e4;
-        section = 0;
-        digit = undefined;
-      } else if (c === '亿') {
-        section += digit ?? 0;
-        total = ((total + wan + section) || 1) * 1e8;
-        wan = 0;
-        section = 0;
-        digit = undefined;
-      }
-    }
-    value = total + wan + section + (digit ?? 0);
-  }
-  if (fraction) {
-    const digits = [...fraction].map((c) => CN_DIGITS[c]);
-    if (digits.some((d) => d === undefined)) return undefined;
-    value = Number(`${value}.${digits.join('')}`);
-  }
-  return Number.isFinite(value) ? value : undefined;
 }
 
 const MULTIPLIER: Record<string, number> = { 万: 1e4, 亿: 1e8, 千: 1e3, 百: 1e2 };
@@ -211,7 +159,7 @@ export function extractFigures(text: string): Figure[] {
       figures.push({ value: Number.NaN, unit: unit ?? '', surface });
       continue;
     }
-    const magnitude = [...run].some((c) => c in CN_SMALL || c in CN_LARGE);
+    const magnitude = /[十百千万亿]/.test(run);
     // 一 is everywhere in ordinary words (一体化, 进一步, 一批); lone digits without a unit are
     // words (三农, 四好农村路). What remains is a stated figure.
     if (!percent && !magnitude && (value === 1 || !unit) && run.length === 1) continue;
@@ -239,15 +187,6 @@ function referenceOf(p: CheckedPassage): string {
 // ---------------------------------------------------------------------------------------------
 // Towns
 
-/** A place named as XX镇, XX街道 or XX乡 (same shape as question understanding uses). */
-const PLACE = /([\u4e00-\u9fff]{2,3}?)(镇街道|街道|镇|乡)/g;
-const NOT_A_PLACE = /^(全|本|各|该|我|乡|城|小|大|新|集|古|重|建|市|县|区|的|在|和|与|及|个|为|里|上|那|这|哪|每|村|两|三|四|五|六|七|八|九|十|百|千|万|多|入|进|到|返|离|回)/;
-
-function townAliases(town: string): string[] {
-  const stem = town.replace(/(镇街道|街道|镇|乡)$/, '');
-  return [...new Set([town, stem, town.replace(/街道$/, '')])].filter((a) => a.length >= 2);
-}
-
 /** Towns and places an answer names: known towns (by any alias) and other XX镇-shaped names. */
 export function namedPlaces(text: string, knownTowns: readonly string[]): { known: string[]; other: string[] } {
   let plain = stripMarkers(text);
@@ -261,12 +200,8 @@ export function namedPlaces(text: string, knownTowns: readonly string[]): { know
     }
   }
   const other: string[] = [];
-  for (const m of plain.matchAll(PLACE)) {
-    const stem = m[1]!;
-    if (NOT_A_PLACE.test(stem) || /[的了在和与是有么个]/.test(stem)) continue;
-    const name = stem + m[2]!;
-    if (!other.includes(name)) other.push(name);
-  }
+  // Place-shaped names (XX镇, XX街道, XX乡) left once the known towns are cut out.
+  for (const { name } of placeRuns(plain)) if (!other.includes(name)) other.push(name);
   return { known, other };
 }
 

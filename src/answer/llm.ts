@@ -7,7 +7,8 @@
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import type { Passage } from '../types.js';
+import type { Passage } from '../domain/types.js';
+import { hasControlChars } from '../domain/text.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -214,7 +215,6 @@ export function parseRewrite(reply: string, maxChars: number): string | undefine
     .replace(/^(改写后的(独立)?问题|独立问题|问题)\s*[::]\s*/, '')
     .replace(/^["“”'「『]+|["“”'」』]+$/g, '')
     .trim();
-  // eslint-disable-next-line no-control-regex
-  if (!text || [...text].length > maxChars || /[\u0000-\u001F\u007F-\u009F]/.test(text)) return undefined;
+  if (!text || [...text].length > maxChars || hasControlChars(text, { lineBreaks: false })) return undefined;
   return text;
 }

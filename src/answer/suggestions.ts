@@ -3,7 +3,7 @@
  * topics, the text) of the town's own reports, and kept only when the service answers them from
  * a passage: a first-time user who taps one gets a cited answer, not an apology.
  */
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
 import type { DocumentSummary, QaService } from './service.js';
 
 /** A question to offer, with the town it is about. */

@@ -18,7 +18,7 @@ import { createAuditLog, cleanActor, type AuditLog } from '../admin/audit.js';
 import { createReportStore, type ReportEntry, type ReportStore } from '../admin/reports.js';
 import { AppError, isAppError, type ErrorCode } from '../errors.js';
 import { currentGeneration, readManifest } from '../index/store.js';
-import type { ParsedDocument } from '../types.js';
+import type { ParsedDocument } from '../domain/types.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
 
 const config = loadConfig();

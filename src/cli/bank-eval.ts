@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { aliasesOf } from '../annotate/question.js';
+import { townAliases } from '../domain/towns.js';
 import { extractFigures } from '../answer/grounding-checks.js';
 import type { QaService } from '../answer/service.js';
 import { formatDialogues, parseDialogueFile, runDialogues } from '../evaluate/dialogues.js';
@@ -47,7 +47,7 @@ export async function evaluateBank(service: QaService, file: string, verbose: bo
     if (c.item.town && cited.some((x) => x.town !== c.item.town)) otherTown++;
   }
   const dialogueFile = path.join(path.dirname(file), 'bank-dialogues.jsonl');
-  const dialogues = fs.existsSync(dialogueFile) ? await runDialogues(service, parseDialogueFile(fs.readFileSync(dialogueFile, 'utf8')), aliasesOf) : [];
+  const dialogues = fs.existsSync(dialogueFile) ? await runDialogues(service, parseDialogueFile(fs.readFileSync(dialogueFile, 'utf8')), townAliases) : [];
   const overall = figuresBy(oof, () => 'all')['all']!;
   const text = [
     `Question bank (${items.length} questions of ${file}). **Out-of-fold** figures: ${FOLDS}-fold cross-validation of the answer/abstain model, folds by a hash of the question id; each question is judged by the model fitted on the other ${FOLDS - 1} folds (the explicit checks are rules, not fitted).`,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { QaService } from '../answer/service.js';
 import { formatExtractionFigures, scoreExtraction, type ExtractionFigures, type LabelledSet } from '../commitments/evaluate.js';
-import type { ParsedDocument } from '../types.js';
+import type { ParsedDocument } from '../domain/types.js';
 
 export const LABELLED_DIR = 'test/fixtures/commitments';
 

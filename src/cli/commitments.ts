@@ -7,7 +7,8 @@
  */
 import { Command } from 'commander';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
-import { FOLLOW_UP_STATUSES, TOPICS, type FollowUpStatus, type Topic } from '../commitments/types.js';
+import { FOLLOW_UP_STATUSES, TOPICS, type FollowUpStatus, type Topic } from '../domain/commitment.js';
+import { FIRMNESS_LABELS, FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 import { AppError } from '../errors.js';
 import { createLogger, exitWithError, loadConfig, openService } from './runtime.js';
 
@@ -57,18 +58,16 @@ function fit(text: string, width: number): string {
   return `${out}…${' '.repeat(width - 1 - displayWidth(out))}`;
 }
 
-const STATUS_LABEL: Record<FollowUpStatus, string> = { met: '已完成', partly: '部分完成', 'not-reported': '未提及', 'no-later-report': '无后续报告' };
-
 function table(rows: readonly CommitmentRow[], full: boolean): string {
   const columns: Array<[string, number, (r: CommitmentRow, i: number) => string]> = [
     ['#', 4, (_r, i) => String(i + 1)],
     ['年份', 4, (r) => String(r.year)],
     ['主题', 14, (r) => r.topic],
-    ['力度', 4, (r) => (r.firmness === 'deliverable' ? '交付' : '推进')],
+    ['力度', 4, (r) => FIRMNESS_LABELS[r.firmness]],
     ['承诺', full ? 200 : 52, (r) => r.clause],
     ['目标', 20, (r) => r.targets.map((t) => t.text).join(' ')],
     ['时限', 8, (r) => r.deadline ?? ''],
-    ['状态', 10, (r) => STATUS_LABEL[r.status]],
+    ['状态', 14, (r) => FOLLOW_UP_STATUS_LABELS[r.status]],
     ['id', 0, (r) => r.id],
   ];
   // The last column (the id, for --id) is never cut.
@@ -102,13 +101,13 @@ async function main(): Promise<void> {
       out(JSON.stringify({ commitment: rowOf(book, c), followUp: f }, null, 2));
       return;
     }
-    out(`${c.town} · ${c.year}年 · ${c.topic} · ${c.action}(${c.firmness === 'deliverable' ? '交付' : '推进'})`);
+    out(`${c.town} · ${c.year}年 · ${c.topic} · ${c.action}(${FIRMNESS_LABELS[c.firmness]})`);
     out(`承诺:${c.clause}`);
     if (c.targets.length) out(`目标:${c.targets.map((t) => `${t.what} ${t.text}`).join(';')}`);
     if (c.deadline) out(`时限:${c.deadline}`);
     out(`出处:${c.title} · ${c.section} · [${c.sentenceStart}, ${c.sentenceEnd})`);
     out(`原句:${c.sentence}`);
-    out(`状态:${STATUS_LABEL[f?.status ?? 'no-later-report']} — ${f?.note ?? ''}`);
+    out(`状态:${FOLLOW_UP_STATUS_LABELS[f?.status ?? 'no-later-report']} — ${f?.note ?? ''}`);
     for (const e of f?.evidence ?? []) out(`  证据(${e.score}):${e.result.clause} — ${e.result.title} · ${e.result.section} · [${e.result.sentenceStart}, ${e.result.sentenceEnd})`);
     return;
   }
@@ -132,7 +131,7 @@ async function main(): Promise<void> {
   out(table(rows, opts.full));
   const byStatus = FOLLOW_UP_STATUSES.map((s) => [s, rows.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
   const docs = [...new Set(rows.map((r) => r.title))];
-  out(`\n${rows.length} 项承诺(${byStatus.map(([s, n]) => `${STATUS_LABEL[s]} ${n}`).join(',')});来源:${docs.join('、') || '无'}`);
+  out(`\n${rows.length} 项承诺(${byStatus.map(([s, n]) => `${FOLLOW_UP_STATUS_LABELS[s]} ${n}`).join(',')});来源:${docs.join('、') || '无'}`);
   out('详情:npm run commitments -- --id <id>;CSV:加 --csv');
 }
 

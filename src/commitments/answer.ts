@@ -4,14 +4,16 @@
  * promise's outcome (淀山湖镇2020年的地区生产总值目标完成了吗?) gets what was promised and what later
  * reports say, or that the corpus has no later report. Any other question is left to retrieval.
  */
-import type { Answer, Citation } from '../answer/extractive.js';
+import type { Answer, Citation } from '../domain/answer.js';
 import { idf } from '../index/lexical.js';
 import type { SearchableIndex } from '../retrieve/hybrid.js';
 import { analyzeQuery } from '../retrieve/query.js';
 import { annotateQuestion } from '../annotate/question.js';
-import type { Chunk, DocumentMeta, SearchFilters } from '../types.js';
+import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
-import type { Commitment, FollowUp, Result, SourceRef, Topic } from './types.js';
+import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
+import { FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
+import { townAliases } from '../domain/towns.js';
 
 /** Asks for a list of promises: 有哪些承诺, 计划做哪些事, 要做什么, 列出…目标. */
 const LIST_INTENT =
@@ -132,13 +134,6 @@ const answered = (answer: string, citations: Citation[]): Answer => ({
   diagnostics: { coverage: 1, missing: 0, topDense: 1, sentenceDense: 1, confidence: 1, reason: 'answered' },
 });
 
-const STATUS_LABEL: Record<FollowUp['status'], string> = {
-  met: '已完成',
-  partly: '部分完成',
-  'not-reported': '后续报告未提及',
-  'no-later-report': '暂无后续报告',
-};
-
 /**
  * The answer to a list or outcome question from the commitment book, or undefined when the
  * question is neither (or the book has nothing that fits, so retrieval should answer it).
@@ -162,7 +157,7 @@ export function answerFromCommitments(question: string, book: CommitmentBook, co
 /** The question's own content words: what the promise is about (安置房, 地区生产总值). */
 function subjectWords(question: string, towns: readonly string[], context: CommitmentAnswerContext): string[] {
   let q = question;
-  for (const t of towns) q = q.split(t).join('').split(t.replace(/(镇街道|街道|镇|乡)$/, '')).join('');
+  for (const t of towns) for (const alias of townAliases(t)) q = q.split(alias).join('');
   q = q.replace(/(19|20)\d{2}年/g, '');
   for (const [re] of TOPIC_WORDS) q = q.replace(new RegExp(re.source, 'g'), ' ');
   return [...new Set(context.tokenize(q))].filter((t) => t.length >= 2 && !QUESTION_WORDS.has(t));
@@ -199,7 +194,7 @@ function listAnswer(question: string, scoped: Commitment[], book: CommitmentBook
   const anyFollowUp = shown.some((c) => book.followUps.get(c.id)?.status !== 'no-later-report');
   const lines = shown.map((c, i) => {
     const n = cites.cite(c);
-    const status = anyFollowUp ? `(${STATUS_LABEL[book.followUps.get(c.id)?.status ?? 'no-later-report']})` : '';
+    const status = anyFollowUp ? `(${FOLLOW_UP_STATUS_LABELS[book.followUps.get(c.id)?.status ?? 'no-later-report']})` : '';
     return `${i + 1}. ${c.clause}${status}${n ? `[${n}]` : ''}`;
   });
   const who = towns.length > 0 ? towns.join('、') : [...new Set(shown.map((c) => c.town))].join('、');

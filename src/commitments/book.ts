@@ -11,7 +11,8 @@ import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type Segmenter } from './extract.js';
 import { followUpCommitments } from './follow-up.js';
 import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type TopicPrototypes } from './topics.js';
-import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from './types.js';
+import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from '../domain/commitment.js';
+import { FIRMNESS_LABELS, FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 
 export interface CommitmentBook {
   indexVersion: string;
@@ -138,19 +139,17 @@ export function listCommitments(book: CommitmentBook, filter: CommitmentFilter =
     .map((c) => rowOf(book, c));
 }
 
-const STATUS_LABEL: Record<FollowUpStatus, string> = { met: '已完成', partly: '部分完成', 'not-reported': '后续报告未提及', 'no-later-report': '暂无后续报告' };
-
 const CSV_COLUMNS: Array<[string, (r: CommitmentRow) => string | number]> = [
   ['id', (r) => r.id],
   ['镇', (r) => r.town],
   ['年份', (r) => r.year],
   ['主题', (r) => r.topic],
   ['动作', (r) => r.action],
-  ['力度', (r) => (r.firmness === 'deliverable' ? '交付' : '推进')],
+  ['力度', (r) => FIRMNESS_LABELS[r.firmness]],
   ['承诺', (r) => r.clause],
   ['目标', (r) => r.targets.map((t) => `${t.what ? `${t.what} ` : ''}${t.text}`).join('; ')],
   ['时限', (r) => r.deadline ?? ''],
-  ['状态', (r) => STATUS_LABEL[r.status]],
+  ['状态', (r) => FOLLOW_UP_STATUS_LABELS[r.status]],
   ['说明', (r) => r.statusNote],
   ['报告', (r) => r.title],
   ['日期', (r) => r.date],

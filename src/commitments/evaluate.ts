@@ -3,8 +3,8 @@
  * precision and recall of commitments (clauses matched by overlap), of quantified targets (value
  * and unit exactly right) and topic accuracy over matched commitments. Pure.
  */
-import type { ParsedDocument } from '../types.js';
-import type { Commitment, TargetQualifier, Topic } from './types.js';
+import type { ParsedDocument } from '../domain/types.js';
+import type { Commitment, TargetQualifier, Topic } from '../domain/commitment.js';
 
 export interface LabelledTarget {
   value: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanText } from '../corpus/clean.js';
 import { describeDocument } from '../corpus/structure.js';
-import type { LoadedFile } from '../types.js';
+import type { LoadedFile } from '../domain/types.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type TopicClassifier } from './extract.js';
 
 /** A made-up report in the genre: a review part and a plan part. */

@@ -5,10 +5,8 @@
  * and topic; reads review sections the same way for achieved figures and completions. Pure: the
  * document, a jieba segmenter and a topic classifier in, plain records out.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
 import { splitIntoChunks } from '../corpus/chunk.js';
-import type { ParsedDocument, Role, Section } from '../types.js';
+import type { ParsedDocument, Role, Section } from '../domain/types.js';
 import {
   ABSTRACT_HEADS,
   COMPLETION,
@@ -23,7 +21,9 @@ import {
   firmnessOf,
 } from './lexicon.js';
 import { parseTargets } from './targets.js';
-import type { Commitment, Firmness, Result, SourceRef, Target, Topic } from './types.js';
+import type { Commitment, Firmness, Result, SourceRef, Target, Topic } from '../domain/commitment.js';
+import { townAliases } from '../domain/towns.js';
+import { createJieba } from '../text/jieba.js';
 
 /** A word of a clause with its part-of-speech tag (jieba's) and offset in the clause. */
 export interface Word {
@@ -52,9 +52,7 @@ function leadsWithVerb(clause: string, action: Action, segmenter: Segmenter): bo
  * 千村美居 or 梅李镇) and the action verbs, so 全面完成 or 建立健全 stay whole.
  */
 export function createSegmenter(extraWords: readonly string[] = []): Segmenter {
-  const jieba = Jieba.withDict(dict);
-  const words = [...new Set([...extraWords.filter((w) => w.length >= 2 && !/\s/.test(w)), ...[...VERBS].filter((v) => v.length >= 2)])];
-  jieba.loadDict(Buffer.from(words.map((w) => `${w} 200000 ${VERBS.has(w) ? 'v' : 'nz'}`).join('\n'), 'utf8'));
+  const jieba = createJieba([...extraWords, ...VERBS].map((word) => ({ word, tag: VERBS.has(word) ? 'v' : 'nz' })));
   // Clauses are segmented several times (verb search, enumeration cuts, objects): remember them.
   const memo = new Map<string, Word[]>();
   return {
@@ -345,7 +343,7 @@ function sourceOf(doc: ParsedDocument, s: SentenceSpan): SourceRef {
 export function extractCommitments(doc: ParsedDocument, options: ExtractOptions): Commitment[] {
   const { segmenter } = options;
   const town = doc.meta.town;
-  const context: CheckContext = { segmenter, ownNames: new Set([town, town.replace(/(镇街道|街道|镇|乡)$/, '')].filter(Boolean)) };
+  const context: CheckContext = { segmenter, ownNames: new Set(townAliases(town)) };
   const out: Commitment[] = [];
   for (const s of sentencesOf(doc, 'plan')) {
     if (PREAMBLE.test(s.text) || isRunInHeading(s.text, segmenter)) continue;

@@ -5,9 +5,9 @@
  * `partly`; a town with later reports that never mention it is `not-reported`; a town with no later
  * report is `no-later-report`. Pure: records, documents and two similarity functions in.
  */
-import type { ParsedDocument } from '../types.js';
+import type { ParsedDocument } from '../domain/types.js';
 import { baseValue } from './targets.js';
-import type { Commitment, Evidence, FollowUp, Result, Target, TargetCheck } from './types.js';
+import type { Commitment, Evidence, FollowUp, Result, Target, TargetCheck } from '../domain/commitment.js';
 
 export interface FollowUpOptions {
   /** Content words of a text (jieba, no stop words). */

@@ -3,7 +3,7 @@
  * that precede them, and the head nouns that make an object concrete or abstract. These are
  * word classes of report Chinese, not a list of sentences: any plan written in the genre uses them.
  */
-import type { Firmness } from './types.js';
+import type { Firmness } from '../domain/commitment.js';
 
 /** Verbs naming an end state that is reached or not. */
 export const DELIVERABLE_VERBS = [

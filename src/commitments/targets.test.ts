@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { baseValue, parseChineseNumber, parseTargets } from './targets.js';
+import { parseChineseNumber } from '../domain/numbers.js';
+import { baseValue, parseTargets } from './targets.js';
 
 const brief = (text: string) => parseTargets(text).map((t) => ({ value: t.value, unit: t.unit, what: t.what, ...(t.qualifier ? { q: t.qualifier } : {}) }));
 

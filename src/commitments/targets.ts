@@ -4,7 +4,8 @@
  * (以上/超/突破 → min, 以内/不超过 → max, 左右 → about) and what is counted; skips numbers that
  * are names or dates (“333”, 2.0版, 5号线, 2023年, 24小时, 四大功能片区, 一户一档). Pure.
  */
-import type { Target, TargetQualifier } from './types.js';
+import type { Target, TargetQualifier } from '../domain/commitment.js';
+import { parseChineseNumber, toBaseUnit } from '../domain/numbers.js';
 
 /** Units a target may carry, longest first so 万平方米 wins over 平方米 and 米. */
 const UNITS = [
@@ -14,33 +15,6 @@ const UNITS = [
   '个', '家', '座', '条', '项', '套', '处', '所', '张', '件', '类', '次', '场', '批', '辆', '台', '根', '盏', '吨',
   '间', '栋', '幢', '块', '宗', '份', '株', '棵', '户', '名', '人', '位', '起', '轮', '米', '床', '倍', '支', '部', '路段',
 ].sort((a, b) => b.length - a.length);
-
-const CN_DIGIT: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-const CN_SMALL_UNIT: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
-const CN_BIG_UNIT: Record<string, number> = { 万: 1e4, 亿: 1e8 };
-
-/** Converts a Chinese numeral (十二, 两, 一千三百六十四, 三万) to a number; undefined when it is not one. */
-export function parseChineseNumber(text: string): number | undefined {
-  if (!text || !/^[零〇一二两三四五六七八九十百千万亿]+$/.test(text)) return undefined;
-  // A string of digits only (二〇二三) reads digit by digit.
-  if (/^[零〇一二两三四五六七八九]{2,}$/.test(text)) return Number([...text].map((c) => CN_DIGIT[c]).join(''));
-  let total = 0;
-  let section = 0;
-  let digit: number | undefined;
-  for (const c of text) {
-    if (c in CN_DIGIT) {
-      digit = CN_DIGIT[c]!;
-    } else if (c in CN_SMALL_UNIT) {
-      section += (digit ?? 1) * CN_SMALL_UNIT[c]!;
-      digit = undefined;
-    } else if (c in CN_BIG_UNIT) {
-      total += (section + (digit ?? 0)) * CN_BIG_UNIT[c]!;
-      section = 0;
-      digit = undefined;
-    }
-  }
-  return total + section + (digit ?? 0);
-}
 
 const ARABIC = String.raw`\d+(?:\.\d+)?`;
 const CHINESE = '[零〇一二两三四五六七八九十百千]+';
@@ -54,7 +28,7 @@ function escape(s: string): string {
 
 function toNumber(text: string): number | undefined {
   if (/^\d/.test(text)) return Number(text);
-  return parseChineseNumber(text);
+  return parseChineseNumber(text, { digitStrings: false });
 }
 
 /** Words after a figure that qualify it. */
@@ -177,17 +151,7 @@ function countedPhrase(text: string, start: number, end: number, consumed: numbe
   return { text: phrase.replace(/^[的和及与等]/, ''), consumedTo: end };
 }
 
-/** Multipliers folded into units, so 1.2亿元 and 12000万元 compare. */
-const SCALE: Array<[RegExp, number, string]> = [
-  [/^亿(.+)$/, 1e8, '$1'],
-  [/^万(.+)$/, 1e4, '$1'],
-];
-
-/** A target's value in its base unit (亿元 → 元, 万平方米 → 平方米, 个百分点 → 百分点). */
+/** A target's value in its base unit (亿元 → 元, 万平方米 → 平方米, 个百分点 → 百分点): toBaseUnit. */
 export function baseValue(target: Pick<Target, 'value' | 'unit'>): { value: number; unit: string } {
-  for (const [re, factor, replacement] of SCALE) {
-    if (re.test(target.unit)) return { value: target.value * factor, unit: target.unit.replace(re, replacement) };
-  }
-  if (target.unit === '个百分点') return { value: target.value, unit: '百分点' };
-  return { value: target.value, unit: target.unit };
+  return toBaseUnit(target.value, target.unit);
 }

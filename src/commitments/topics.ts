@@ -10,7 +10,7 @@ import type { Embedder } from '../embed/embedder.js';
 import type { LoadedIndex } from '../index/store.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { TopicClassifier, TopicInput } from './extract.js';
-import { TOPICS, type Topic } from './types.js';
+import { TOPICS, type Topic } from '../domain/commitment.js';
 
 /** A few descriptive phrases per topic. 其他 has none: it is what nothing else fits. */
 export const TOPIC_PROTOTYPES: Readonly<Record<Exclude<Topic, '其他'>, readonly string[]>> = {

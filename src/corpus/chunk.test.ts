@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Chunk, LoadedFile, ParsedDocument, Section } from '../types.js';
+import type { Chunk, LoadedFile, ParsedDocument, Section } from '../domain/types.js';
 import { chunkOptions, splitIntoChunks, splitSentences } from './chunk.js';
 import { cleanText } from './clean.js';
 import { listCorpusFiles, loadFile } from './load.js';

@@ -3,7 +3,7 @@
  * boundary. Each chunk's text is exactly `doc.text.slice(start, end)`, so citations can point
  * back into the document.
  */
-import type { Chunk, ParsedDocument, Section } from '../types.js';
+import type { Chunk, ParsedDocument, Section } from '../domain/types.js';
 
 export interface ChunkOptions {
   /** A chunk grows sentence by sentence up to this many characters. Default 360. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CleanedText, LoadedFile } from '../types.js';
+import type { CleanedText, LoadedFile } from '../domain/types.js';
 import { cleanText, findSpam, toSourceOffset } from './clean.js';
 import { listCorpusFiles, loadFile } from './load.js';
 

@@ -4,7 +4,7 @@
  * breadcrumbs, print/close links, counters, footers), normalises whitespace and full-width ASCII,
  * and keeps a map from every cleaned offset back to the loaded text.
  */
-import type { CleanedText, OffsetMap, RemovedSpan } from '../types.js';
+import type { CleanedText, OffsetMap, RemovedSpan } from '../domain/types.js';
 
 /** Words that only gambling advertising uses; one of them anywhere marks a spam run. */
 const STRONG_SPAM = ['竞猜网投', '网投', '博彩', '赌场', '娱乐城', '百家乐', '真人娱乐', '时时彩', '六合彩', '老虎机', '电子游艺', '体育直播', '体育投注'];

@@ -14,7 +14,7 @@ import chardet from 'chardet';
 import { convert as htmlToText } from 'html-to-text';
 import iconv from 'iconv-lite';
 import { AppError } from '../errors.js';
-import type { LoadedFile, SourceFormat } from '../types.js';
+import type { LoadedFile, SourceFormat } from '../domain/types.js';
 import { formatBytes } from './extract.js';
 
 /** Default ceiling on a corpus file's size: 20 MiB. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CleanedText, LoadedFile, ParsedDocument, Role, Section } from '../types.js';
+import type { CleanedText, LoadedFile, ParsedDocument, Role, Section } from '../domain/types.js';
 import { cleanText } from './clean.js';
 import { listCorpusFiles, loadFile } from './load.js';
 import { describeDocument, matchHeading, parseSections, roleOfHeading, sidecarSchema, yearsIn, type Sidecar } from './structure.js';

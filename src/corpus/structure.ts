@@ -5,7 +5,9 @@
  * (publication date, publishing office) that cleaning drops as furniture.
  */
 import { z } from 'zod';
-import type { CleanedText, DocumentMeta, LoadedFile, ParsedDocument, Role, Section } from '../types.js';
+import type { CleanedText, DocumentMeta, LoadedFile, ParsedDocument, Role, Section } from '../domain/types.js';
+import { parseYear } from '../domain/numbers.js';
+import { isPlaceStem, TOWN_SUFFIX_PATTERN, townStem } from '../domain/towns.js';
 
 /** A `<name>.meta.json` sidecar: fields that override what the text lets us derive. */
 export const sidecarSchema = z
@@ -20,16 +22,11 @@ export const sidecarSchema = z
   .strict();
 export type Sidecar = z.infer<typeof sidecarSchema>;
 
-const CN_DIGITS: Record<string, number> = { 〇: 0, 零: 0, 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-
 /** Years named in a text: 2022年 and 二〇二三年 alike. */
 export function yearsIn(text: string): number[] {
   const years = new Set<number>();
   for (const m of text.matchAll(/(?<!\d)(19\d{2}|20\d{2})(?=年)/g)) years.add(Number(m[1]));
-  for (const m of text.matchAll(/([〇零一二三四五六七八九]{4})年/g)) {
-    const digits = [...m[1]!].map((c) => CN_DIGITS[c]);
-    if (digits.every((d) => d !== undefined)) years.add(Number(digits.join('')));
-  }
+  for (const m of text.matchAll(/([〇零一二三四五六七八九]{4})年/g)) years.add(parseYear(m[1]!)!);
   return [...years].filter((y) => y >= 1949 && y <= 2100).sort((a, b) => a - b);
 }
 
@@ -172,9 +169,7 @@ export function parseSections(text: string, docId: string): Section[] {
   return sections;
 }
 
-const TOWN_SUFFIX = '(?:镇街道|街道|镇|乡)';
-/** Prefixes that make 镇 a common noun (全镇, 乡镇, 城镇 …) rather than a place name. */
-const NOT_A_TOWN = /^(全|本|各|该|我|乡|城|小|强|大|新|特色|集|古|名|重|建|市|县|区|的|在|和|与|及|个|为)/;
+const TOWN_SUFFIX = TOWN_SUFFIX_PATTERN;
 
 /** The town a report is about: named in its title or speech line, else its most frequent place name. */
 export function detectTown(text: string): string {
@@ -189,7 +184,8 @@ export function detectTown(text: string): string {
     for (const len of [2, 3]) {
       if (m.index < len) continue;
       const stem = text.slice(m.index - len, m.index);
-      if (!/^[\u4e00-\u9fff]+$/.test(stem) || NOT_A_TOWN.test(stem)) continue;
+      // 全镇, 乡镇, 城镇 … are common nouns, not place names.
+      if (!isPlaceStem(stem)) continue;
       const name = stem + m[0];
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
@@ -210,7 +206,7 @@ export function detectTown(text: string): string {
 /** The district or city the page says the town belongs to: 昆山市淀山湖, 苏州市吴中区 … 吴中区临湖镇. */
 export function detectDistrict(source: string, town: string): string {
   if (!town) return '';
-  const stem = town.replace(new RegExp(`${TOWN_SUFFIX}$`), '');
+  const stem = townStem(town);
   const before = source.match(new RegExp(`((?:[\\u4e00-\\u9fff]{2,3}市)?(?:[\\u4e00-\\u9fff]{2,3}[区县])?)\\s*${stem}`));
   let district = before?.[1] ?? '';
   if (/^[\u4e00-\u9fff]{2,3}[区县]$/.test(district)) {

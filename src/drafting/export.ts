@@ -18,7 +18,8 @@ import {
 } from 'docx';
 import { AppError } from '../errors.js';
 import type { SearchableIndex } from '../retrieve/hybrid.js';
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
+import { ROLE_LABELS } from '../domain/labels.js';
 import { resolveSpan } from './similar.js';
 
 export interface DraftItem {
@@ -59,8 +60,6 @@ export const MAX_EXPORT_ITEMS = 200;
 export const MAX_NOTE_CHARS = 1000;
 export const MAX_TITLE_CHARS = 100;
 
-const ROLE_LABEL: Record<Role, string> = { review: '工作回顾', plan: '工作计划', other: '' };
-
 /** Resolves every item against the index; the first bad one is a 400 naming it (items[i]). */
 export function resolveDraftItems(searchable: SearchableIndex, items: readonly DraftItem[]): ResolvedItem[] {
   return items.map((item, i) => {
@@ -93,7 +92,8 @@ export function resolveDraftItems(searchable: SearchableIndex, items: readonly D
 
 /** One line naming a quote's source: town, title, date, section, place in the report. */
 export function sourceLine(s: DraftSource): string {
-  const role = ROLE_LABEL[s.role];
+  // A section of no particular role is named by its heading alone.
+  const role = s.role === 'other' ? '' : ROLE_LABELS[s.role];
   const section = s.section ? `“${s.section}”部分${role ? `（${role}）` : ''}` : '';
   return `${s.town}《${s.title}》（${s.date}）${section ? `，${section}` : ''}，原文第${s.paragraph}段（第${s.start}–${s.end}字）。`;
 }

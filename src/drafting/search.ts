@@ -9,7 +9,7 @@ import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
 import { idf } from '../index/lexical.js';
 import { toPassage, type SearchableIndex } from '../retrieve/hybrid.js';
-import type { Chunk, Passage, SearchFilters } from '../types.js';
+import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
 import { rowsById } from './similar.js';
 
 /** [start, end) offsets into a passage's `text`. */

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors.js';
 import { citationFieldsOf, dot, type SearchableIndex } from '../retrieve/hybrid.js';
-import type { Chunk, Passage } from '../types.js';
+import type { Chunk, Passage } from '../domain/types.js';
 
 /** One sentence with its citation. Offsets index the document's cleaned text. */
 export interface SimilarSentence extends Omit<Passage, 'score'> {

@@ -7,7 +7,7 @@
  */
 import { decide, type CandidateRecord } from '../answer/extractive.js';
 import { fitLogistic, foldOf, probability, type DecisionModel, type Features } from '../answer/decision.js';
-import type { AnswerReason, AnswerStatus } from '../answer/status.js';
+import type { AnswerReason, AnswerStatus } from '../domain/answer.js';
 import { normalize, type EvalItem } from './metrics.js';
 
 /** An item of the bank, as the eval files hold it (dev.jsonl's format plus optional labels). */

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cleanText } from '../corpus/clean.js';
 import { describeDocument } from '../corpus/structure.js';
-import type { LoadedFile, ParsedDocument, Role } from '../types.js';
+import type { LoadedFile, ParsedDocument, Role } from '../domain/types.js';
+import { townStem } from '../domain/towns.js';
 
 const SYLLABLES = '东西南北青石桥河湖山港塘林泉溪花金银新安丰和平永兴华阳春秋云松竹梅兰星月光明'.split('');
 
@@ -63,7 +64,7 @@ export function generateSyntheticCorpus(sourceDir: string, outDir: string, count
       return describeDocument(loaded, cleanText(text));
     });
   const towns = docs.map((d) => d.meta.town).filter(Boolean);
-  const stems = towns.map((t) => t.replace(/(镇街道|街道|镇)$/, ''));
+  const stems = towns.map(townStem);
   const pools: Record<Role, string[]> = { review: [], plan: [], other: [] };
   const parsed = docs.map(linesOf);
   for (const lines of parsed) for (const l of lines) if (!l.heading && l.text.length >= 40) pools[l.role].push(l.text);
@@ -80,7 +81,7 @@ export function generateSyntheticCorpus(sourceDir: string, outDir: string, count
     let text = body.join('\n');
     // Full names first, then stems (天生港镇街道 before 天生港).
     for (const town of [...towns].sort((a, b) => b.length - a.length)) text = text.split(town).join(name);
-    for (const stem of [...stems].sort((a, b) => b.length - a.length)) text = text.split(stem).join(name.replace(/镇$/, ''));
+    for (const stem of [...stems].sort((a, b) => b.length - a.length)) text = text.split(stem).join(townStem(name));
     const file = `synthetic-${String(i).padStart(4, '0')}.txt`;
     fs.writeFileSync(path.join(outDir, file), `${text}\n`);
     files.push(file);

@@ -5,8 +5,8 @@
  * text stays as private as the question log's opt-in promises.
  */
 import { randomUUID } from 'node:crypto';
-
-export type AnswerStatus = 'answered' | 'partial' | 'not_found';
+import { ANSWER_STATUSES as STATUSES, type AnswerStatus } from '../domain/answer.js';
+import { namesTown } from '../domain/towns.js';
 
 /** What an answer's feedback is filed with. */
 export interface AnswerRecord {
@@ -35,8 +35,6 @@ export interface AnswerLike {
   citations: ReadonlyArray<{ chunkId: string; town?: string }>;
 }
 
-const STATUSES: readonly AnswerStatus[] = ['answered', 'partial', 'not_found'];
-
 /**
  * The three outcomes of an answer: the service's own `status` when it gives one, else derived
  * from `found` (services from before the three outcomes existed).
@@ -54,7 +52,7 @@ export function statusOf(output: AnswerLike): { status: AnswerStatus; reason?: s
  */
 function namedTown(question: string, output: AnswerLike): string | undefined {
   const towns = [...new Set(output.citations.map((c) => c.town).filter((t): t is string => Boolean(t)))];
-  return towns.find((t) => question.includes(t) || question.includes(t.replace(/(镇街道|街道|镇|乡)$/, '')));
+  return towns.find((t) => namesTown(question, t));
 }
 
 export interface AnswerRegistry {

@@ -5,7 +5,8 @@
  * Pure over the entries and an embedding function; the CSV is for Excel (BOM, CRLF).
  */
 import { csvCell } from '../commitments/book.js';
-import type { AnswerStatus } from './answers.js';
+import type { AnswerStatus } from '../domain/answer.js';
+import { STATUS_LABELS } from '../domain/labels.js';
 import type { FeedbackEntry, StoredEntry } from './store.js';
 
 /** Questions that mean the same, in plain words. */
@@ -135,14 +136,12 @@ function summarize(wordings: Array<{ wording: string; entries: StoredEntry[] }>)
   };
 }
 
-const STATUS_LABEL: Record<AnswerStatus, string> = { answered: '已回答', partial: '部分回答', not_found: '未找到' };
-
 /** One row per group, for a spreadsheet: a UTF-8 BOM (so Excel reads the Chinese) and CRLF. */
 export function groupsToCsv(groups: readonly QuestionGroup[]): string {
   const header = ['问题', '相似问法', '次数', '首次', '最近', '镇（街道）', '结果', '点赞', '点踩', '原因', '留言'];
   const lines = [header.map(csvCell).join(',')];
   for (const g of groups) {
-    const statuses = (Object.keys(g.statuses) as AnswerStatus[]).filter((s) => g.statuses[s] > 0).map((s) => `${STATUS_LABEL[s]}${g.statuses[s]}`);
+    const statuses = (Object.keys(g.statuses) as AnswerStatus[]).filter((s) => g.statuses[s] > 0).map((s) => `${STATUS_LABELS[s]}${g.statuses[s]}`);
     const reasons = Object.entries(g.reasons).map(([r, n]) => `${r}${n}`);
     const row = [g.question, g.variants.join(' | '), g.count, g.firstAt, g.lastAt, g.towns.join('、'), statuses.join('、'), g.ratings.up, g.ratings.down, reasons.join('、'), g.comments.join(' | ')];
     lines.push(row.map(csvCell).join(','));

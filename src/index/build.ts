@@ -16,7 +16,7 @@ import { describeDocument, sidecarSchema, type Sidecar } from '../corpus/structu
 import type { Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
 import { createTokenizer, findCorpusTerms } from '../text/tokenize.js';
-import type { Chunk, LoadedFile, ParsedDocument } from '../types.js';
+import type { Chunk, LoadedFile, ParsedDocument } from '../domain/types.js';
 import { buildKeywordIndex } from './lexical.js';
 import { textForIndexing } from './passage-text.js';
 import { deriveRecords } from './derive.js';

@@ -8,7 +8,7 @@ import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { DerivedRecord } from '../store/index-store.js';
 import type { Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument } from '../types.js';
+import type { Chunk, ParsedDocument } from '../domain/types.js';
 
 /** The finished build a deriver reads (plain data, in ingest order). */
 export interface DeriveInput {

@@ -2,7 +2,7 @@
  * What is embedded and keyword-indexed for a chunk: its text, preceded by the town and the
  * heading it sits under, so that a passage deep in a section still matches 梅李镇 or 安置房.
  */
-import type { Chunk } from '../types.js';
+import type { Chunk } from '../domain/types.js';
 
 export function textForIndexing(chunk: Chunk): string {
   const heading = chunk.sectionPath.at(-1) ?? '';

@@ -14,7 +14,7 @@ import { AppError } from '../errors.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { DerivedRecord } from '../store/index-store.js';
-import type { Chunk, ParsedDocument } from '../types.js';
+import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, readVectorIndexAsync, type VectorIndex } from './vector.js';
 

@@ -3,7 +3,8 @@
  * into standalone questions by carrying the town, year, period, plan-or-result wording and topic
  * of the previous turn. Pure string work over the question and the conversation so far.
  */
-import { aliasesOf } from '../annotate/question.js';
+import { parseYear } from '../domain/numbers.js';
+import { townAliases } from '../domain/towns.js';
 import { analyzeQuery } from './query.js';
 
 /** One earlier turn of a conversation, as the client sends it. */
@@ -75,7 +76,7 @@ function parse(question: string, knownTowns: readonly string[]): Parts {
   const text = question.normalize('NFKC').trim();
   const towns: Parts['towns'] = [];
   let rest = text;
-  const aliases = knownTowns.flatMap((town) => aliasesOf(town).map((alias) => ({ town, alias }))).sort((a, b) => b.alias.length - a.alias.length);
+  const aliases = knownTowns.flatMap((town) => townAliases(town).map((alias) => ({ town, alias }))).sort((a, b) => b.alias.length - a.alias.length);
   for (const a of aliases) {
     if (rest.includes(a.alias)) {
       if (!towns.some((t) => t.town === a.town)) towns.push(a);
@@ -235,8 +236,7 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
 /** A year as a number: 2022年 and 二〇二二年 → 2022; relative years → undefined. */
 function absoluteYear(year: string | undefined): number | undefined {
   if (!year) return undefined;
-  const digits = year.replace(/年$/, '').replace(/[〇零一二三四五六七八九]/g, (c) => String('〇一二三四五六七八九'.indexOf(c === '零' ? '〇' : c)));
-  return /^\d{4}$/.test(digits) ? Number(digits) : undefined;
+  return parseYear(year.replace(/年$/, ''));
 }
 
 /** Rewords a result question as a plan question: 完成了多少 → 计划完成多少. */

@@ -7,7 +7,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import type { LoadedIndex } from '../index/store.js';
 import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../types.js';
+import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../domain/types.js';
 import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
 
 /** A loaded index with what retrieval derives from it once: tokenizer, lookups, town list. */

@@ -5,7 +5,7 @@
 import { Document } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import type { Embedder } from '../embed/embedder.js';
-import type { Passage, SearchFilters } from '../types.js';
+import type { Passage, SearchFilters } from '../domain/types.js';
 import { retrieve, type SearchableIndex } from './hybrid.js';
 
 export interface ReportRetrieverInput extends BaseRetrieverInput {

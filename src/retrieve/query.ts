@@ -2,9 +2,10 @@
  * Question understanding without a model: which town and year a question names, and whether it
  * asks about a plan (计划/将/目标/下半年) or a result (完成了/上半年/去年).
  */
-import type { Role } from '../types.js';
+import type { Role } from '../domain/types.js';
 import { yearsIn } from '../corpus/structure.js';
-import { aliasesOf, townsNamed, unknownPlaceIn } from '../annotate/question.js';
+import { unknownPlaceIn } from '../annotate/question.js';
+import { townAliases, townsNamed } from '../domain/towns.js';
 
 export interface QueryAnalysis {
   /** Towns of the corpus the question names (full name or stem: 梅李 for 梅李镇). */
@@ -25,7 +26,7 @@ const REVIEW_INTENT = /完成了|实现了|取得|成效|成绩|获得|获评|�
  */
 export function focusOf(question: string, towns: readonly string[]): string {
   let focus = question.normalize('NFKC');
-  for (const town of towns) for (const alias of aliasesOf(town)) focus = focus.split(alias).join('');
+  for (const town of towns) for (const alias of townAliases(town)) focus = focus.split(alias).join('');
   focus = focus.replace(/(19|20)\d{2}年/g, '').replace(/^[\s,,:的在]+/, '');
   return focus.trim() || question;
 }

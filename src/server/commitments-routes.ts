@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
 import type { QaService } from '../answer/service.js';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
-import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../commitments/types.js';
+import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
+import { hasControlChars } from '../domain/text.js';
 
 export interface CommitmentRoutesOptions {
   /** The loaded service; throws the 503 AppError while none is loaded. */
@@ -26,14 +27,13 @@ const LIST_PARAMS = new Set(['town', 'year', 'topic', 'status', 'q', 'format']);
 const MAX_Q_CHARS = 200;
 /** Commitment ids as extract.ts makes them: <docId>:c<offset>-<n>. */
 const COMMITMENT_ID = /^[\w\u4e00-\u9fff-]{1,200}:c\d{1,9}-\d{1,4}$/;
-const FORBIDDEN_CHARS = /[\u0000-\u001F\u007F-\u009F]|\p{Cs}/u;
 
 function single(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new AppError('E_BAD_REQUEST', `commitments: ${name} given more than once`, { status: 400 });
   const text = value.trim();
-  if (FORBIDDEN_CHARS.test(text)) throw new AppError('E_BAD_REQUEST', `commitments: ${name} contains control characters`, { status: 400 });
+  if (hasControlChars(text, { lineBreaks: false })) throw new AppError('E_BAD_REQUEST', `commitments: ${name} contains control characters`, { status: 400 });
   return text === '' ? undefined : text;
 }
 

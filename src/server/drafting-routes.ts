@@ -19,6 +19,7 @@ import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 import { createRequestParsers, SEARCH_K_DEFAULT } from './validation.js';
+import { hasControlChars, stripControlChars } from '../domain/text.js';
 
 export interface DraftingRoutesOptions {
   /** The loaded service; throws the 503 AppError while none is loaded. */
@@ -36,7 +37,6 @@ const SIMILAR_K_DEFAULT = 8;
 const SIMILAR_K_MAX = 30;
 /** Passage ids as the index makes them (docId, a separator, a number); bounded before any lookup. */
 const CHUNK_ID = /^[\w\u4e00-\u9fff:#.-]{1,300}$/;
-const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/u;
 /** An export request holds ids, offsets and notes: 200 items with long notes fit well within this. */
 const EXPORT_BODY_LIMIT = '512kb';
 
@@ -85,7 +85,7 @@ export function parseDraftSearchQuery(query: Record<string, unknown>, parsers: R
 
 const exportSchema = z.strictObject(
   {
-    title: z.string({ error: 'title: must be a string' }).max(MAX_TITLE_CHARS, { error: `title: at most ${MAX_TITLE_CHARS} characters` }).refine((t) => !FORBIDDEN_CHARS.test(t), { error: 'title: contains control characters' }).optional(),
+    title: z.string({ error: 'title: must be a string' }).max(MAX_TITLE_CHARS, { error: `title: at most ${MAX_TITLE_CHARS} characters` }).refine((t) => !hasControlChars(t), { error: 'title: contains control characters' }).optional(),
     format: z.enum(EXPORT_FORMATS, { error: `format: must be one of ${EXPORT_FORMATS.join(', ')}` }),
     items: z
       .array(
@@ -94,7 +94,7 @@ const exportSchema = z.strictObject(
             chunkId: z.string({ error: 'chunkId: must be a string' }).regex(CHUNK_ID, { error: 'chunkId: not a passage id' }),
             start: z.number({ error: 'start: must be a number' }).int({ error: 'start: must be an integer' }).min(0, { error: 'start: must not be negative' }).optional(),
             end: z.number({ error: 'end: must be a number' }).int({ error: 'end: must be an integer' }).min(1, { error: 'end: must be positive' }).optional(),
-            note: z.string({ error: 'note: must be a string' }).max(MAX_NOTE_CHARS, { error: `note: at most ${MAX_NOTE_CHARS} characters` }).refine((t) => !FORBIDDEN_CHARS.test(t.replace(/[\r\n\t]/g, '')), { error: 'note: contains control characters' }).optional(),
+            note: z.string({ error: 'note: must be a string' }).max(MAX_NOTE_CHARS, { error: `note: at most ${MAX_NOTE_CHARS} characters` }).refine((t) => !hasControlChars(t), { error: 'note: contains control characters' }).optional(),
           },
           { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; known: chunkId, start, end, note` : 'must be an object {chunkId, start?, end?, note?}') },
         ),
@@ -122,7 +122,7 @@ export function parseExportBody(body: unknown): ExportRequest {
 
 /** A file name for Content-Disposition: ASCII fallback plus the UTF-8 title (RFC 6266). */
 function disposition(title: string, ext: string): string {
-  const safe = title.replace(/[\\/:*?"<>|\u0000-\u001F]/g, '').trim() || 'draft';
+  const safe = stripControlChars(title, { lineBreaks: false }).replace(/[\\/:*?"<>|]/g, '').trim() || 'draft';
   return `attachment; filename="draft.${ext}"; filename*=UTF-8''${encodeURIComponent(`${safe}.${ext}`)}`;
 }
 

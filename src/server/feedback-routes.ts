@@ -26,6 +26,7 @@ import { requireUtf8Body } from './hardening.js';
 import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { apiRateLimit } from './rate-limit.js';
 import { DEFAULT_WEB_DIR } from './static.js';
+import { hasControlChars } from '../domain/text.js';
 
 /** The quick reasons a 👎 may carry (the widget's buttons); anything else is a client mistake. */
 export const FEEDBACK_REASONS = ['答案不对', '没有回答我的问题', '引用不对', '其他'] as const;
@@ -69,8 +70,8 @@ const feedbackBody = z.strictObject({
     .string({ error: 'comment: must be a string' })
     .transform((c) => c.trim())
     .refine((c) => [...c].length <= MAX_COMMENT_CHARS, { error: `comment: at most ${MAX_COMMENT_CHARS} characters` })
-    // Control characters (but line breaks) are refused, as in questions: they only forge log lines.
-    .refine((c) => !/[\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(c), { error: 'comment: control characters are not allowed' })
+    // Control characters (but tab and line breaks) are refused, as in questions: they only forge log lines.
+    .refine((c) => !hasControlChars(c), { error: 'comment: control characters are not allowed' })
     .optional(),
 });
 

@@ -1,6 +1,6 @@
 /** Tests for the OpenAI-compatible layer's pure parts: reading a chat request, the source list, the sentence gate. */
 import { describe, expect, it } from 'vitest';
-import type { Citation } from '../answer/extractive.js';
+import type { Citation } from '../domain/answer.js';
 import { isAppError } from '../errors.js';
 import { createSentenceGate, parseChatRequest, sanitize, sourcesOf } from './openai-compat.js';
 

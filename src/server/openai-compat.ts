@@ -9,10 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Citation } from '../answer/extractive.js';
+import type { Citation } from '../domain/answer.js';
 import { checkGrounding, splitAnswerSentences } from '../answer/grounding-checks.js';
 import type { AskOutput, AskStreamEvent, QaService } from '../answer/service.js';
-import { REASON_LABELS, STATUS_LABELS, type AnswerReason, type AnswerStatus } from '../answer/status.js';
+import type { AnswerReason, AnswerStatus } from '../domain/answer.js';
+import { REASON_LABELS, STATUS_LABELS } from '../domain/labels.js';
+import { hasControlChars, stripControlChars } from '../domain/text.js';
 import { AppError } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import { requireBearer } from './bearer-auth.js';
@@ -153,14 +155,11 @@ function textOf(content: unknown): string | undefined {
   return undefined;
 }
 
-/** Control characters other than tab and line breaks, and lone surrogates (as /api/ask rejects them). */
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/gu;
-
 /** An earlier answer as history: without the sources list it came with, bounded, clean. */
 function historyAnswer(content: string): string {
   const cut = [SOURCES_HEADING, NEAREST_HEADING].map((h) => content.indexOf(`\n\n${h}`)).filter((i) => i >= 0);
   const answer = cut.length > 0 ? content.slice(0, Math.min(...cut)) : content;
-  return [...answer.replace(CONTROL, '').trim()].slice(0, HISTORY_ANSWER_MAX_CHARS).join('');
+  return [...stripControlChars(answer).trim()].slice(0, HISTORY_ANSWER_MAX_CHARS).join('');
 }
 
 /**
@@ -189,14 +188,14 @@ export function parseChatRequest(body: unknown, maxQuestionChars: number): ChatR
   if (question === '') throw bad('messages: the last user message is empty', 'E_QUESTION_MISSING');
   const length = [...question].length;
   if (length > maxQuestionChars) throw bad(`messages: the question may have at most ${maxQuestionChars} characters, got ${length}`, 'E_QUESTION_TOO_LONG');
-  if (new RegExp(CONTROL.source, 'u').test(question)) throw bad('messages: the question contains control characters');
+  if (hasControlChars(question)) throw bad('messages: the question contains control characters');
 
   // Earlier user messages, each with the assistant reply that followed it.
   const history: HistoryTurn[] = [];
   for (let i = 0; i < messages.length - 1; i++) {
     const m = messages[i]!;
     if (m.role !== 'user') continue;
-    const q = [...m.text.replace(CONTROL, '').trim()].slice(0, maxQuestionChars).join('');
+    const q = [...stripControlChars(m.text).trim()].slice(0, maxQuestionChars).join('');
     if (!q) continue;
     const next = messages[i + 1];
     history.push({ question: q, answer: next?.role === 'assistant' ? historyAnswer(next.text) : '' });

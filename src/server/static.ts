@@ -1,11 +1,14 @@
 /**
  * The browser side, served as-is from web/: the embeddable chat widget (/widget.js), the
  * staff/demo page (/), the document view (/documents/:docId) and their assets (/assets/*).
- * No build step: the files are plain, dependency-free JavaScript, CSS and HTML.
+ * No build step: the files are plain, dependency-free JavaScript, CSS and HTML; the labels they
+ * show come from src/domain/ (/assets/labels.js, and written into /widget.js as it is served).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
+import { labelsModule, withSharedValues } from './labels-asset.js';
 
 export interface StaticOptions {
   /** Folder holding widget.js, index.html, document.html and the assets. Default: the project's web/. */
@@ -39,14 +42,22 @@ export function createStaticRoutes(options: StaticOptions = {}): Router {
   };
 
   router.get('/widget.js', (_req, res, next) => {
-    send(res, next, 'widget.js', {
-      'Content-Type': 'text/javascript; charset=utf-8',
-      'Cache-Control': WIDGET_CACHE,
-      // Other sites load this script: allow it past their CORP/COEP checks and permit SRI
-      // (a <script integrity crossorigin> tag needs CORS on the script itself).
-      'Cross-Origin-Resource-Policy': 'cross-origin',
-      'Access-Control-Allow-Origin': '*',
-    });
+    // The widget carries the domain's labels (labels-asset.ts): read, filled in, sent with an ETag.
+    fs.promises.readFile(path.join(root, 'widget.js'), 'utf8').then((source) => {
+      res.set({
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': WIDGET_CACHE,
+        // Other sites load this script: allow it past their CORP/COEP checks and permit SRI
+        // (a <script integrity crossorigin> tag needs CORS on the script itself).
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+        'Access-Control-Allow-Origin': '*',
+      });
+      res.send(withSharedValues(source));
+    }, (err: NodeJS.ErrnoException) => next(err.code === 'ENOENT' ? undefined : err)).catch(next);
+  });
+
+  router.get('/assets/labels.js', (_req, res) => {
+    res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': ASSET_CACHE }).send(labelsModule());
   });
 
   router.get('/', (_req, res, next) => {

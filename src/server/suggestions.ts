@@ -8,11 +8,7 @@ import type { QaService } from '../answer/service.js';
 import { createSuggester, type Suggester } from '../answer/suggestions.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
-
-/** A town name without its administrative suffix. */
-function bareTown(name: string): string {
-  return name.replace(/(镇街道|街道|镇|乡)$/, '');
-}
+import { matchTown } from '../domain/towns.js';
 
 /** One suggester per loaded service: a reloaded index gets fresh suggestions. */
 const suggesters = new WeakMap<QaService, Suggester>();
@@ -43,7 +39,7 @@ export function createSuggestionsRoute(requireService: () => QaService): Router 
     if (raw !== undefined && typeof raw !== 'string') throw new AppError('E_BAD_REQUEST', 'town: given more than once', { status: 400 });
     const asked = raw?.trim() || undefined;
     // A site may name its town without the suffix (梅李 for 梅李镇), as residents do.
-    const town = asked === undefined ? undefined : service.towns.find((t) => t === asked) ?? service.towns.find((t) => bareTown(t) === bareTown(asked));
+    const town = asked === undefined ? undefined : matchTown(asked, service.towns);
     if (asked !== undefined && town === undefined) {
       const named = [...asked].length <= 50 ? ` "${asked}"` : '';
       throw new AppError('E_UNKNOWN_FILTER', `town: unknown town${named}; known: ${service.towns.join(', ')}`, { status: 400 });

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
-import type { SearchFilters } from '../types.js';
+import { hasControlChars } from '../domain/text.js';
+import type { SearchFilters } from '../domain/types.js';
 
 /** What POST /api/ask accepts, once validated. */
 export interface AskRequest {
@@ -48,14 +49,6 @@ export const YEAR_MAX = 2100;
 export const FILTER_ROLES = ['review', 'plan'] as const;
 const FILTER_KEYS = ['town', 'year', 'role'] as const;
 
-/**
- * C0 and C1 control characters except tab, line feed and carriage return (a question pasted from
- * a textarea arrives with \r\n), and lone surrogates. They carry no meaning in a question and
- * are a classic vehicle for log forging and tokenizer surprises, so they are rejected, not
- * silently stripped: a client that sends them has a bug worth seeing.
- */
-const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/u;
-
 type Ctx = z.RefinementCtx;
 
 function fail(ctx: Ctx, appCode: ErrorCode, message: string): never {
@@ -73,7 +66,8 @@ function questionText(field: string, max: number) {
     if (text === '') return fail(ctx, 'E_QUESTION_MISSING', `${field}: must not be empty`);
     const length = [...text].length;
     if (length > max) return fail(ctx, 'E_QUESTION_TOO_LONG', `${field}: at most ${max} characters allowed, got ${length}`);
-    if (FORBIDDEN_CHARS.test(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    // Rejected, not silently stripped: a client that sends control characters has a bug worth seeing.
+    if (hasControlChars(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
     return text;
   });
 }
@@ -83,7 +77,7 @@ function townName(field: string) {
   return z.string({ error: `${field}: must be a string` }).transform((value, ctx): string => {
     const town = value.trim();
     if (town === '') return fail(ctx, 'E_BAD_REQUEST', `${field}: must not be empty`);
-    if (FORBIDDEN_CHARS.test(town)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    if (hasControlChars(town)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
     // No town name is this long; saying so beats echoing a kilobyte back in the service's message.
     if ([...town].length > 50) return fail(ctx, 'E_UNKNOWN_FILTER', `${field}: not a known town`);
     return town;
@@ -136,7 +130,7 @@ function historyText(field: string, max: number, required: boolean) {
     const text = value.trim();
     if (required && text === '') return fail(ctx, 'E_BAD_REQUEST', `${field}: must not be empty`);
     if ([...text].length > max) return fail(ctx, 'E_BAD_REQUEST', `${field}: at most ${max} characters allowed`);
-    if (FORBIDDEN_CHARS.test(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
+    if (hasControlChars(text)) return fail(ctx, 'E_BAD_REQUEST', `${field}: contains control characters`);
     return text;
   });
 }

@@ -9,7 +9,7 @@ import { annotateSentences } from '../index/build.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import { currentGeneration, INDEX_FORMAT_VERSION, openIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
 import { buildVectorIndex } from '../index/vector.js';
-import type { Chunk, ParsedDocument } from '../types.js';
+import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type {
   ChunkHit,
   ChunkRecord,

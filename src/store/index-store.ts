@@ -8,7 +8,7 @@
  * Not wired yet: the query side (retrieve/, answer/) still reads LoadedIndex directly; issue 11's
  * refactor moves it onto this interface.
  */
-import type { Chunk, DocumentMeta, ParsedDocument, Role } from '../types.js';
+import type { Chunk, DocumentMeta, ParsedDocument, Role } from '../domain/types.js';
 
 /**
  * Restrictions a store applies itself, before ranking (not after: a filtered search returns up to

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { AppError } from '../errors.js';
-import type { Chunk, ParsedDocument } from '../types.js';
+import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type { ChunkRecord, StoreFilters } from './index-store.js';
 
 /** Whether a chunk passes the filters (the SQL of the PostgreSQL store states the same rule). */

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanText } from '../corpus/clean.js';
 import { listCorpusFiles, loadFile } from '../corpus/load.js';
 import { describeDocument, sidecarSchema } from '../corpus/structure.js';
-import type { ParsedDocument } from '../types.js';
+import type { ParsedDocument } from '../domain/types.js';
 import { createTokenizer, findCorpusTerms, type Tokenizer } from './tokenize.js';
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../corpus');

@@ -2,8 +2,8 @@
  * Chinese tokenisation for the keyword index and for sentence scoring: jieba in search mode,
  * extended with the corpus' own place names and policy terms so that 梅李镇 or 千村美居 stay whole.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { addedWordsDict, createJieba, loadJieba, type DictionaryWord, type Jieba } from './jieba.js';
+import { placeStem } from '../domain/towns.js';
 
 /** Function words and question words: they carry no evidence, yet a question is full of them. */
 const STOPWORDS = new Set(
@@ -19,15 +19,7 @@ export interface Tokenizer {
   tokenize(text: string): string[];
 }
 
-/** The words a tokenizer adds to jieba's dictionary, as loadDict takes them. */
-function extraDict(extraWords: readonly string[]): string {
-  const words = [...new Set(extraWords.filter((w) => w.length >= 2 && !/\s/.test(w)))];
-  // A high frequency makes jieba prefer the whole term over its parts.
-  return words.map((w) => `${w} 200000 n`).join('\n');
-}
-
-function tokenizerOf(jieba: Jieba, extra: string): Tokenizer {
-  if (extra) jieba.loadDict(Buffer.from(extra, 'utf8'));
+function tokenizerOf(jieba: Jieba): Tokenizer {
   return {
     tokenize(text: string): string[] {
       const tokens: string[] = [];
@@ -41,47 +33,35 @@ function tokenizerOf(jieba: Jieba, extra: string): Tokenizer {
   };
 }
 
+const nouns = (extraWords: readonly string[]): DictionaryWord[] => extraWords.map((word) => ({ word, tag: 'n' }));
+
 /**
- * Tokenizers built lately, by their extra words. Loading jieba's 5 MB dictionary takes 100-200 ms
+ * Tokenizers built lately, by their added words. Loading jieba's 5 MB dictionary takes 100-200 ms
  * of one thread; a tokenizer only reads its dictionary once built, so generations with the same
  * lexicon (a reindex that adds no new term) share one. Two are kept: the live one and the next.
  */
 const recent = new Map<string, Tokenizer>();
-function remember(extra: string, tokenizer: Tokenizer): Tokenizer {
-  recent.delete(extra);
-  recent.set(extra, tokenizer);
+function remember(key: string, tokenizer: Tokenizer): Tokenizer {
+  recent.delete(key);
+  recent.set(key, tokenizer);
   while (recent.size > 2) recent.delete(recent.keys().next().value!);
   return tokenizer;
 }
 
 /** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
 export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
-  const extra = extraDict(extraWords);
-  return remember(extra, recent.get(extra) ?? tokenizerOf(Jieba.withDict(dict), extra));
+  const key = addedWordsDict(nouns(extraWords));
+  return remember(key, recent.get(key) ?? tokenizerOf(createJieba(nouns(extraWords))));
 }
 
-/** Bytes of jieba's dictionary loaded at a time by prepareTokenizer: about a millisecond's work. */
-const DICT_SLICE_BYTES = 32 * 1024;
-
 /**
- * createTokenizer for a process that is serving meanwhile: jieba's dictionary is loaded a slice
- * of lines at a time with the event loop running between slices (jieba adds each line's word
- * as it comes, so the tokenizer is the one createTokenizer builds: test/hardening/swap-load.test.ts).
- * The next createTokenizer with the same words returns it at once.
+ * createTokenizer for a process that is serving meanwhile (loadJieba: the event loop runs while
+ * the dictionary loads). The next createTokenizer with the same words returns it at once.
  */
 export async function prepareTokenizer(extraWords: readonly string[] = []): Promise<Tokenizer> {
-  const extra = extraDict(extraWords);
-  const known = recent.get(extra);
-  if (known) return remember(extra, known);
-  const jieba = new Jieba();
-  for (let at = 0; at < dict.length; ) {
-    let end = Math.min(dict.length, at + DICT_SLICE_BYTES);
-    while (end < dict.length && dict[end - 1] !== 0x0a) end++;
-    jieba.loadDict(dict.subarray(at, end));
-    at = end;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return remember(extra, tokenizerOf(jieba, extra));
+  const key = addedWordsDict(nouns(extraWords));
+  const known = recent.get(key);
+  return remember(key, known ?? tokenizerOf(await loadJieba(nouns(extraWords))));
 }
 
 /**
@@ -93,7 +73,7 @@ export function findCorpusTerms(texts: readonly string[], names: readonly string
   for (const name of names) {
     if (!name) continue;
     terms.add(name);
-    const stem = name.replace(/(镇街道|街道|镇|乡|市|区|县)$/, '');
+    const stem = placeStem(name);
     if (stem.length >= 2 && stem !== name) terms.add(stem);
   }
   for (const text of texts) {

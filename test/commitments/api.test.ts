@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../../src/commitments/types.js';
+import { TOPICS } from '../../src/domain/commitment.js';
 import { createApp } from '../../src/server/app.js';
 import { openTestService } from '../services.js';
 

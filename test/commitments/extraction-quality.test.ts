@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scoreExtraction, type ExtractionFigures, type LabelledSet } from '../../src/commitments/evaluate.js';
-import { TOPICS } from '../../src/commitments/types.js';
+import { TOPICS } from '../../src/domain/commitment.js';
 import { loadIndex } from '../../src/index/store.js';
 import { openTestService, testIndexDir } from '../services.js';
 

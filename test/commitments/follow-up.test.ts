@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { answerCommitmentQuestion } from '../../src/commitments/answer.js';
 import { buildCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
-import type { Commitment, FollowUp } from '../../src/commitments/types.js';
+import type { Commitment, FollowUp } from '../../src/domain/commitment.js';
 import type { LoadedIndex } from '../../src/index/store.js';
 import { makeSearchable } from '../../src/retrieve/hybrid.js';
 import { openTestService } from '../services.js';

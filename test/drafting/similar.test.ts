@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { findSimilarSentences } from '../../src/drafting/similar.js';
 import type { SearchableIndex } from '../../src/retrieve/hybrid.js';
-import type { Chunk, ParsedDocument } from '../../src/types.js';
+import type { Chunk, ParsedDocument } from '../../src/domain/types.js';
 
 const unit = (...v: number[]) => {
   const n = Math.hypot(...v);

@@ -16,7 +16,7 @@ import { tokensFromPostings } from '../../src/store/import.js';
 import type { ChunkHit, ChunkRecord, IndexSnapshot, IndexStore, StoreFilters } from '../../src/store/index-store.js';
 import { dotProduct, passesFilters } from '../../src/store/shared.js';
 import { createTokenizer, type Tokenizer } from '../../src/text/tokenize.js';
-import type { Role } from '../../src/types.js';
+import type { Role } from '../../src/domain/types.js';
 import { testIndexDir } from '../services.js';
 
 /** What an implementation's test file provides. */

@@ -21,7 +21,7 @@ import { fromSql, toSql } from 'pgvector';
 import { AppError } from '../../errors.js';
 import { idfOfCount, rankScores, termScore } from '../../index/lexical.js';
 import { INDEX_FORMAT_VERSION } from '../../index/store.js';
-import type { Chunk, DocumentMeta, ParsedDocument } from '../../types.js';
+import type { Chunk, DocumentMeta, ParsedDocument } from '../../domain/types.js';
 import type {
   ChunkHit,
   ChunkRecord,

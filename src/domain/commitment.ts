@@ -3,7 +3,7 @@
  * review section says was achieved (Result), and how a commitment fared in later reports (FollowUp).
  * Plain data, no behaviour.
  */
-import type { Role } from '../types.js';
+import type { Role } from './types.js';
 
 /** The fixed topic list, in the order a town official would read it. */
 export const TOPICS = [
