@@ -486,5 +486,7 @@ export async function openIndex(indexDir: string, expect: Expectations, trace?: 
     } catch (err) {
       failure = { err };
     }
+    // Also after the request: an I/O completion can resume the steps before anything else ran.
+    await yieldToLoop();
   }
 }
