@@ -14,7 +14,7 @@ import { createEmbedderPool } from '../embed/pool.js';
 import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
 import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
 import { currentGeneration, openIndex, type LoadedIndex } from '../index/store.js';
-import { prepareGeneralJieba } from '../text/jieba.js';
+import { prepareQuestionReader } from '../annotate/question.js';
 import { prepareTokenizer } from '../text/tokenize.js';
 
 export { createLogger, exitWithError } from './logger.js';
@@ -97,8 +97,8 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
   const index = await openIndex(config.indexDir, { embeddingModel: model.id, dimension: model.dimension }, (step, ms) => log.debug({ step, ms: Math.round(ms * 10) / 10 }, 'index load step'));
   // The service's tokenizer (createTokenizer in makeSearchable) then comes ready-made.
   await prepareTokenizer(index.lexicon);
-  // And the question reader's segmenter (annotate/question.ts), else built in one block by the first question.
-  await prepareGeneralJieba();
+  // And the question reader's segmenter and IDF table, else built in one block by the first question.
+  await prepareQuestionReader();
   const llm = openLlm(config, log);
   const service = withAnswerCache(createQaService(index, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);
   return { embedder: model, index, service };

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { currentGeneration, loadIndex, openIndex, readManifest } from '../../src/index/store.js';
 import { createTokenizer, prepareTokenizer } from '../../src/text/tokenize.js';
 import { testIndexDir } from '../services.js';
@@ -89,5 +89,23 @@ describe('prepareTokenizer', () => {
     // Not vacuous: the corpus terms stay whole in both.
     const town = index.documents[0]!.meta.town;
     expect(texts.some((t) => prepared.tokenize(t).includes(town))).toBe(true);
+  });
+});
+
+describe('prepareQuestionReader', () => {
+  it('gives annotateQuestion the tables it would build on first use', async () => {
+    const questions = ['张家镇去年新建了多少个游泳馆?', '梅李镇2023年计划完成多少公里农村公路提档升级?', '护照办理的时候需要什么?', '牛塘镇上半年申报了多少家国家高新技术企业?'];
+    const context = { knownTowns: ['梅李镇', '牛塘镇'] };
+    vi.resetModules();
+    const lazy = await import('../../src/annotate/question.js');
+    const onFirstUse = questions.map((q) => lazy.annotateQuestion(q, context));
+    vi.resetModules();
+    const prepared = await import('../../src/annotate/question.js');
+    await prepared.prepareQuestionReader();
+    expect(questions.map((q) => prepared.annotateQuestion(q, context))).toEqual(onFirstUse);
+    // And the same IDF table: 游泳馆 is specific, 时候 is not.
+    const topics = (q: typeof lazy) => q.topicsOf('游泳馆 时候 农村公路');
+    expect(topics(prepared)).toEqual(topics(lazy));
+    expect(topics(prepared).length).toBeGreaterThan(1);
   });
 });
