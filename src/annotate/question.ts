@@ -10,7 +10,7 @@
  */
 import { yearsIn } from '../corpus/structure.js';
 import { placeRuns, townAliases, townsNamed } from '../domain/towns.js';
-import { generalIdfText, generalJieba } from '../text/jieba.js';
+import { generalIdfText, generalJieba, prepareGeneralJieba } from '../text/jieba.js';
 import type { FigureKind, Half } from './sentence.js';
 
 /** What a question asks for when it asks for a figure; `figure` is any figure (多少 alone). */
@@ -147,16 +147,42 @@ export interface Topic {
 }
 
 let generalIdfs: Map<string, number> | undefined;
+/** Lines of the IDF table read between two turns of the event loop by prepareQuestionReader. */
+const IDF_LINES_PER_SLICE = 20_000;
+
+/** Reads lines of the IDF table `text` from offset `at` into `into`, at most `max`; returns where it stopped. */
+function readIdfLines(text: string, at: number, max: number, into: Map<string, number>): number {
+  for (let n = 0; n < max && at < text.length; n++) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end === -1 ? text.length : end);
+    at = end === -1 ? text.length : end + 1;
+    const sp = line.lastIndexOf(' ');
+    if (sp > 0) into.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return at;
+}
+
 /** jieba's IDF table, read once: a general-language measure, nothing tuned to this corpus. */
 function generalSpecificity(word: string): number | undefined {
-  if (!generalIdfs) {
-    generalIdfs = new Map();
-    for (const line of generalIdfText().split('\n')) {
-      const sp = line.lastIndexOf(' ');
-      if (sp > 0) generalIdfs.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-    }
-  }
+  if (!generalIdfs) readIdfLines(generalIdfText(), 0, Number.POSITIVE_INFINITY, (generalIdfs = new Map()));
   return generalIdfs.get(word);
+}
+
+/**
+ * Builds what annotateQuestion reads on first use (jieba's general segmenter, its IDF table; a few
+ * hundred ms) a slice at a time with the event loop running between slices: a server calls it
+ * before it answers, so its first question does not hold the loop for them.
+ */
+export async function prepareQuestionReader(): Promise<void> {
+  await prepareGeneralJieba();
+  if (generalIdfs) return;
+  const text = generalIdfText();
+  const table = new Map<string, number>();
+  for (let at = 0; at < text.length; ) {
+    at = readIdfLines(text, at, IDF_LINES_PER_SLICE, table);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  generalIdfs ??= table;
 }
 
 /**

@@ -16,6 +16,7 @@ import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/b
 import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
 import type { IndexSnapshot, IndexStore } from '../store/index-store.js';
 import { openIndexStore } from '../store/open.js';
+import { prepareQuestionReader } from '../annotate/question.js';
 
 export { createLogger, exitWithError } from './logger.js';
 
@@ -103,7 +104,10 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
     const summary = await runIngest(config, model);
     log.info({ documents: summary.documents, chunks: summary.chunks, ms: summary.totalMs }, 'index built');
   }
+  // Without blocking (the file store reads with openIndex): a server opens the next generation while it answers from the current one.
   const snapshot = await store.snapshot();
+  // The question reader's segmenter and IDF table, else built in one block by the first question.
+  await prepareQuestionReader();
   const llm = openLlm(config, log);
   const service = withAnswerCache(await createQaService(snapshot, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);
   return { embedder: model, store, snapshot, service };

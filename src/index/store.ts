@@ -2,6 +2,8 @@
  * The index on disk. Each build is written into its own generation folder beside the live one,
  * every file through a temporary name, fsync and rename, the manifest last; then the one-line
  * CURRENT pointer is replaced by rename. A crash at any point leaves the previous generation live.
+ * Reading checks every file against the manifest before using it: loadIndex synchronously (CLIs,
+ * tests), openIndex without holding the event loop (a server loading the next generation).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,7 +16,7 @@ import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { DerivedRecord } from '../store/index-store.js';
 import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type { KeywordIndexData } from './lexical.js';
-import { readVectorIndex, type VectorIndex } from './vector.js';
+import { readVectorIndex, readVectorIndexAsync, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
 export const INDEX_FORMAT_VERSION = 6;
@@ -241,12 +243,12 @@ function acquireWriteLock(indexDir: string, onTakeover?: (stale: StaleLock) => v
     }
     const reason = staleReason(holder);
     if (reason === undefined) {
-      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`);
+      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`, { status: 409 });
     }
     fs.rmSync(file, { force: true });
     onTakeover?.({ holder, reason });
   }
-  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`);
+  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`, { status: 409 });
 }
 
 /** Why a lock's holder cannot be writing any more, or undefined when it may be. */
@@ -294,32 +296,46 @@ export interface Expectations {
   dimension: number;
 }
 
+const unreadable = (name: string, cause?: unknown): AppError =>
+  new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
+
+/** A JSON file's bytes, checked against the manifest's checksum, parsed. */
+function parseJson<T>(name: string, file: FileBytes, checksums?: Record<string, string>): T {
+  verifyChecksum(name, file, checksums);
+  try {
+    return JSON.parse(file.bytes.toString('utf8')) as T;
+  } catch (cause) {
+    throw unreadable(name, cause);
+  }
+}
+
 function readJson<T>(dir: string, name: string, checksums?: Record<string, string>): T {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(path.join(dir, name));
   } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
+    throw unreadable(name, cause);
   }
-  verifyChecksum(name, bytes, checksums);
-  try {
-    return JSON.parse(bytes.toString('utf8')) as T;
-  } catch (cause) {
-    throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing or unreadable; run \`npm run ingest\` to rebuild`, { cause });
-  }
+  return parseJson<T>(name, { bytes }, checksums);
+}
+
+/** A file of a generation as read: its bytes, and their sha256 when the reader computed it already. */
+interface FileBytes {
+  bytes: Buffer;
+  sha256?: string;
 }
 
 /** Throws E_INDEX_CORRUPT when the manifest records a checksum for the file and the bytes differ. */
-function verifyChecksum(name: string, bytes: Uint8Array, checksums: Record<string, string> | undefined): void {
+function verifyChecksum(name: string, file: FileBytes, checksums: Record<string, string> | undefined): void {
   const expected = checksums?.[name];
-  if (expected !== undefined && sha256(bytes) !== expected) {
+  if (expected !== undefined && (file.sha256 ?? sha256(file.bytes)) !== expected) {
     throw new AppError('E_INDEX_CORRUPT', `index: ${name} is damaged (its checksum differs from the manifest's); run \`npm run ingest -- --full\``);
   }
 }
 
-/** derived.json of a generation folder: a list of { kind, key, value }; E_INDEX_CORRUPT otherwise. */
-function readDerivedRecords(dir: string, sums: Record<string, string> | undefined): DerivedRecord[] {
-  const records = readJson<DerivedRecord[]>(dir, 'derived.json', sums);
+/** derived.json's records: a list of { kind, key, value }; E_INDEX_CORRUPT otherwise. */
+function parseDerivedRecords(file: FileBytes, sums: Record<string, string> | undefined): DerivedRecord[] {
+  const records = parseJson<DerivedRecord[]>('derived.json', file, sums);
   const ok = Array.isArray(records) && records.every((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.key === 'string' && 'value' in r);
   if (!ok) throw new AppError('E_INDEX_CORRUPT', 'index: derived.json does not hold a list of derived records; run `npm run ingest -- --full`');
   return records;
@@ -333,16 +349,33 @@ export function readManifest(indexDir: string): Manifest | undefined {
 }
 
 /**
- * Loads the live generation, checking it was built by this code for this model.
- * Throws E_INDEX_MISSING, E_INDEX_MISMATCH or E_INDEX_CORRUPT with what to run.
+ * What loading a generation asks of its reader, one step at a time: a file's bytes (with their
+ * sha256 when `hash`), or the graph opened by hnswlib from its checked bytes. The steps and every
+ * check live once, in {@link loadSteps}; {@link loadIndex} runs them synchronously (CLIs, tests),
+ * {@link openIndex} asynchronously, yielding to the event loop between steps (a serving process).
  */
-export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
+type LoadRequest = { file: string; hash: boolean } | { graph: string; bytes: Buffer; dimension: number; size: number };
+type LoadReply = FileBytes | VectorIndex;
+
+/** Optional observer of a load: each step's name and how long it ran on the calling thread. */
+export type LoadTrace = (step: string, ms: number) => void;
+
+function* loadSteps(indexDir: string, expect: Expectations): Generator<LoadRequest, LoadedIndex, LoadReply> {
   const generation = currentGeneration(indexDir);
   if (!generation) {
     throw new AppError('E_INDEX_MISSING', `index: no index in ${path.basename(indexDir)}/; run \`npm run ingest\``);
   }
   const dir = path.join(indexDir, generation);
-  const manifest = readJson<Manifest>(dir, 'manifest.json');
+  /** A file's bytes; a missing or unreadable one throws what `missing` makes of the cause. */
+  function* read(name: string, missing: (cause: unknown) => AppError = (cause) => unreadable(name, cause), hash = true): Generator<LoadRequest, FileBytes, LoadReply> {
+    try {
+      return (yield { file: path.join(dir, name), hash }) as FileBytes;
+    } catch (cause) {
+      throw missing(cause);
+    }
+  }
+  // The manifest holds the others' checksums, not its own.
+  const manifest = parseJson<Manifest>('manifest.json', yield* read('manifest.json', undefined, false));
   if (manifest.formatVersion !== INDEX_FORMAT_VERSION) {
     throw new AppError('E_INDEX_MISMATCH', `index: format version ${manifest.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\``);
   }
@@ -353,57 +386,108 @@ export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
     );
   }
   const sums = manifest.checksums;
-  const documents = readJson<ParsedDocument[]>(dir, 'documents.json', sums);
-  const chunks = readJson<Chunk[]>(dir, 'chunks.json', sums);
+  const json = function* <T>(name: string): Generator<LoadRequest, T, LoadReply> {
+    return parseJson<T>(name, yield* read(name), sums);
+  };
+  const documents = yield* json<ParsedDocument[]>('documents.json');
+  const chunks = yield* json<Chunk[]>('chunks.json');
   if (chunks.length !== manifest.chunks || documents.length !== manifest.documents) {
     throw new AppError('E_INDEX_CORRUPT', 'index: chunk or document count differs from the manifest; run `npm run ingest -- --full`');
   }
-  const readEmbeddings = (name: string, count: number): Float32Array[] => {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path.join(dir, name));
-    } catch (cause) {
-      throw new AppError('E_INDEX_CORRUPT', `index: ${name} is missing; run \`npm run ingest -- --full\``, { cause });
-    }
-    verifyChecksum(name, bytes, sums);
-    return decodeEmbeddings(bytes, manifest.dimension, count, name);
+  const embeddingsOf = function* (name: string, count: number): Generator<LoadRequest, Float32Array[], LoadReply> {
+    const file = yield* read(name, (cause) => new AppError('E_INDEX_CORRUPT', `index: ${name} is missing; run \`npm run ingest -- --full\``, { cause }));
+    verifyChecksum(name, file, sums);
+    return decodeEmbeddings(file.bytes, manifest.dimension, count, name);
   };
-  const embeddings = readEmbeddings('embeddings.f32', chunks.length);
+  const embeddings = yield* embeddingsOf('embeddings.f32', chunks.length);
   const sentenceRows = sentenceRowsOf(chunks);
   const sentenceCount = chunks.reduce((n, c) => n + c.sentences.length, 0);
-  const sentenceEmbeddings = readEmbeddings('sentence-embeddings.f32', sentenceCount);
-  const sentenceAnnotations = readJson<SentenceAnnotation[]>(dir, 'annotations.json', sums);
+  const sentenceEmbeddings = yield* embeddingsOf('sentence-embeddings.f32', sentenceCount);
+  const sentenceAnnotations = yield* json<SentenceAnnotation[]>('annotations.json');
   if (!Array.isArray(sentenceAnnotations) || sentenceAnnotations.length !== sentenceCount) {
     throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`');
   }
-  const indicators = readJson<IndicatorFigure[]>(dir, 'indicators.json', sums);
+  const indicators = yield* json<IndicatorFigure[]>('indicators.json');
   if (!Array.isArray(indicators)) {
     throw new AppError('E_INDEX_CORRUPT', 'index: indicators.json does not hold a list of indicator figures; run `npm run ingest -- --full`');
   }
+  const graph = yield* read('vectors.hnsw', (cause) => new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause }));
+  verifyChecksum('vectors.hnsw', graph, sums);
   let vectors: VectorIndex;
   try {
-    verifyChecksum('vectors.hnsw', fs.readFileSync(path.join(dir, 'vectors.hnsw')), sums);
-  } catch (cause) {
-    if (cause instanceof AppError) throw cause;
-    throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause });
-  }
-  try {
-    vectors = readVectorIndex(path.join(dir, 'vectors.hnsw'), manifest.dimension, chunks.length);
+    vectors = (yield { graph: path.join(dir, 'vectors.hnsw'), bytes: graph.bytes, dimension: manifest.dimension, size: chunks.length }) as VectorIndex;
   } catch (cause) {
     throw new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing or damaged; run `npm run ingest -- --full`', { cause });
   }
-  return {
-    manifest,
-    documents,
-    chunks,
-    embeddings,
-    sentenceEmbeddings,
-    sentenceAnnotations,
-    indicators,
-    sentenceRows,
-    keywords: readJson<KeywordIndexData>(dir, 'keywords.json', sums),
-    lexicon: readJson<string[]>(dir, 'lexicon.json', sums),
-    derived: readDerivedRecords(dir, sums),
-    vectors,
-  };
+  const keywords = yield* json<KeywordIndexData>('keywords.json');
+  const lexicon = yield* json<string[]>('lexicon.json');
+  const derived = parseDerivedRecords(yield* read('derived.json'), sums);
+  return { manifest, documents, chunks, embeddings, sentenceEmbeddings, sentenceAnnotations, indicators, sentenceRows, keywords, lexicon, derived, vectors };
+}
+
+const stepName = (request: LoadRequest): string => ('file' in request ? `read ${path.basename(request.file)}` : 'open vectors.hnsw');
+
+/**
+ * Loads the live generation, checking it was built by this code for this model.
+ * Throws E_INDEX_MISSING, E_INDEX_MISMATCH or E_INDEX_CORRUPT with what to run.
+ * Synchronous, for CLIs and tests; a serving process uses {@link openIndex}.
+ */
+export function loadIndex(indexDir: string, expect: Expectations): LoadedIndex {
+  const steps = loadSteps(indexDir, expect);
+  let step = steps.next();
+  while (!step.done) {
+    const request = step.value;
+    let reply: LoadReply;
+    try {
+      if ('file' in request) {
+        reply = { bytes: fs.readFileSync(request.file) };
+      } else {
+        reply = readVectorIndex(request.graph, request.dimension, request.size, request.bytes);
+      }
+    } catch (err) {
+      step = steps.throw(err);
+      continue;
+    }
+    step = steps.next(reply);
+  }
+  return step.value;
+}
+
+/** Lets the event loop run what is waiting (requests, timers) before the next step. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * loadIndex for a process that is serving meanwhile: the same steps and checks, but files are
+ * read and hashed off the event loop (fs.promises, WebCrypto's digest on the libuv pool), hnswlib
+ * reads its graph in its own thread, and the event loop runs between steps, so what runs on it
+ * at a time is one JSON.parse or one decode (a few ms each on the shipped corpus; see
+ * docs/benchmarks.md). `trace` receives each step's time on this thread.
+ */
+export async function openIndex(indexDir: string, expect: Expectations, trace?: LoadTrace): Promise<LoadedIndex> {
+  const steps = loadSteps(indexDir, expect);
+  let reply: LoadReply | undefined;
+  let failure: { err: unknown } | undefined;
+  let label = 'check CURRENT';
+  for (;;) {
+    const started = performance.now();
+    const step = failure ? steps.throw(failure.err) : steps.next(reply as LoadReply);
+    trace?.(label, performance.now() - started);
+    if (step.done) return step.value;
+    const request = step.value;
+    label = `after ${stepName(request)}`;
+    failure = undefined;
+    await yieldToLoop();
+    try {
+      if ('file' in request) {
+        const bytes = await fs.promises.readFile(request.file);
+        reply = { bytes, ...(request.hash ? { sha256: Buffer.from(await crypto.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex') } : {}) };
+      } else {
+        reply = await readVectorIndexAsync(request.graph, request.dimension, request.size, request.bytes, (ms) => trace?.('check vectors.hnsw', ms));
+      }
+    } catch (err) {
+      failure = { err };
+    }
+    // Also after the request: an I/O completion can resume the steps before anything else ran.
+    await yieldToLoop();
+  }
 }

@@ -114,11 +114,29 @@ export function validateVectorFile(bytes: Uint8Array, dimension: number, size: n
   if (at !== bytes.byteLength) fail(`${bytes.byteLength - at} unexpected trailing bytes`);
 }
 
-/** Reads an index written by save(), after checking its structure (see validateVectorFile). */
-export function readVectorIndex(file: string, dimension: number, size: number): VectorIndex {
-  validateVectorFile(fs.readFileSync(file), dimension, size);
+/** Reads an index written by save(), after checking its structure (see validateVectorFile); `bytes`: the file's, when the caller read it already. */
+export function readVectorIndex(file: string, dimension: number, size: number, bytes?: Uint8Array): VectorIndex {
+  validateVectorFile(bytes ?? fs.readFileSync(file), dimension, size);
   const index = new HierarchicalNSW('cosine', dimension);
   index.readIndexSync(file);
+  return opened(index, size);
+}
+
+/**
+ * readVectorIndex for a serving process: the structure check runs here (under a millisecond on
+ * the shipped corpus; `onCheck` gets its time), then hnswlib reads the file in its own thread.
+ */
+export async function readVectorIndexAsync(file: string, dimension: number, size: number, bytes?: Uint8Array, onCheck?: (ms: number) => void): Promise<VectorIndex> {
+  const data = bytes ?? (await fs.promises.readFile(file));
+  const started = performance.now();
+  validateVectorFile(data, dimension, size);
+  onCheck?.(performance.now() - started);
+  const index = new HierarchicalNSW('cosine', dimension);
+  await index.readIndex(file);
+  return opened(index, size);
+}
+
+function opened(index: InstanceType<typeof HierarchicalNSW>, size: number): VectorIndex {
   if (index.getCurrentCount() !== size) {
     throw new Error(`vector index holds ${index.getCurrentCount()} vectors, expected ${size}`);
   }

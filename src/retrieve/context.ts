@@ -7,7 +7,7 @@
  */
 import { idfOfCount } from '../index/lexical.js';
 import type { IndexSnapshot, GenerationInfo, StoreFilters, TermStats } from '../store/index-store.js';
-import { createTokenizer, type Tokenizer } from '../text/tokenize.js';
+import { prepareTokenizer, type Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../domain/types.js';
 import { DOCUMENT_CHUNKS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
@@ -53,7 +53,8 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
   return {
     snapshot,
     generation: snapshot.generation,
-    tokenizer: createTokenizer(lexicon),
+    // Built a slice at a time (jieba's dictionary load would hold the loop ~150 ms), or reused.
+    tokenizer: await prepareTokenizer(lexicon),
     documents,
     towns: [...new Set(metas.map((m) => m.town).filter(Boolean))],
     townFacts: new Map(facts.map((r) => [r.key, r.value])),

@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentences } from '../annotate/sentence.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
-import { currentGeneration, INDEX_FORMAT_VERSION, loadIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
+import { currentGeneration, INDEX_FORMAT_VERSION, openIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
 import { buildVectorIndex } from '../index/vector.js';
 import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type {
@@ -270,10 +270,8 @@ export function createFileStore(options: FileStoreOptions): IndexStore {
   let loaded: { id: string; snapshot: Promise<IndexSnapshot> } | undefined;
   const stops = new Set<() => void>();
 
-  const load = (): IndexSnapshot => {
-    const index = loadIndex(options.indexDir, { embeddingModel: options.embeddingModel, dimension: options.dimension });
-    return snapshotOfLoadedIndex(index);
-  };
+  // Without blocking (openIndex): a server opens the next generation while it answers from this one.
+  const load = async (): Promise<IndexSnapshot> => snapshotOfLoadedIndex(await openIndex(options.indexDir, { embeddingModel: options.embeddingModel, dimension: options.dimension }));
 
   return {
     kind: 'file',
@@ -283,7 +281,7 @@ export function createFileStore(options: FileStoreOptions): IndexStore {
     async snapshot() {
       const id = currentGeneration(options.indexDir);
       if (!loaded || loaded.id !== id) {
-        const snapshot = Promise.resolve().then(load);
+        const snapshot = load();
         loaded = { id: id ?? '', snapshot };
         // A failed load is not remembered: the next call tries again.
         snapshot.catch(() => {

@@ -24,11 +24,40 @@ const ADDED_WORD_FREQUENCY = 200000;
  * dictionary anew (about 0.3 s): make one per index, not per request.
  */
 export function createJieba(words: readonly DictionaryWord[] = []): Jieba {
-  const jieba = Jieba.withDict(dict);
+  return withAddedWords(Jieba.withDict(dict), words);
+}
+
+/** The dictionary lines of `words`, as createJieba adds them; empty when none is kept. */
+export function addedWordsDict(words: readonly DictionaryWord[]): string {
   const added = new Map<string, string>();
   for (const { word, tag } of words) if (word.length >= 2 && !/\s/.test(word) && !added.has(word)) added.set(word, tag);
-  if (added.size > 0) jieba.loadDict(Buffer.from([...added].map(([word, tag]) => `${word} ${ADDED_WORD_FREQUENCY} ${tag}`).join('\n'), 'utf8'));
+  return [...added].map(([word, tag]) => `${word} ${ADDED_WORD_FREQUENCY} ${tag}`).join('\n');
+}
+
+function withAddedWords(jieba: Jieba, words: readonly DictionaryWord[]): Jieba {
+  const lines = addedWordsDict(words);
+  if (lines) jieba.loadDict(Buffer.from(lines, 'utf8'));
   return jieba;
+}
+
+/** Bytes of the dictionary loadJieba loads at a time: about a millisecond's work. */
+const DICT_SLICE_BYTES = 32 * 1024;
+
+/**
+ * createJieba for a process that is serving meanwhile: the general dictionary is loaded a slice
+ * of lines at a time with the event loop running between slices (jieba adds each line's word as
+ * it comes, so the segmenter is the one createJieba builds: test/hardening/swap-load.test.ts).
+ */
+export async function loadJieba(words: readonly DictionaryWord[] = []): Promise<Jieba> {
+  const jieba = new Jieba();
+  for (let at = 0; at < dict.length; ) {
+    let end = Math.min(dict.length, at + DICT_SLICE_BYTES);
+    while (end < dict.length && dict[end - 1] !== 0x0a) end++;
+    jieba.loadDict(dict.subarray(at, end));
+    at = end;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return withAddedWords(jieba, words);
 }
 
 let general: Jieba | undefined;
@@ -36,6 +65,11 @@ let general: Jieba | undefined;
 export function generalJieba(): Jieba {
   general ??= createJieba();
   return general;
+}
+
+/** Builds the shared general segmenter without holding the event loop (a server, before it answers). */
+export async function prepareGeneralJieba(): Promise<void> {
+  general ??= await loadJieba();
 }
 
 /** jieba's general-language IDF table as text lines (`word idf`). */

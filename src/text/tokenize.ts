@@ -2,7 +2,7 @@
  * Chinese tokenisation for the keyword index and for sentence scoring: jieba in search mode,
  * extended with the corpus' own place names and policy terms so that 梅李镇 or 千村美居 stay whole.
  */
-import { createJieba } from './jieba.js';
+import { addedWordsDict, createJieba, loadJieba, type DictionaryWord, type Jieba } from './jieba.js';
 import { placeStem } from '../domain/towns.js';
 
 /** Function words and question words: they carry no evidence, yet a question is full of them. */
@@ -19,9 +19,7 @@ export interface Tokenizer {
   tokenize(text: string): string[];
 }
 
-/** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
-export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
-  const jieba = createJieba(extraWords.map((word) => ({ word, tag: 'n' })));
+function tokenizerOf(jieba: Jieba): Tokenizer {
   return {
     tokenize(text: string): string[] {
       const tokens: string[] = [];
@@ -33,6 +31,37 @@ export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
       return tokens;
     },
   };
+}
+
+const nouns = (extraWords: readonly string[]): DictionaryWord[] => extraWords.map((word) => ({ word, tag: 'n' }));
+
+/**
+ * Tokenizers built lately, by their added words. Loading jieba's 5 MB dictionary takes 100-200 ms
+ * of one thread; a tokenizer only reads its dictionary once built, so generations with the same
+ * lexicon (a reindex that adds no new term) share one. Two are kept: the live one and the next.
+ */
+const recent = new Map<string, Tokenizer>();
+function remember(key: string, tokenizer: Tokenizer): Tokenizer {
+  recent.delete(key);
+  recent.set(key, tokenizer);
+  while (recent.size > 2) recent.delete(recent.keys().next().value!);
+  return tokenizer;
+}
+
+/** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
+export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
+  const key = addedWordsDict(nouns(extraWords));
+  return remember(key, recent.get(key) ?? tokenizerOf(createJieba(nouns(extraWords))));
+}
+
+/**
+ * createTokenizer for a process that is serving meanwhile (loadJieba: the event loop runs while
+ * the dictionary loads). The next createTokenizer with the same words returns it at once.
+ */
+export async function prepareTokenizer(extraWords: readonly string[] = []): Promise<Tokenizer> {
+  const key = addedWordsDict(nouns(extraWords));
+  const known = recent.get(key);
+  return remember(key, known ?? tokenizerOf(await loadJieba(nouns(extraWords))));
 }
 
 /**

@@ -82,8 +82,12 @@ beforeAll(async () => {
 
 afterAll(() => work.remove());
 
-describe('loading a damaged or mismatched index (in a child process)', () => {
-  let lines: Map<string, { ok: boolean; code?: string; message?: string }>;
+type Line = { dir: string; loader: string; ok: boolean; code?: string; message?: string };
+const LOADERS = ['loadIndex', 'openIndex'] as const;
+
+describe('loading a damaged or mismatched index (in a child process), synchronously and without blocking', () => {
+  /** By directory, then by loader. */
+  let lines: Map<string, Map<string, Line>>;
   let result: ReturnType<typeof spawnSync>;
 
   beforeAll(() => {
@@ -94,25 +98,30 @@ describe('loading a damaged or mismatched index (in a child process)', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    lines = new Map(
-      String(result.stdout)
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { dir: string; ok: boolean; code?: string; message?: string })
-        .map((l) => [l.dir, l]),
-    );
+    lines = new Map();
+    for (const text of String(result.stdout).split('\n').filter(Boolean)) {
+      const line = JSON.parse(text) as Line;
+      if (!lines.has(line.dir)) lines.set(line.dir, new Map());
+      lines.get(line.dir)!.set(line.loader, line);
+    }
   });
 
-  it('never dies of a signal: every case gets its line', () => {
+  it('never dies of a signal: every case gets its line from each loader', () => {
     expect({ signal: result.signal, status: result.status, stderr: String(result.stderr).slice(0, 500) }).toEqual({ signal: null, status: 0, stderr: '' });
     expect(lines.size).toBe(dirs.size);
-    expect(lines.get(dirs.get('intact')!)).toMatchObject({ ok: true });
+    for (const byLoader of lines.values()) expect([...byLoader.keys()]).toEqual([...LOADERS]);
+    const intact = lines.get(dirs.get('intact')!)!;
+    expect(intact.get('loadIndex')).toMatchObject({ ok: true, hits: 5 });
+    // The same generation whichever way it is loaded.
+    expect({ ...intact.get('openIndex'), loader: '' }).toEqual({ ...intact.get('loadIndex'), loader: '' });
   });
 
-  it.each(CASES.map(([name, , code, message]) => [name, code, message] as const))('detects %s: %s, saying what to run', (name, code, message) => {
-    const line = lines.get(dirs.get(name)!);
+  it.each(CASES.flatMap(([name, , code, message]) => LOADERS.map((loader) => [name, loader, code, message] as const)))('detects %s (%s): %s, saying what to run', (name, loader, code, message) => {
+    const line = lines.get(dirs.get(name)!)!.get(loader);
     expect(line).toMatchObject({ ok: false, code });
     expect(line!.message).toMatch(message);
+    // One message whichever loader found it.
+    expect(line!.message).toBe(lines.get(dirs.get(name)!)!.get('loadIndex')!.message);
   });
 });
 
