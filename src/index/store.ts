@@ -243,12 +243,12 @@ function acquireWriteLock(indexDir: string, onTakeover?: (stale: StaleLock) => v
     }
     const reason = staleReason(holder);
     if (reason === undefined) {
-      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`, { status: 409 });
+      throw new AppError('E_BUSY', `index: another ingest (pid ${holder.pid}) is writing ${path.basename(indexDir)}/; run again when it has finished`);
     }
     fs.rmSync(file, { force: true });
     onTakeover?.({ holder, reason });
   }
-  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`, { status: 409 });
+  throw new AppError('E_BUSY', `index: could not take the write lock of ${path.basename(indexDir)}/; run again`);
 }
 
 /** Why a lock's holder cannot be writing any more, or undefined when it may be. */
