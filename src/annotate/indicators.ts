@@ -104,8 +104,8 @@ function periodLabel(annotation: SentenceAnnotation): { period: string; year: nu
 
 /**
  * The indicator table of an index, from its documents, chunks and sentence annotations (one per
- * sentence row, in row order, as ingest computes them). Run by ingest (src/index/build.ts) and
- * stored in the generation as indicators.json, so /api/indicators only reads it.
+ * sentence row, in row order, as ingest computes them). Run at ingest (src/retrieve/derive.ts) and
+ * stored in the generation as a derived record, so /api/indicators only reads it.
  */
 export function buildIndicatorTable(documents: readonly ParsedDocument[], chunks: readonly Chunk[], annotations: readonly SentenceAnnotation[]): IndicatorFigure[] {
   const docs = new Map(documents.map((d) => [d.meta.docId, d]));

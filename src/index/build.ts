@@ -7,7 +7,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildIndicatorTable } from '../annotate/indicators.js';
 import { annotateSentences } from '../annotate/sentence.js';
 import { chunkOptions, splitIntoChunks } from '../corpus/chunk.js';
 import { cleanText } from '../corpus/clean.js';
@@ -272,9 +271,8 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     files: files_,
   };
   const sentenceEmbeddings = sentenceVectors.flatMap((v) => v!);
+  // Annotated for every build, reused files too: a change of the rules needs no re-embedding.
   const sentenceAnnotations = annotateSentences(documents, chunks);
-  // Derived from the annotations, like them for every build (no re-embedding when the rules change).
-  const indicators = buildIndicatorTable(documents, chunks, sentenceAnnotations);
   const rows = sentenceRowsOf(chunks);
   const perChunk = <T>(all: readonly T[]) => chunks.map((c, i) => all.slice(rows[i]!, rows[i]! + c.sentences.length));
   const derived = await deriveRecords({
@@ -287,7 +285,7 @@ export async function ingestCorpus(options: IngestOptions): Promise<IngestSummar
     keywords,
     embedder: options.embedder,
   });
-  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, sentenceAnnotations, indicators, keywords, lexicon, derived };
+  const data: IndexData = { manifest, documents, chunks, embeddings: finalEmbeddings, sentenceEmbeddings, keywords, lexicon, derived };
   if (options.deriveFromIndex) {
     const more = await options.deriveFromIndex(snapshotOfLoadedIndex({ ...data, derived: [...derived], vectors, sentenceRows: rows }));
     const taken = new Set(derived.map((r) => r.kind));

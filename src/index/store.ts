@@ -11,15 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fsyncPath, writeFileDurably } from '../durable-file.js';
 import { AppError } from '../errors.js';
-import type { IndicatorFigure } from '../annotate/indicators.js';
-import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { DerivedRecord } from '../store/index-store.js';
 import type { Chunk, ParsedDocument } from '../domain/types.js';
 import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, readVectorIndexAsync, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 6;
+export const INDEX_FORMAT_VERSION = 7;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -73,16 +71,6 @@ export interface IndexData {
   embeddings: Float32Array[];
   /** One row per sentence, in chunk order then sentence order (see Chunk.sentences). */
   sentenceEmbeddings: Float32Array[];
-  /**
-   * One per sentence row, like sentenceEmbeddings: period, stance and figures (src/annotate),
-   * computed at ingest so that answering only reads them. Since format version 3.
-   */
-  sentenceAnnotations: SentenceAnnotation[];
-  /**
-   * The indicator table (src/annotate/indicators.ts) over those annotations, computed at ingest
-   * so that /api/indicators only reads it. Since format version 4.
-   */
-  indicators: IndicatorFigure[];
   keywords: KeywordIndexData;
   /** Corpus terms added to the tokenizer's dictionary. */
   lexicon: string[];
@@ -149,8 +137,6 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     write('chunks.json', JSON.stringify(data.chunks));
     write('embeddings.f32', encodeEmbeddings(data.embeddings, data.manifest.dimension));
     write('sentence-embeddings.f32', encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
-    write('annotations.json', JSON.stringify(data.sentenceAnnotations));
-    write('indicators.json', JSON.stringify(data.indicators));
     write('keywords.json', JSON.stringify(data.keywords));
     write('lexicon.json', JSON.stringify(data.lexicon));
     write('derived.json', JSON.stringify(data.derived));
@@ -403,14 +389,6 @@ function* loadSteps(indexDir: string, expect: Expectations): Generator<LoadReque
   const sentenceRows = sentenceRowsOf(chunks);
   const sentenceCount = chunks.reduce((n, c) => n + c.sentences.length, 0);
   const sentenceEmbeddings = yield* embeddingsOf('sentence-embeddings.f32', sentenceCount);
-  const sentenceAnnotations = yield* json<SentenceAnnotation[]>('annotations.json');
-  if (!Array.isArray(sentenceAnnotations) || sentenceAnnotations.length !== sentenceCount) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: annotations.json does not hold one annotation per sentence; run `npm run ingest -- --full`');
-  }
-  const indicators = yield* json<IndicatorFigure[]>('indicators.json');
-  if (!Array.isArray(indicators)) {
-    throw new AppError('E_INDEX_CORRUPT', 'index: indicators.json does not hold a list of indicator figures; run `npm run ingest -- --full`');
-  }
   const graph = yield* read('vectors.hnsw', (cause) => new AppError('E_INDEX_CORRUPT', 'index: vectors.hnsw is missing; run `npm run ingest -- --full`', { cause }));
   verifyChecksum('vectors.hnsw', graph, sums);
   let vectors: VectorIndex;
@@ -422,7 +400,7 @@ function* loadSteps(indexDir: string, expect: Expectations): Generator<LoadReque
   const keywords = yield* json<KeywordIndexData>('keywords.json');
   const lexicon = yield* json<string[]>('lexicon.json');
   const derived = parseDerivedRecords(yield* read('derived.json'), sums);
-  return { manifest, documents, chunks, embeddings, sentenceEmbeddings, sentenceAnnotations, indicators, sentenceRows, keywords, lexicon, derived, vectors };
+  return { manifest, documents, chunks, embeddings, sentenceEmbeddings, sentenceRows, keywords, lexicon, derived, vectors };
 }
 
 const stepName = (request: LoadRequest): string => ('file' in request ? `read ${path.basename(request.file)}` : 'open vectors.hnsw');

@@ -4,8 +4,6 @@
  * CURRENT switch stay in src/index/; this file maps chunk ids to rows and applies the filters.
  */
 import { AppError } from '../errors.js';
-import { buildIndicatorTable } from '../annotate/indicators.js';
-import { annotateSentences } from '../annotate/sentence.js';
 import { buildKeywordIndex, idf, searchKeywordIndex, type ScoredIndex } from '../index/lexical.js';
 import { currentGeneration, INDEX_FORMAT_VERSION, openIndex, writeIndex, type IndexData, type LoadedIndex, type Manifest } from '../index/store.js';
 import { buildVectorIndex } from '../index/vector.js';
@@ -236,16 +234,12 @@ class FileGenerationWriter implements GenerationWriter {
       chunks: chunks.length,
       files: this.meta.files ?? {},
     };
-    // Derived from the text, as ingest does: the writer's callers never supply them.
-    const sentenceAnnotations = annotateSentences(this.documents, chunks);
     const data: IndexData = {
       manifest,
       documents: this.documents,
       chunks,
       embeddings,
       sentenceEmbeddings: this.records.flatMap((r) => [...r.sentenceVectors]),
-      sentenceAnnotations,
-      indicators: buildIndicatorTable(this.documents, chunks, sentenceAnnotations),
       keywords: buildKeywordIndex(this.records.map((r) => [...r.tokens])),
       lexicon: this.lexiconTerms,
       derived: [...this.derived.values()],

@@ -16,6 +16,7 @@ import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen } from '../http.js';
 import { allChunks, openTestService, testIndexDir } from '../services.js';
+import { INDICATORS } from '../../src/retrieve/derive.js';
 
 let service: QaService;
 let embedder: Embedder;
@@ -82,11 +83,12 @@ describe('the indicator table', () => {
     expect(found.map((f) => ({ period: f.period, kind: f.kind }))).toContainEqual({ period, kind });
   });
 
-  it('is built at ingest: the generation holds indicators.json, checksummed, equal to extracting afresh', async () => {
+  it('is built at ingest: the generation holds it as a derived record (derived.json, checksummed), equal to extracting afresh', async () => {
     const dir = path.join(testIndexDir(), currentGeneration(testIndexDir())!);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { checksums: Record<string, string> };
-    expect(manifest.checksums['indicators.json']).toMatch(/^[0-9a-f]{64}$/);
-    const stored = JSON.parse(fs.readFileSync(path.join(dir, 'indicators.json'), 'utf8')) as IndicatorFigure[];
+    expect(manifest.checksums['derived.json']).toMatch(/^[0-9a-f]{64}$/);
+    const [record] = await service.index.snapshot.getDerived<IndicatorFigure[]>(INDICATORS);
+    const stored = record!.value;
     expect(stored.length).toBeGreaterThanOrEqual(25);
     expect(stored).toEqual(table);
     const documents = [...service.index.documents.values()];
