@@ -439,6 +439,16 @@ async function firstRequestsSection(indexDir: string, env: Record<string, string
   note(`${starts} starts; client-side times (fetch, whole body), the server on the same machine.`);
 }
 
+/** INDEX_DIR when it holds an index; else one built from the corpus in a scratch folder (`work`, removed by the caller). */
+async function builtIndex(config: ReturnType<typeof loadConfig>): Promise<{ indexDir: string; work?: string }> {
+  if (await openRecordedFileStore(config.indexDir).publishedGeneration()) return { indexDir: config.indexDir };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const indexDir = path.join(work, 'index');
+  const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+  await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
+  return { indexDir, work };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   if (opts.only === 'first-requests') {
@@ -447,14 +457,7 @@ async function main(): Promise<void> {
       lines.push(line);
       out(line);
     };
-    let indexDir = config.indexDir;
-    let work: string | undefined;
-    if (!(await openRecordedFileStore(indexDir).publishedGeneration())) {
-      work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-      indexDir = path.join(work, 'index');
-      const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
-      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
-    }
+    const { indexDir, work } = await builtIndex(config);
     note(`Command: \`npm run bench -- --only first-requests --starts ${opts.starts}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
     note();
     await firstRequestsSection(indexDir, { CORPUS_DIR: config.corpusDir, MODEL_DIR: config.modelDir }, opts.starts, note);
@@ -479,14 +482,7 @@ async function main(): Promise<void> {
         .filter(Boolean)
         .map((l) => (JSON.parse(l) as { standalone: string }).standalone),
     ];
-    let indexDir = config.indexDir;
-    let work: string | undefined;
-    if (!(await openRecordedFileStore(indexDir).publishedGeneration())) {
-      work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-      indexDir = path.join(work, 'index');
-      const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
-      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
-    }
+    const { indexDir, work } = await builtIndex(config);
     note(`Command: \`npm run bench -- --only concurrency --duration ${opts.duration}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC). Machine: ${machine()}.`);
     note();
     await concurrencySection(indexDir, { CORPUS_DIR: config.corpusDir, MODEL_DIR: config.modelDir }, questions, note);
