@@ -9,8 +9,10 @@ import pg from 'pg';
 import { importFileIndex } from '../../src/store/import.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
-import { childEnv, runEntry, type Child } from '../hardening/helpers.js';
-import { testIndexDir } from '../services.js';
+import fs from 'node:fs';
+import { parseEvalFile } from '../../src/evaluate/metrics.js';
+import { call, childEnv, eventually, postJson, runEntry, startServer, stop, type Child } from '../hardening/helpers.js';
+import { openTestService, testIndexDir } from '../services.js';
 import { describeIndexStore, loadReference, type StoreHarness } from './contract.js';
 
 /** Starts `npm run db:embedded -- --port 0` and returns its URL. */
@@ -169,4 +171,42 @@ describe('npm run db:migrate and db:import', () => {
     await child.waitFor(/set DATABASE_URL/);
     expect((await child.exited).code).toBe(1);
   });
+});
+
+describe('a server on the PostgreSQL store (INDEX_STORE=postgres)', () => {
+  let embedded: { url: string; child: Child };
+  let server: (Child & { base: string }) | undefined;
+  beforeAll(async () => {
+    embedded = await startEmbedded();
+    const ref = await loadReference();
+    await migrate(embedded.url);
+    const importer = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+    await importFileIndex(ref.index, importer);
+    await importer.close();
+    server = await startServer({ INDEX_STORE: 'postgres', DATABASE_URL: embedded.url, INDEX_DIR: testIndexDir(), EMBED_WORKERS: '1', ANSWER_CACHE_SIZE: '0' });
+    await eventually(async () => (await fetch(`${server!.base}/api/health/ready`)).status === 200, 120_000);
+  }, 300_000);
+  afterAll(async () => {
+    await stop(server);
+    if (embedded) await stopChild(embedded.child);
+  });
+
+  it('answers the dev questions with the same text, status and citations as the file store, and lists the same reports', async () => {
+    const { service } = await openTestService();
+    const questions = parseEvalFile(fs.readFileSync('eval/dev.jsonl', 'utf8')).map((i) => i.question);
+    expect(questions.length).toBeGreaterThanOrEqual(30);
+    for (const question of questions) {
+      const reply = await call(server!.base, '/api/ask', postJson({ question }));
+      expect(reply.status, question).toBe(200);
+      const body = reply.body as { answer: string; status: string; citations: Array<{ chunkId: string }> };
+      const file = await service.ask({ question, useLlm: false });
+      expect({ answer: body.answer, status: body.status, citations: body.citations.map((c) => c.chunkId) }, question).toEqual({
+        answer: file.answer,
+        status: file.status,
+        citations: file.citations.map((c) => c.chunkId),
+      });
+    }
+    const documents = (await (await fetch(`${server!.base}/api/documents`)).json()) as { documents: Array<{ docId: string; chunks: number }> };
+    expect(documents.documents.map((d) => [d.docId, d.chunks])).toEqual(service.listDocuments().map((d) => [d.docId, d.chunks]));
+  }, 300_000);
 });
