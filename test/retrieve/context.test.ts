@@ -1,12 +1,11 @@
 /**
  * The read context over the real test index's snapshot: built from store reads only, it agrees
- * with the index files; runWithReads gives a pure function what an in-memory index would; the
- * town facts derived at ingest follow their rules (fast-check).
+ * with the index files, and the town facts derived at ingest follow their rules (fast-check).
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadIndex, type LoadedIndex } from '../../src/index/store.js';
-import { allChunkIds, openIndexContext, runWithReads, type IndexContext } from '../../src/retrieve/context.js';
+import { allChunkIds, openIndexContext, type IndexContext } from '../../src/retrieve/context.js';
 import { townFactsOf } from '../../src/retrieve/derive.js';
 import type { ParsedDocument } from '../../src/domain/types.js';
 import { openSnapshot, openTestService, testIndexDir } from '../services.js';
@@ -41,30 +40,6 @@ describe('openIndexContext', () => {
       expect(new Set(facts.coveredYears)).toEqual(new Set(docs.flatMap((d) => d.meta.years)));
       for (const y of facts.coveredYears) expect(facts.years).toContain(y);
     }
-  });
-});
-
-describe('runWithReads', () => {
-  it('gives a function that reads chunks and weights synchronously what an in-memory index gives it', async () => {
-    // A walk whose next read depends on the last one: each chunk's successor in the same document.
-    const walk = (chunk: (id: string) => { id: string; docId: string; end: number } | undefined, weightOf: (t: string) => number) => {
-      const seen: string[] = [];
-      let id: string | undefined = index.chunks[0]!.id;
-      let weight = 0;
-      while (id && seen.length < 5) {
-        const c = chunk(id);
-        if (!c) break;
-        seen.push(c.id);
-        weight += weightOf(c.id.slice(0, 2));
-        id = index.chunks.find((x) => x.docId === c.docId && x.start >= c.end)?.id;
-      }
-      return { seen, weight };
-    };
-    const byId = new Map(index.chunks.map((c) => [c.id, c]));
-    const stats = await context.snapshot.termStats(index.chunks.map((c) => c.id.slice(0, 2)));
-    const expected = walk((id) => byId.get(id), (t) => stats.terms[t]!.idf);
-    expect(expected.seen.length).toBe(5);
-    expect(await runWithReads(context.snapshot, ({ chunk, weightOf }) => walk(chunk, weightOf))).toEqual(expected);
   });
 });
 
