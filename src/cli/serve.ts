@@ -59,6 +59,9 @@ function answerWhileStarting(req: http.IncomingMessage, res: http.ServerResponse
   res.end(JSON.stringify({ error }));
 }
 
+/** How often a server checks whether another process published a new index (replicas on one store). */
+const REPLICA_POLL_MS = 1000;
+
 function main(): void {
   const config = loadConfig();
   const log = createLogger(config);
@@ -236,6 +239,48 @@ function main(): void {
       }
     };
 
+    /**
+     * Replicas on one index: a generation another process publishes (a reindex or upload through
+     * another server on the same store) is loaded and swapped in as this process's own would be.
+     * Polled; a change seen while loading is caught by the loop, which runs until this process
+     * serves what is published, and never swaps in a generation older than the published one.
+     */
+    const followPublishes = (since: string): void => {
+      let following: Promise<void> | undefined;
+      const follow = (): void => {
+        following ??= (async () => {
+          const model = await openModel();
+          const { openRuntime, openStore } = await loadRuntime();
+          const store = openStore(config, model);
+          try {
+            for (;;) {
+              // This process's own reindex swaps in what it published: wait for it, not load it twice.
+              await reindexer.idle();
+              const published = await store.publishedGeneration();
+              if (stopping || !published || holder.current()?.indexVersion === published) return;
+              const { service } = await openRuntime(config, log, model);
+              if (stopping) return;
+              if (service.indexVersion === (await store.publishedGeneration()) && holder.current()?.indexVersion !== service.indexVersion) {
+                const live = metrics.instrumentService(service);
+                holder.swap(live);
+                warmLater(live);
+                log.info({ indexVersion: service.indexVersion }, 'another process published a new index: now serving it');
+              }
+            }
+          } catch (err) {
+            log.warn({ err }, 'loading the index another process published failed; still serving the previous one');
+          } finally {
+            await store.close();
+            following = undefined;
+          }
+        })();
+      };
+      void loadRuntime().then(async ({ openStore }) => {
+        const model = await openModel();
+        openStore(config, model).watch(follow, { intervalMs: REPLICA_POLL_MS, since, onError: (err) => log.warn({ err }, 'polling the published index failed') });
+      });
+    };
+
     const opened = prepare();
     startup = opened;
     opened.then(
@@ -245,6 +290,7 @@ function main(): void {
           holder.swap(loaded);
           warmLater(loaded);
         }
+        followPublishes(loaded.indexVersion);
         const { documents, chunks } = loaded.stats();
         log.info({ documents, chunks, embeddingModel: loaded.embeddingModel, indexVersion: loaded.indexVersion }, `ready: answering questions on ${url}`);
       },
