@@ -94,10 +94,13 @@ export function openLlm(config: Config, log: Logger): LlmClient | undefined {
   return createLlmClient(config.llm);
 }
 
-/** Loads model, index and service, building the index first when there is none. */
-export async function openRuntime(config: Config, log: Logger, embedder?: Embedder): Promise<Runtime> {
+/**
+ * Loads model, index and service, building the index first when there is none. A long-running
+ * caller passes its one store, so reloads reuse it (a PostgreSQL store holds a connection pool).
+ */
+export async function openRuntime(config: Config, log: Logger, embedder?: Embedder, indexStore?: IndexStore): Promise<Runtime> {
   const model = embedder ?? (await openEmbedder(config, log));
-  const store = openStore(config, model);
+  const store = indexStore ?? openStore(config, model);
   // Ingest builds the file index; a database is filled from it by `npm run db:import`.
   if (store.kind === 'file' && !(await store.publishedGeneration())) {
     log.info({ corpus: config.corpusDir }, 'no index yet: building it');

@@ -16,6 +16,7 @@ import { AppError, isAppError } from '../errors.js';
 import { hasFileIndex } from '../store/open.js';
 import type { BuildProgress } from '../server/app.js';
 import type { Rebuild } from '../server/service-holder.js';
+import type { IndexStore } from '../store/index-store.js';
 import { trackConnections } from '../server/shutdown.js';
 import { loadTownsConfig } from '../towns-config.js';
 import { createLogger, exitWithError } from './logger.js';
@@ -78,7 +79,9 @@ function main(): void {
   let reindexIdle: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
-  const mustBuild = !hasFileIndex(config.indexDir);
+  // Ingest builds the file index; a database is filled by `npm run db:import`, never built here.
+  const needsFirstBuild = (): boolean => config.indexStore === 'file' && !hasFileIndex(config.indexDir);
+  const mustBuild = needsFirstBuild();
 
   /** The Express app, once imported and built (see answerWhileStarting). */
   let app: http.RequestListener | undefined;
@@ -124,6 +127,10 @@ function main(): void {
         .then(({ openEmbedder }) => openEmbedder(config, log))
         .then((e) => metrics.instrumentEmbedder(e)));
     const embed = async (text: string): Promise<Float32Array> => (await openModel()).embedQuery(text);
+    // One index store for the process: the start-up load, every reindex and every replica reload
+    // read through it (a PostgreSQL store's pool is opened once, not per reload).
+    let indexStore: Promise<IndexStore> | undefined;
+    const openServingStore = (): Promise<IndexStore> => (indexStore ??= Promise.all([openModel(), loadRuntime()]).then(([model, { openStore }]) => openStore(config, model)));
     /** Every town's next-question checks, in the background once the service is live. */
     const warmLater = (service: QaService): void => {
       const started = performance.now();
@@ -144,7 +151,7 @@ function main(): void {
       // Staff cannot fix a damaged file mid-run: it is skipped and reported, the rest is indexed.
       const summary = await runIngestChild(config, { skipBad: true, full, signal: reindexAbort.signal, ...(onProgress ? { onProgress } : {}) });
       if (summary.staleLock) log.warn({ holder: summary.staleLock.holder }, `reindex took over a stale write lock: ${summary.staleLock.reason}`);
-      const { service } = await openRuntime(config, log, model);
+      const { service } = await openRuntime(config, log, model, await openServingStore());
       return { service: metrics.instrumentService(service), summary };
     };
     const reindexer = createReindexer({
@@ -226,12 +233,12 @@ function main(): void {
 
     const prepare = async (): Promise<QaService> => {
       try {
-        if (!hasFileIndex(config.indexDir)) await buildFirstIndex();
+        if (needsFirstBuild()) await buildFirstIndex();
         // A stop that came just as the build finished: do not start loading what nobody will serve.
         if (buildAbort.signal.aborted) throw new AppError('E_ABORTED', 'shutting down');
         building &&= { stage: 'open', done: 0, total: 0, message: 'loading the new index and the model' };
         const model = await openModel();
-        const runtime: Runtime = await (await loadRuntime()).openRuntime(config, log, model);
+        const runtime: Runtime = await (await loadRuntime()).openRuntime(config, log, model, await openServingStore());
         // First-open suggestions and the commitment book are stored with the index: nothing to warm.
         return metrics.instrumentService(runtime.service);
       } finally {
@@ -249,16 +256,14 @@ function main(): void {
       let following: Promise<void> | undefined;
       const follow = (): void => {
         following ??= (async () => {
-          const model = await openModel();
-          const { openRuntime, openStore } = await loadRuntime();
-          const store = openStore(config, model);
+          const [model, store, { openRuntime }] = await Promise.all([openModel(), openServingStore(), loadRuntime()]);
           try {
             for (;;) {
               // This process's own reindex swaps in what it published: wait for it, not load it twice.
               await reindexer.idle();
               const published = await store.publishedGeneration();
               if (stopping || !published || holder.current()?.indexVersion === published) return;
-              const { service } = await openRuntime(config, log, model);
+              const { service } = await openRuntime(config, log, model, store);
               if (stopping) return;
               if (service.indexVersion === (await store.publishedGeneration()) && holder.current()?.indexVersion !== service.indexVersion) {
                 const live = metrics.instrumentService(service);
@@ -270,15 +275,14 @@ function main(): void {
           } catch (err) {
             log.warn({ err }, 'loading the index another process published failed; still serving the previous one');
           } finally {
-            await store.close();
             following = undefined;
           }
         })();
       };
-      void loadRuntime().then(async ({ openStore }) => {
-        const model = await openModel();
-        openStore(config, model).watch(follow, { intervalMs: REPLICA_POLL_MS, since, onError: (err) => log.warn({ err }, 'polling the published index failed') });
-      });
+      openServingStore().then(
+        (store) => store.watch(follow, { intervalMs: REPLICA_POLL_MS, since, onError: (err: unknown) => log.warn({ err }, 'polling the published index failed') }),
+        (err: unknown) => log.warn({ err }, 'not following other processes: the index store could not be opened'),
+      );
     };
 
     const opened = prepare();

@@ -10,8 +10,9 @@ import { importFileIndex } from '../../src/store/import.js';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseEvalFile } from '../../src/evaluate/metrics.js';
-import { call, childEnv, eventually, postJson, runEntry, startServer, stop, type Child } from '../hardening/helpers.js';
+import { call, childEnv, eventually, postJson, runEntry, scratch, startServer, stop, type Child } from '../hardening/helpers.js';
 import { openTestService, testIndexDir } from '../services.js';
 import { describeIndexStore, loadReference, type StoreHarness } from './contract.js';
 
@@ -176,6 +177,7 @@ describe('npm run db:migrate and db:import', () => {
 describe('a server on the PostgreSQL store (INDEX_STORE=postgres)', () => {
   let embedded: { url: string; child: Child };
   let server: (Child & { base: string }) | undefined;
+  let emptyIndex: { dir: string; remove: () => void } | undefined;
   beforeAll(async () => {
     embedded = await startEmbedded();
     const ref = await loadReference();
@@ -183,12 +185,15 @@ describe('a server on the PostgreSQL store (INDEX_STORE=postgres)', () => {
     const importer = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
     await importFileIndex(ref.index, importer);
     await importer.close();
-    server = await startServer({ INDEX_STORE: 'postgres', DATABASE_URL: embedded.url, INDEX_DIR: testIndexDir(), EMBED_WORKERS: '1', ANSWER_CACHE_SIZE: '0' });
+    // An empty INDEX_DIR: whatever the server answers comes from the database.
+    emptyIndex = scratch('pg-server');
+    server = await startServer({ INDEX_STORE: 'postgres', DATABASE_URL: embedded.url, INDEX_DIR: path.join(emptyIndex.dir, 'index'), EMBED_WORKERS: '1', ANSWER_CACHE_SIZE: '0' });
     await eventually(async () => (await fetch(`${server!.base}/api/health/ready`)).status === 200, 120_000);
   }, 300_000);
   afterAll(async () => {
     await stop(server);
     if (embedded) await stopChild(embedded.child);
+    emptyIndex?.remove();
   });
 
   it('answers the dev questions with the same text, status and citations as the file store, and lists the same reports', async () => {
@@ -208,5 +213,7 @@ describe('a server on the PostgreSQL store (INDEX_STORE=postgres)', () => {
     }
     const documents = (await (await fetch(`${server!.base}/api/documents`)).json()) as { documents: Array<{ docId: string; chunks: number }> };
     expect(documents.documents.map((d) => [d.docId, d.chunks])).toEqual(service.listDocuments().map((d) => [d.docId, d.chunks]));
+    // Nothing was built in INDEX_DIR: the database is the index.
+    expect(fs.existsSync(path.join(emptyIndex!.dir, 'index', 'CURRENT'))).toBe(false);
   }, 300_000);
 });
