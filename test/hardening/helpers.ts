@@ -13,6 +13,11 @@ export const SHIPPED = path.join(ROOT, 'corpus');
 /** The smallest shipped report (16 passages): cheap to embed in child processes. */
 export const SMALL_REPORT = 'meili-2023-reform-plan.txt';
 export const OTHER_REPORT = 'tianshenggang-2022-summary-2023-plan.txt';
+/** A short report no shipped one holds (临湖镇's 2024 plan), for uploads and reindexes. */
+export const NEW_REPORT =
+  '临湖镇2024年民生实事项目计划\n一、2024年民生实事\n' +
+  '全镇计划新建社区食堂4家,为辖区80岁以上老人提供助餐服务。\n' +
+  '年内将完成农村公路提档升级12公里,新增公交候车亭15个。\n';
 export { LEAK, call, close, expectError, listen, postJson, type Reply } from '../http.js';
 
 export function scratch(prefix: string): { dir: string; remove: () => void } {

@@ -5,14 +5,10 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, copyReports, eventually, scratch, SMALL_REPORT, startServer, stop, type Child } from './helpers.js';
+import { call, copyReports, eventually, NEW_REPORT, scratch, SMALL_REPORT, startServer, stop, type Child } from './helpers.js';
 
 const TOKEN = 'test-admin-token-replicas-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const NEW_REPORT =
-  '临湖镇2024年民生实事项目计划\n一、2024年民生实事\n' +
-  '全镇计划新建社区食堂4家,为辖区80岁以上老人提供助餐服务。\n' +
-  '年内将完成农村公路提档升级12公里,新增公交候车亭15个。\n';
 
 let work: { dir: string; remove: () => void };
 let first: Child & { base: string };
