@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'E_INGEST_CRASHED'
   /** A run was stopped (AbortSignal) before it finished. */
   | 'E_ABORTED'
+  /** The index store's database could not be reached, or failed a read or write. */
+  | 'E_STORE'
   | 'E_INTERNAL';
 
 /**

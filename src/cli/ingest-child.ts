@@ -1,15 +1,18 @@
 /**
  * Entry point of the ingest child process started by src/index/ingest-runner.ts: waits for one
  * `start` message, fetches the model if needed, loads it, runs ingestCorpus (with the answer
- * layer's suggestion check, which is why this entry lives in cli/), reports progress and the
- * summary (or the error) over IPC, and exits. Not meant to be run by hand.
+ * layer's suggestion check, which is why this entry lives in cli/), publishes the new generation
+ * into the PostgreSQL store when the message names one (here, so the caller's event loop stays
+ * free and killing this process stops the publish too), reports progress and the summary (or the
+ * error) over IPC, and exits. Not meant to be run by hand.
  */
 import { suggestionDeriver } from '../qa/suggestions.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { isAppError } from '../errors.js';
 import { ingestCorpus } from '../index/build.js';
-import type { ChildMessage, StartMessage } from '../index/ingest-runner.js';
+import type { ChildMessage, IngestRunSummary, StartMessage } from '../index/ingest-runner.js';
+import { publishFileIndex } from '../store/import.js';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -19,7 +22,8 @@ function send(message: ChildMessage): Promise<void> {
 }
 
 // Stopping is cheap and safe outside the (synchronous) final write, the only place that touches
-// the index folder: exit at once rather than finish the batch.
+// the index folder: exit at once rather than finish the batch. While publishing into a database
+// too: its pointer row is switched last, and the rows of a writer that died go with the next one.
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(143));
 // The parent went away (crashed, killed): nobody wants the result.
 process.on('disconnect', () => process.exit(1));
@@ -76,7 +80,13 @@ async function run(start: StartMessage): Promise<void> {
     deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: start.defaultTopK }),
     onProgress: (stage, done, total) => void send({ type: 'progress', event: { stage, done, total } }),
   });
-  await send({ type: 'done', summary });
+  const done: IngestRunSummary = { ...summary };
+  if (start.publish) {
+    done.published = await publishFileIndex(start.indexDir, start.publish, {
+      onProgress: (written, total) => void send({ type: 'progress', event: { stage: 'publish', done: written, total } }),
+    });
+  }
+  await send({ type: 'done', summary: done });
 }
 
 process.once('message', (message: StartMessage) => {

@@ -1,4 +1,8 @@
-/** Entry point of `npm run ingest`: builds or updates index/ from corpus/, with progress and a summary. */
+/**
+ * Entry point of `npm run ingest`: builds or updates index/ from corpus/, with progress and a
+ * summary; with INDEX_STORE=postgres it then publishes the new generation into the database
+ * (index/ being the staging area and the cache of unchanged files' vectors).
+ */
 import fs from 'node:fs';
 import { Command } from 'commander';
 import type { IngestCheckpoint } from '../index/build.js';
@@ -14,17 +18,20 @@ const program = new Command()
 const opts = program.opts<{ skipBad: boolean; full: boolean }>();
 
 /**
- * Test hook of the crash-safety tests (test/hardening/ingest-kill.test.ts), not a setting:
- * INGEST_PAUSE_AT=embed|write|swap makes the run write `ingest: paused at <point>` to stderr at
- * that checkpoint (see IngestOptions.onCheckpoint) and block there until the process is killed.
+ * Test hook of the crash-safety tests (test/hardening/ingest-kill.test.ts,
+ * test/store/postgres-replicas.test.ts), not a setting: INGEST_PAUSE_AT=embed|write|swap|publish
+ * makes the run write `ingest: paused at <point>` to stderr at that checkpoint (see
+ * IngestOptions.onCheckpoint; `publish`: after the first batch of chunks is written to the
+ * database) and block there until the process is killed.
  */
-const PAUSE_POINTS: readonly IngestCheckpoint[] = ['embed', 'write', 'swap'];
+type PausePoint = IngestCheckpoint | 'publish';
+const PAUSE_POINTS: readonly PausePoint[] = ['embed', 'write', 'swap', 'publish'];
 const pauseAt = process.env['INGEST_PAUSE_AT'];
-if (pauseAt && !PAUSE_POINTS.includes(pauseAt as IngestCheckpoint)) {
+if (pauseAt && !PAUSE_POINTS.includes(pauseAt as PausePoint)) {
   exitWithError(new Error(`INGEST_PAUSE_AT must be one of ${PAUSE_POINTS.join(', ')}, got "${pauseAt}"`));
 }
 
-function pauseForever(point: IngestCheckpoint): void {
+function pauseForever(point: PausePoint): void {
   fs.writeSync(2, `ingest: paused at ${point}\n`);
   // Blocks the thread (timers and I/O included) until a signal ends the process.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
@@ -41,6 +48,12 @@ async function main(): Promise<void> {
     full: opts.full,
     ...(pauseAt ? { onCheckpoint: (point: IngestCheckpoint) => (point === pauseAt ? pauseForever(point) : undefined) } : {}),
     onProgress: (stage, done, total) => display.update(stage, done, total),
+    publish: {
+      onProgress: (done, total) => {
+        display.update('publish', done, total);
+        if (pauseAt === 'publish') pauseForever('publish');
+      },
+    },
   }).finally(() => display.stop());
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -55,6 +68,14 @@ async function main(): Promise<void> {
       `embedded ${summary.chunksEmbedded} chunks and their sentences (${summary.textsEmbedded} texts, ${summary.embedded.length} new or changed file(s), ${rate} texts/s), ` +
       `reused ${summary.reused.length} unchanged file(s); index ${summary.indexVersion}`,
   );
+  const { published } = summary;
+  if (published) {
+    out(
+      published.imported
+        ? `published ${published.generation} into PostgreSQL (${published.documents} documents, ${published.chunks} chunks) in ${(published.ms / 1000).toFixed(1)} s`
+        : `${published.generation} is already the generation PostgreSQL publishes; nothing written`,
+    );
+  }
 }
 
 main().catch(exitWithError);

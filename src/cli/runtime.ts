@@ -9,11 +9,13 @@ import { createLlmClient, type LlmClient } from '../answer/llm.js';
 import { createQaService, DEFAULT_THRESHOLD, type QaService } from '../qa/service.js';
 import { suggestionDeriver } from '../qa/suggestions.js';
 import { loadConfig, type Config } from '../config.js';
+import { AppError } from '../errors.js';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { createEmbedderPool } from '../embed/pool.js';
-import { ingestCorpus, type IngestOptions, type IngestSummary } from '../index/build.js';
-import { runIngestInChild, type IngestRunOptions } from '../index/ingest-runner.js';
+import { ingestCorpus, type IngestOptions } from '../index/build.js';
+import { runIngestInChild, type IngestRunOptions, type IngestRunSummary } from '../index/ingest-runner.js';
+import { publishFileIndex, type ImportOptions, type PublishTarget } from '../store/import.js';
 import type { IndexSnapshot, IndexStore } from '../store/index-store.js';
 import { openIndexStore } from '../store/open.js';
 import { prepareQuestionReader } from '../annotate/question.js';
@@ -47,11 +49,23 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
 }
 
 /**
+ * Where an ingest publishes what it builds in INDEX_DIR: with INDEX_STORE=postgres, the database
+ * the servers read (INDEX_DIR is then the staging area and the incremental cache); else nowhere,
+ * the file index is what the servers read.
+ */
+export function publishTarget(config: Config): PublishTarget | undefined {
+  if (config.indexStore !== 'postgres') return undefined;
+  if (!config.databaseUrl) throw new AppError('E_CONFIG', 'ingest: INDEX_STORE=postgres needs DATABASE_URL');
+  return { kind: 'postgres', databaseUrl: config.databaseUrl };
+}
+
+/**
  * Runs ingestion with the project's settings in a child process (src/index/ingest-runner.ts): the
  * caller's event loop stays free, `extra.signal` stops it within 2 s, INGEST_HEAP_MB bounds it.
- * The child fetches and loads the model itself.
+ * The child fetches and loads the model itself and, with INDEX_STORE=postgres, publishes the new
+ * generation into the database before it answers.
  */
-export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'skipBad' | 'full' | 'signal' | 'onProgress'> = {}): Promise<IngestSummary> {
+export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'skipBad' | 'full' | 'signal' | 'onProgress'> = {}): Promise<IngestRunSummary> {
   return runIngestInChild({
     corpusDir: config.corpusDir,
     indexDir: config.indexDir,
@@ -65,13 +79,27 @@ export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'sk
     },
     maxHeapMb: config.ingestHeapMb,
     defaultTopK: config.defaultTopK,
+    publish: publishTarget(config),
     ...extra,
   });
 }
 
-/** Runs ingestion with the project's settings, in this process. */
-export function runIngest(config: Config, embedder: Embedder, extra: Partial<IngestOptions> = {}): Promise<IngestSummary> {
-  return ingestCorpus({ corpusDir: config.corpusDir, indexDir: config.indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }), ...extra });
+/**
+ * Runs ingestion with the project's settings, in this process; with INDEX_STORE=postgres it then
+ * publishes the new generation into the database (`publish.onProgress`: chunks written).
+ */
+export async function runIngest(config: Config, embedder: Embedder, extra: Partial<IngestOptions> & { publish?: ImportOptions } = {}): Promise<IngestRunSummary> {
+  const { publish, ...options } = extra;
+  const target = publishTarget(config);
+  const summary: IngestRunSummary = await ingestCorpus({
+    corpusDir: config.corpusDir,
+    indexDir: config.indexDir,
+    embedder,
+    deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }),
+    ...options,
+  });
+  if (target) summary.published = await publishFileIndex(config.indexDir, target, publish);
+  return summary;
 }
 
 export interface Runtime {
@@ -101,7 +129,7 @@ export function openLlm(config: Config, log: Logger): LlmClient | undefined {
 export async function openRuntime(config: Config, log: Logger, embedder?: Embedder, indexStore?: IndexStore): Promise<Runtime> {
   const model = embedder ?? (await openEmbedder(config, log));
   const store = indexStore ?? openStore(config, model);
-  // Ingest builds the file index; a database is filled from it by `npm run db:import`.
+  // A missing file index is built here; a database is filled by `npm run ingest` (or db:import).
   if (store.kind === 'file' && !(await store.publishedGeneration())) {
     log.info({ corpus: config.corpusDir }, 'no index yet: building it');
     const summary = await runIngest(config, model);

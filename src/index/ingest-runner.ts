@@ -1,5 +1,6 @@
 /**
- * Runs an ingest (model fetch, then ingestCorpus) in a child process, so that the caller's event
+ * Runs an ingest (model fetch, then ingestCorpus, then, with a publish target, the import of the
+ * new generation into the PostgreSQL store) in a child process, so that the caller's event
  * loop stays free (a server keeps answering health probes and signals while the index is built),
  * a runaway build is bounded by its own heap limit, and a build can be stopped at any moment.
  *
@@ -8,17 +9,27 @@
  *   runIngestInChild(options: IngestRunOptions): Promise<IngestSummary>
  *
  *   - options.corpusDir, indexDir, skipBad, full: as for ingestCorpus (src/index/build.ts).
+ *   - options.publish: `{ kind: 'postgres', databaseUrl }` (INDEX_STORE=postgres): once the build
+ *     is written to indexDir (the staging area and incremental cache: unchanged files keep their
+ *     vectors), the child publishes that generation into the database (publishFileIndex,
+ *     src/store/import.ts) before it answers; the summary's `published` says what was written.
+ *     A database that is down fails the run with E_STORE; what the database published before
+ *     keeps serving. Unset: the file index alone.
  *   - options.model: where the model lives and how to fetch it (EnsureModelOptions' fields) and how
  *     to load it (EmbedderOptions' fields). The child fetches the model when it is missing, then
  *     loads it: the caller need not have it loaded.
  *   - options.onProgress(event: IngestProgress): `{ stage: 'model', done: 0, total: 0, message }`
  *     for each step of the model fetch and load, then `{ stage: 'load' | 'parse' | 'embed' |
- *     'write', done, total }` as ingestCorpus reports them (embed counts unique texts, n/m).
+ *     'write', done, total }` as ingestCorpus reports them (embed counts unique texts, n/m), then
+ *     `{ stage: 'publish', done, total }` in chunks written to the database, with a publish target.
  *   - options.signal: aborting it stops the child within 2 s (SIGTERM, then SIGKILL of its whole
  *     process group after 1 s, so a `mvn` it started goes too) and rejects with E_ABORTED. The
  *     previous index stays live: generations are written beside it and CURRENT is switched last,
  *     by rename (src/index/store.ts). An abort that lands inside the final synchronous write
  *     (a fraction of a second) may let that complete generation go live instead; never a partial one.
+ *     An abort (or a kill -9) while publishing into the database leaves the database's published
+ *     generation serving: the pointer row is switched last, and the partial rows of the dead writer
+ *     are deleted by the next one (the PostgreSQL store's beginGeneration).
  *   - options.maxHeapMb: the child's V8 heap limit (--max-old-space-size). Default 2048.
  *   - options.env: the child's environment. Default: this process's.
  *
@@ -37,9 +48,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EmbedderOptions } from '../embed/embedder.js';
 import type { EnsureModelOptions } from '../embed/model-fetch.js';
 import { AppError, type ErrorCode } from '../errors.js';
+import type { PublishResult, PublishTarget } from '../store/import.js';
 import type { IngestStage, IngestSummary } from './build.js';
 
-export type IngestRunStage = 'model' | IngestStage;
+export type IngestRunStage = 'model' | IngestStage | 'publish';
+
+/** What a child ingest did: ingestCorpus's summary and, with a publish target, the publish. */
+export type IngestRunSummary = IngestSummary & { published?: PublishResult };
 
 /** One progress report of a child ingest. */
 export interface IngestProgress {
@@ -66,6 +81,8 @@ export interface IngestRunOptions {
   skipBad?: boolean;
   /** Re-process every file even when unchanged. Default false. */
   full?: boolean;
+  /** Where the new generation is published besides indexDir (see the module comment). Default: nowhere. */
+  publish?: PublishTarget | undefined;
   onProgress?: (event: IngestProgress) => void;
   /** Stops the child (see the module comment). */
   signal?: AbortSignal;
@@ -92,12 +109,14 @@ export interface StartMessage {
   full: boolean;
   /** Passages cited per answer (config DEFAULT_TOP_K): the suggestion check asks as the live service does. */
   defaultTopK: number;
+  /** Publish the new generation there once it is built (null: the file index only). */
+  publish: PublishTarget | null;
 }
 
 /** Messages from child to parent. */
 export type ChildMessage =
   | { type: 'progress'; event: IngestProgress }
-  | { type: 'done'; summary: IngestSummary }
+  | { type: 'done'; summary: IngestRunSummary }
   | { type: 'error'; code: ErrorCode; message: string };
 
 /** The child entry (src/cli/ingest-child), and the Node flags that let it load TypeScript when needed. */
@@ -112,13 +131,13 @@ function childCommand(): { entry: string; loaderArgs: string[] } {
   return { entry, loaderArgs: ['--import', loader] };
 }
 
-export function runIngestInChild(options: IngestRunOptions): Promise<IngestSummary> {
+export function runIngestInChild(options: IngestRunOptions): Promise<IngestRunSummary> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(abortedError());
   const heapMb = Math.max(16, Math.floor(options.maxHeapMb ?? DEFAULT_INGEST_HEAP_MB));
   const { entry, loaderArgs } = childCommand();
 
-  return new Promise<IngestSummary>((resolve, reject) => {
+  return new Promise<IngestRunSummary>((resolve, reject) => {
     let child: ChildProcess;
     try {
       child = fork(entry, [], {
@@ -148,7 +167,7 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestSumma
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
     });
 
-    let outcome: { summary: IngestSummary } | { error: AppError } | undefined;
+    let outcome: { summary: IngestRunSummary } | { error: AppError } | undefined;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
 
@@ -205,6 +224,7 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestSumma
       skipBad: options.skipBad ?? false,
       full: options.full ?? false,
       defaultTopK: options.defaultTopK ?? 5,
+      publish: options.publish ?? null,
     };
     child.send(start);
   });

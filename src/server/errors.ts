@@ -38,6 +38,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   E_REINDEX_FAILED: 500,
   E_SHUTTING_DOWN: 503,
   E_INDEX_BUILDING: 503,
+  E_STORE: 503,
 };
 
 /** Status for an error's kind (see ErrorKind), which wins over its code's. */

@@ -1,10 +1,13 @@
 /**
  * Copies a built file index (its published generation) into another index store, under the same
- * generation name, so that both stores answer from identical data (npm run db:import).
+ * generation name, so that both stores answer from identical data: `npm run db:import`, and every
+ * ingest with INDEX_STORE=postgres (publishFileIndex: the ingest builds into INDEX_DIR, its
+ * staging area and incremental cache, then publishes that generation into the database).
  */
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import { loadIndex, readManifest, type LoadedIndex } from '../index/store.js';
 import type { ChunkRecord, GenerationInfo, IndexStore } from './index-store.js';
+import { createPostgresStore } from './postgres/store.js';
 
 export interface ImportOptions {
   /** Chunks per write. Default 200. */
@@ -86,4 +89,62 @@ export async function importFileIndexDir(indexDir: string, target: IndexStore, o
   const index = loadIndex(indexDir, { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension });
   const result = await importFileIndex(index, target, options);
   return { ...result, documents: index.documents.length, chunks: index.chunks.length, sentences: index.sentenceEmbeddings.length };
+}
+
+/**
+ * Where an ingest publishes the generation it built in INDEX_DIR, besides the file index itself
+ * (the PostgreSQL store with INDEX_STORE=postgres). Plain data: it crosses to the ingest child.
+ */
+export interface PublishTarget {
+  kind: 'postgres';
+  /** postgres://… of the migrated database (DATABASE_URL). */
+  databaseUrl: string;
+}
+
+export type PublishResult = ImportResult & { documents: number; chunks: number; sentences: number; ms: number };
+
+/** `host:port` of a connection string, for messages (never its password). */
+function hostOf(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return url.host || 'the database';
+  } catch {
+    return 'the database';
+  }
+}
+
+/** What a driver error says, briefly: its code (ECONNREFUSED, a SQLSTATE) and message. */
+function describeDriverError(err: unknown): string {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message.trim() : '';
+  const head = typeof code === 'string' ? code : '';
+  return [head, text].filter(Boolean).join(': ') || String(err);
+}
+
+/**
+ * Publishes the generation the file index in `indexDir` holds into `target` (see importFileIndex:
+ * in batches, then one pointer switch; a generation already published there is not written
+ * again). A failure leaves the target's published generation serving: a writer that fails
+ * deletes its rows, one that is killed leaves them to the next writer (beginGeneration). A
+ * database that cannot be reached, or that fails a write, is E_STORE naming its host.
+ */
+export async function publishFileIndex(indexDir: string, target: PublishTarget, options: ImportOptions = {}): Promise<PublishResult> {
+  const manifest = readManifest(indexDir);
+  if (!manifest) throw new AppError('E_INDEX_MISSING', `store: no index in ${indexDir} to publish; run \`npm run ingest\``);
+  const started = Date.now();
+  // The model the generation records: readers check it against their own.
+  const store = createPostgresStore({ connectionString: target.databaseUrl, embeddingModel: manifest.embeddingModel, dimension: manifest.dimension });
+  try {
+    const result = await importFileIndexDir(indexDir, store, options);
+    return { ...result, ms: Date.now() - started };
+  } catch (err) {
+    if (isAppError(err)) throw err;
+    throw new AppError(
+      'E_STORE',
+      `store: could not publish generation ${manifest.indexVersion} into PostgreSQL at ${hostOf(target.databaseUrl)} (${describeDriverError(err)}); the generation published there before keeps serving, and the next ingest publishes again`,
+      { cause: err },
+    );
+  } finally {
+    await store.close().catch(() => {});
+  }
 }
