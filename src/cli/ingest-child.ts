@@ -12,7 +12,7 @@ import { ensureModel } from '../embed/model-fetch.js';
 import { isAppError } from '../errors.js';
 import { ingestCorpus } from '../index/build.js';
 import type { ChildMessage, IngestRunSummary, StartMessage } from '../index/ingest-runner.js';
-import { publishFileIndex } from '../store/import.js';
+import { checkPublishTarget, publishFileIndex } from '../store/import.js';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -55,6 +55,8 @@ function responsive(embedder: Embedder, batchSize: number): Embedder {
 
 async function run(start: StartMessage): Promise<void> {
   const { model } = start;
+  // A database that is down or not migrated fails the run now, not after the embedding.
+  if (start.publish) await checkPublishTarget(start.publish);
   await ensureModel({
     modelDir: model.modelDir,
     modelId: model.modelId,

@@ -12,7 +12,7 @@ export interface ProgressDisplay {
 }
 
 /** Stage names padded to one width, as the bars show them. */
-const LABEL: Record<string, string> = { load: 'read  ', parse: 'parse ', embed: 'embed ', write: 'write ' };
+const LABEL: Record<string, string> = { load: 'read  ', parse: 'parse ', embed: 'embed ', write: 'write ', publish: 'publish ' };
 
 export const stageLabel = (stage: string): string => LABEL[stage] ?? stage.padEnd(6);
 

@@ -15,7 +15,7 @@ import { ensureModel } from '../embed/model-fetch.js';
 import { createEmbedderPool } from '../embed/pool.js';
 import { ingestCorpus, type IngestOptions } from '../index/build.js';
 import { runIngestInChild, type IngestRunOptions, type IngestRunSummary } from '../index/ingest-runner.js';
-import { publishFileIndex, type ImportOptions, type PublishTarget } from '../store/import.js';
+import { checkPublishTarget, publishFileIndex, type ImportOptions, type PublishTarget } from '../store/import.js';
 import type { IndexSnapshot, IndexStore } from '../store/index-store.js';
 import { openIndexStore } from '../store/open.js';
 import { prepareQuestionReader } from '../annotate/question.js';
@@ -91,6 +91,8 @@ export function runIngestChild(config: Config, extra: Pick<IngestRunOptions, 'sk
 export async function runIngest(config: Config, embedder: Embedder, extra: Partial<IngestOptions> & { publish?: ImportOptions } = {}): Promise<IngestRunSummary> {
   const { publish, ...options } = extra;
   const target = publishTarget(config);
+  // A database that is down or not migrated fails the run now, not after the embedding.
+  if (target) await checkPublishTarget(target);
   const summary: IngestRunSummary = await ingestCorpus({
     corpusDir: config.corpusDir,
     indexDir: config.indexDir,

@@ -121,6 +121,27 @@ function describeDriverError(err: unknown): string {
   return [head, text].filter(Boolean).join(': ') || String(err);
 }
 
+/** Runs `work` on the target's store, closing it after; a driver error becomes E_STORE saying `what` failed. */
+async function onTarget<T>(target: PublishTarget, model: { embeddingModel: string; dimension: number }, what: string, work: (store: IndexStore) => Promise<T>): Promise<T> {
+  const store = createPostgresStore({ connectionString: target.databaseUrl, ...model });
+  try {
+    return await work(store);
+  } catch (err) {
+    if (isAppError(err)) throw err;
+    throw new AppError('E_STORE', `store: ${what} PostgreSQL at ${hostOf(target.databaseUrl)} failed (${describeDriverError(err)}); the generation published there keeps serving`, { cause: err });
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+/**
+ * Checks that an ingest will be able to publish into `target` (the database answers, its schema is
+ * migrated), before it spends minutes building: E_STORE or E_INDEX_MISSING (run db:migrate).
+ */
+export async function checkPublishTarget(target: PublishTarget): Promise<void> {
+  await onTarget(target, { embeddingModel: '', dimension: 0 }, 'reaching', (store) => store.publishedGeneration());
+}
+
 /**
  * Publishes the generation the file index in `indexDir` holds into `target` (see importFileIndex:
  * in batches, then one pointer switch; a generation already published there is not written
@@ -133,18 +154,7 @@ export async function publishFileIndex(indexDir: string, target: PublishTarget, 
   if (!manifest) throw new AppError('E_INDEX_MISSING', `store: no index in ${indexDir} to publish; run \`npm run ingest\``);
   const started = Date.now();
   // The model the generation records: readers check it against their own.
-  const store = createPostgresStore({ connectionString: target.databaseUrl, embeddingModel: manifest.embeddingModel, dimension: manifest.dimension });
-  try {
-    const result = await importFileIndexDir(indexDir, store, options);
-    return { ...result, ms: Date.now() - started };
-  } catch (err) {
-    if (isAppError(err)) throw err;
-    throw new AppError(
-      'E_STORE',
-      `store: could not publish generation ${manifest.indexVersion} into PostgreSQL at ${hostOf(target.databaseUrl)} (${describeDriverError(err)}); the generation published there before keeps serving, and the next ingest publishes again`,
-      { cause: err },
-    );
-  } finally {
-    await store.close().catch(() => {});
-  }
+  const model = { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension };
+  const result = await onTarget(target, model, `publishing generation ${manifest.indexVersion} into`, (store) => importFileIndexDir(indexDir, store, options));
+  return { ...result, ms: Date.now() - started };
 }
