@@ -79,7 +79,7 @@ function main(): void {
   let reindexIdle: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
-  // Ingest builds the file index; a database is filled by `npm run db:import`, never built here.
+  // A missing file index is built here; a database is filled by `npm run ingest` or an admin reindex (its child publishes), never at start-up.
   const needsFirstBuild = (): boolean => config.indexStore === 'file' && !hasFileIndex(config.indexDir);
   const mustBuild = needsFirstBuild();
 
