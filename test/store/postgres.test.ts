@@ -92,7 +92,7 @@ describe('postgres store: schema, first import, a writer killed mid-generation',
       await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:migrate') });
       expect(await migrate(embedded.url)).toEqual([1]);
       expect(await migrate(embedded.url)).toEqual([]);
-      await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:import') });
+      await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run ingest') });
       expect(await store.publishedGeneration()).toBeUndefined();
       expect(await importFileIndex(ref.index, store)).toMatchObject({ generation: ref.index.manifest.indexVersion, imported: true });
       // Importing the published generation again writes nothing.

@@ -540,19 +540,19 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
 
   const openSnapshot = async (row: GenerationRow): Promise<IndexSnapshot> => {
     if (row.meta.formatVersion !== INDEX_FORMAT_VERSION) {
-      throw new AppError('E_INDEX_MISMATCH', `index: format version ${row.meta.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\` and \`npm run db:import\``);
+      throw new AppError('E_INDEX_MISMATCH', `index: format version ${row.meta.formatVersion}, this code reads ${INDEX_FORMAT_VERSION}; run \`npm run ingest -- --full\` with INDEX_STORE=postgres`);
     }
     if (row.meta.embeddingModel !== options.embeddingModel || row.meta.dimension !== options.dimension) {
       throw new AppError(
         'E_INDEX_MISMATCH',
-        `index: built with ${row.meta.embeddingModel} (${row.meta.dimension}d) but EMBEDDING_MODEL is ${options.embeddingModel} (${options.dimension}d); run \`npm run ingest -- --full\` and \`npm run db:import\``,
+        `index: built with ${row.meta.embeddingModel} (${row.meta.dimension}d) but EMBEDDING_MODEL is ${options.embeddingModel} (${options.dimension}d); run \`npm run ingest -- --full\` with INDEX_STORE=postgres`,
       );
     }
     // Rows removed or added behind the store's back (a damaged restore, a manual DELETE) are refused.
     const stored = await countRows(pool, row.id);
     const counts = row.counts;
     if (!counts || stored.documents !== counts.documents || stored.chunks !== counts.chunks || stored.sentences !== counts.sentences) {
-      throw new AppError('E_INDEX_CORRUPT', `index: generation ${row.name} holds ${JSON.stringify(stored)} rows, it was written with ${JSON.stringify(counts)}; run \`npm run db:import\``);
+      throw new AppError('E_INDEX_CORRUPT', `index: generation ${row.name} holds ${JSON.stringify(stored)} rows, it was written with ${JSON.stringify(counts)}; run \`npm run ingest -- --full\` with INDEX_STORE=postgres`);
     }
     return new PostgresSnapshot(pool, row);
   };
@@ -572,7 +572,7 @@ export function createPostgresStore(options: PostgresStoreOptions): IndexStore {
     },
     async snapshot() {
       const row = await published();
-      if (!row) throw new AppError('E_INDEX_MISSING', 'index: no generation is published in the database; run `npm run db:import`');
+      if (!row) throw new AppError('E_INDEX_MISSING', 'index: no generation is published in the database; run `npm run ingest` with INDEX_STORE=postgres (or `npm run db:import` of a built file index)');
       if (!cached || cached.generationId !== row.id) {
         const snapshot = openSnapshot(row);
         cached = { generationId: row.id, snapshot };
