@@ -88,4 +88,11 @@ describe('two replicas on one database', () => {
       await client.end();
     }
   }, 60_000);
+
+  it('exits cleanly on SIGTERM, its rate-limit pool closed with the rest', async () => {
+    const replica = replicas[0]!;
+    replica.process.kill('SIGTERM');
+    expect(await replica.exited).toEqual({ code: 0, signal: null });
+    expect(replica.output()).toContain('all connections closed: exiting');
+  }, 30_000);
 });
