@@ -77,6 +77,8 @@ function main(): void {
   const reindexAbort = new AbortController();
   /** Settles when no reindex runs (set once the reindexer exists). */
   let reindexIdle: () => Promise<void> = async () => undefined;
+  /** Closes the rate limit's database pool (set once it exists). */
+  let closeRateLimits: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
   let buildRun: Promise<'finished' | 'stopped' | 'failed' | 'none'> = Promise.resolve('none');
   // A missing file index is built here; a database is filled by `npm run ingest` or an admin reindex (its child publishes), never at start-up.
@@ -167,6 +169,12 @@ function main(): void {
       },
     });
     reindexIdle = () => reindexer.idle();
+    // Replicas on one database count each client's requests together (its rate_limits table).
+    const rateLimitCounter =
+      config.indexStore === 'postgres' && config.databaseUrl
+        ? (await import('../store/postgres/rate-limits.js')).createPostgresRateLimits({ connectionString: config.databaseUrl })
+        : undefined;
+    if (rateLimitCounter) closeRateLimits = () => rateLimitCounter.close();
     app = createApp({
       getService: holder.current,
       getLoadError: holder.loadError,
@@ -190,6 +198,7 @@ function main(): void {
       logger: log,
       allowedOrigins: config.allowedOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      rateLimitCounter,
       trustProxy: config.trustProxy,
       apiTokens: config.apiTokens,
       feedback: { store: createFileFeedbackStore({ dir: config.feedbackDir }), embed, towns, perMinute: config.feedbackPerMinute },
@@ -347,7 +356,9 @@ function main(): void {
     buildAbort.abort();
     reindexAbort.abort();
     // A reindex's child is stopped too, and waited for, so nothing is left writing the index.
-    void Promise.all([closed, buildRun, reindexIdle()]).then(([how, build]) => {
+    void Promise.all([closed, buildRun, reindexIdle()]).then(async ([how, build]) => {
+      // After the last request: nothing counts any more.
+      await closeRateLimits().catch(() => undefined);
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
       else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');
       if (how === 'cut') log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still open after the grace period: connections cut');

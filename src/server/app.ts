@@ -15,6 +15,7 @@ import { createHealthRoutes } from './health-routes.js';
 import { requestContext } from './request-context.js';
 import { toCitation } from './responses.js';
 import { apiRateLimit } from './rate-limit.js';
+import type { HitCounter } from '../store/postgres/rate-limits.js';
 import { apiCors, securityHeaders } from './security.js';
 import { createStaticRoutes } from './static.js';
 import { createOpenAiRoutes } from './openai-compat.js';
@@ -66,6 +67,8 @@ export interface AppDeps {
   allowedOrigins?: readonly string[] | undefined;
   /** Requests per minute per client IP on /api and /v1 (config RATE_LIMIT_PER_MINUTE). Default: 0, no limit. */
   rateLimitPerMinute?: number | undefined;
+  /** Rate-limit counts shared with the other replicas (INDEX_STORE=postgres), for /api, /v1 and feedback. Default: in memory. */
+  rateLimitCounter?: HitCounter | undefined;
   /**
    * Which proxies' X-Forwarded-For to believe for the client address (config TRUST_PROXY): a hop
    * count or addresses/subnets. Default false: the socket's address, the header ignored.
@@ -87,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
   const { requireService } = availability;
   const logger = deps.logger ?? pino({ level: 'silent' });
   const parsers = createRequestParsers({ maxQuestionChars: deps.maxQuestionChars });
-  const feedback = createFeedbackFeature({ ...deps.feedback, requireService: () => requireService(), logQuestions: deps.logQuestions ?? false, logger });
+  const feedback = createFeedbackFeature({ ...deps.feedback, rateLimitCounter: deps.rateLimitCounter, requireService: () => requireService(), logQuestions: deps.logQuestions ?? false, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -104,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders());
   // CORS before the limit and the 503, so an allowed page can read those answers too.
   // One limiter, one count per client, for both front doors: /v1 answers the same questions.
-  const limiter = apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0 });
+  const limiter = apiRateLimit({ perMinute: deps.rateLimitPerMinute ?? 0, counter: deps.rateLimitCounter, logger });
   app.use('/api', apiCors({ allowedOrigins: deps.allowedOrigins ?? [] }), limiter);
   app.use('/v1', limiter);
   // After the security headers and CORS, so these refusals carry them too.

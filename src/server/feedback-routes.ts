@@ -25,6 +25,7 @@ import { methodNotAllowed, requestIdOf } from './errors.js';
 import { requireUtf8Body } from './hardening.js';
 import { ADMIN_UNAUTHORIZED, requireBearer } from './bearer-auth.js';
 import { apiRateLimit } from './rate-limit.js';
+import type { HitCounter } from '../store/postgres/rate-limits.js';
 import { DEFAULT_WEB_DIR } from './static.js';
 import { hasControlChars } from '../domain/text.js';
 
@@ -57,6 +58,8 @@ export interface FeedbackFeature {
 
 export interface FeedbackFeatureOptions extends FeedbackDeps {
   requireService: () => QaService;
+  /** The app's shared rate-limit counts (AppDeps.rateLimitCounter); default: in memory. */
+  rateLimitCounter?: HitCounter | undefined;
   /** Log unanswered questions into the store even without feedback (config LOG_QUESTIONS). */
   logQuestions: boolean;
   logger: Logger;
@@ -139,7 +142,7 @@ export function createFeedbackFeature(options: FeedbackFeatureOptions): Feedback
   };
 
   const router = Router();
-  const limit = apiRateLimit({ perMinute: options.perMinute ?? 10 });
+  const limit = apiRateLimit({ perMinute: options.perMinute ?? 10, counter: options.rateLimitCounter, prefix: 'feedback:', logger: options.logger });
 
   router
     .route('/api/feedback')

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { importFileIndex } from '../../src/store/import.js';
-import { migrate } from '../../src/store/postgres/migrate.js';
+import { listMigrations, migrate } from '../../src/store/postgres/migrate.js';
 import { createPostgresStore } from '../../src/store/postgres/store.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -90,7 +90,7 @@ describe('postgres store: schema, first import, a writer killed mid-generation',
     const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
     try {
       await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run db:migrate') });
-      expect(await migrate(embedded.url)).toEqual([1]);
+      expect(await migrate(embedded.url)).toEqual(listMigrations().map((m) => m.version));
       expect(await migrate(embedded.url)).toEqual([]);
       await expect(store.snapshot()).rejects.toMatchObject({ code: 'E_INDEX_MISSING', message: expect.stringContaining('npm run ingest') });
       expect(await store.publishedGeneration()).toBeUndefined();
