@@ -27,11 +27,11 @@ describe('the index built from the shipped corpus', () => {
     expect(docs['dianshanhu-2020-work-report.txt']).toMatchObject({ town: '淀山湖镇', district: '昆山市', date: '2020-01-16', years: [2019, 2020] });
   });
 
-  it('never lets the injected gambling spam or page furniture reach a passage or a document', () => {
+  it('never lets the injected gambling spam or page furniture reach a passage or a document', async () => {
     const spam = /365体育|体育直播|体育彩票|竞猜网投|网投/;
     const furniture = /打印此页|关闭窗口|扫一扫在手机打开当前页|访问量|浏览量|主办单位|ICP备|您当前所在位置|【字体|网站标识码/;
     for (const summary of service.listDocuments()) {
-      const doc = service.getDocument(summary.docId)!;
+      const doc = (await service.getDocument(summary.docId))!;
       expect(doc.text).not.toMatch(spam);
       expect(doc.text).not.toMatch(furniture);
     }
@@ -105,7 +105,7 @@ describe('answers', () => {
     const scores = res.citations.map((c) => c.n);
     expect(scores).toEqual(res.citations.map((_, i) => i + 1));
     for (const c of res.citations) {
-      const doc = service.getDocument(c.docId)!;
+      const doc = (await service.getDocument(c.docId))!;
       expect(doc.text.slice(c.start, c.end)).toBe(c.text);
       if (c.quote) expect(c.text).toContain(doc.text.slice(c.quote.start, c.quote.end));
     }

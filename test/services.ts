@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
 import { allChunkIds, type IndexContext } from '../src/retrieve/context.js';
 import { createFileStore } from '../src/store/file-store.js';
-import type { Chunk } from '../src/domain/types.js';
+import type { Chunk, ParsedDocument } from '../src/domain/types.js';
 import type { IndexSnapshot } from '../src/store/index-store.js';
 
 let shared: Promise<{ config: Config; embedder: Embedder; service: QaService }> | undefined;
@@ -41,4 +41,10 @@ export function openSnapshot(indexDir: string, embedder: Pick<Embedder, 'id' | '
 /** Every chunk of a service's index, in corpus order (read through its snapshot). */
 export async function allChunks(index: IndexContext): Promise<Chunk[]> {
   return (await index.snapshot.getChunks(allChunkIds(index))).filter((c): c is Chunk => c !== undefined);
+}
+
+/** Every report of the index with its text, by id, read through the store once (the context holds no text). */
+export async function allReports(index: IndexContext): Promise<Map<string, ParsedDocument>> {
+  const docs = await index.snapshot.getDocuments([...index.documents.keys()]);
+  return new Map(docs.flatMap((d) => (d ? [[d.meta.docId, d] as const] : [])));
 }

@@ -21,7 +21,7 @@
 export type ComposerIndex = Pick<IndexContext, 'documents' | 'towns' | 'townFacts' | 'tokenizer'>;
 import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
-import type { IndexContext } from '../retrieve/context.js';
+import { chunkText, type IndexContext } from '../retrieve/context.js';
 import type { Retrieval } from '../retrieve/hybrid.js';
 import type { Answer as ContractAnswer, AnswerReason, Citation, CoreDiagnostics } from '../domain/answer.js';
 import { ROLE_LABELS } from '../domain/labels.js';
@@ -315,7 +315,7 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
     const evidence = scored.sentences;
     if (!doc || !evidence) continue;
     chunk.sentences.forEach(([s, e], k) => {
-      const text = doc.text.slice(s, e);
+      const text = chunkText(chunk, s, e);
       // A bare heading (二、克难求进,经济发展保持稳健态势。) quotes nothing.
       if (text.length < 8 || passage.section.endsWith(text.replace(/[。;!?]$/, ''))) return;
       // A lead-in to a list (本年度重点做好以下四方面工作:) announces an answer without giving one.

@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   // --- end of the bank ---
 
   // --- Commitment extraction: precision, recall, targets and topics against the labelled set (commitments-eval.ts). ---
-  const commitments = await evaluateCommitments(service, [...service.index.documents.values()]);
+  const reports = (await snapshot.getDocuments([...service.index.documents.keys()])).filter((d) => d !== undefined);
+  const commitments = await evaluateCommitments(service, reports);
   // --- end of commitment extraction ---
 
   if (opts.json) {

@@ -64,9 +64,12 @@ export const MAX_TITLE_CHARS = 100;
 /** Resolves every item against the index; the first bad one is a 400 naming it (items[i]). */
 export async function resolveDraftItems(index: IndexContext, items: readonly DraftItem[]): Promise<ResolvedItem[]> {
   const chunks = await index.snapshot.getChunks(items.map((item) => item.chunkId));
+  // The paragraph number needs the report's text before the quote: read the reports cited, once each.
+  const docIds = [...new Set(chunks.flatMap((c) => (c ? [c.docId] : [])))];
+  const reports = new Map((await index.snapshot.getDocuments(docIds)).flatMap((d) => (d ? [[d.meta.docId, d] as const] : [])));
   return items.map((item, i) => {
     const { chunk, start, end } = checkSpan(chunks[i], item.chunkId, item.start, item.end, `items[${i}]`);
-    const doc = index.documents.get(chunk.docId);
+    const doc = reports.get(chunk.docId);
     if (!doc) throw new AppError('E_NOT_FOUND', `items[${i}]: the report of passage "${item.chunkId.slice(0, 120)}" is not in the index`, { kind: 'unknown-reference' });
     // Paragraphs are the report's non-empty lines; the quote's own line counts from its start.
     const lineStart = doc.text.lastIndexOf('\n', start - 1) + 1;

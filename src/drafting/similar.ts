@@ -4,7 +4,7 @@
  * index store already holds (one per sentence, see Chunk.sentences): nothing is embedded here.
  */
 import { AppError } from '../errors.js';
-import { citationFieldsOf, type IndexContext } from '../retrieve/context.js';
+import { chunkText, citationFieldsOf, type IndexContext } from '../retrieve/context.js';
 import type { Chunk, Passage } from '../domain/types.js';
 
 /** One sentence with its citation. Offsets index the document's cleaned text. */
@@ -67,11 +67,10 @@ function normalize(v: Float32Array): Float32Array {
 }
 
 function sentenceOf(index: IndexContext, chunk: Chunk, start: number, end: number) {
-  const doc = index.documents.get(chunk.docId);
   return {
     ...citationFieldsOf(index, chunk),
     years: chunk.years,
-    text: doc?.text.slice(start, end) ?? '',
+    text: chunkText(chunk, start, end),
     start,
     end,
     passage: { start: chunk.start, end: chunk.end },
@@ -116,7 +115,7 @@ export async function findSimilarSentences(index: IndexContext, request: Similar
     if (hit.relation === 'other-year' && (c.docId === chunk.docId || (index.documents.get(c.docId)?.meta.years ?? []).every((y) => sourceYears.has(y)))) continue;
     const [s, e] = c.sentences[hit.sentence]!;
     if (e - s < MIN_SENTENCE_CHARS) continue;
-    if (HEADING.test(index.documents.get(c.docId)?.text.slice(s, Math.min(e, s + 8)) ?? '')) continue;
+    if (HEADING.test(chunkText(c, s, Math.min(e, s + 8)))) continue;
     scored.push({ chunk: c, k: hit.sentence, score: hit.score, order: index.orderOf(c), relation: hit.relation });
   }
   scored.sort((a, b) => b.score - a.score || a.order - b.order || a.k - b.k);

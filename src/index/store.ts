@@ -17,7 +17,7 @@ import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, readVectorIndexAsync, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 7;
+export const INDEX_FORMAT_VERSION = 8;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */

@@ -89,9 +89,12 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
       return documentList.map((d) => summarize(d.meta.docId)!);
     },
 
-    getDocument(docId) {
+    documentSummary: summarize,
+
+    async getDocument(docId) {
       const summary = summarize(docId);
-      return summary ? { ...summary, text: index.documents.get(docId)!.text } : undefined;
+      const [doc] = summary ? await index.snapshot.getDocuments([docId]) : [];
+      return summary && doc ? { ...summary, text: doc.text } : undefined;
     },
 
     stats() {

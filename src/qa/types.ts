@@ -80,7 +80,10 @@ export interface QaService {
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
   search(query: string, k: number, filters?: SearchFilters): Promise<{ results: Passage[]; tookMs: number }>;
   listDocuments(): DocumentSummary[];
-  getDocument(docId: string): (DocumentSummary & { text: string }) | undefined;
+  /** A document's summary (metadata, outline), at hand. */
+  documentSummary(docId: string): DocumentSummary | undefined;
+  /** A document's summary with its text, read from the store (the service keeps no report text). */
+  getDocument(docId: string): Promise<(DocumentSummary & { text: string }) | undefined>;
   stats(): { documents: number; chunks: number };
   /** The same retrieval as a LangChain retriever. */
   asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;

@@ -27,6 +27,7 @@ export function wrapService(inner: QaService, overrides: ServiceOverrides): QaSe
     askStream: overrides.askStream ?? ((input) => inner.askStream(input)),
     search: overrides.search ?? ((query, k, filters) => inner.search(query, k, filters)),
     listDocuments: () => inner.listDocuments(),
+    documentSummary: (docId) => inner.documentSummary(docId),
     getDocument: (docId) => inner.getDocument(docId),
     stats: () => inner.stats(),
     asRetriever: (options) => inner.asRetriever(options),

@@ -1,16 +1,20 @@
 /**
  * The read context of one index generation: what every question needs at hand, read once from
- * the index store's snapshot (tokenizer from its lexicon, the documents, the towns and their
- * facts, each document's chunk list) and nothing computed over the corpus here: whatever is
- * derived was computed at ingest (src/retrieve/derive.ts). Everything else (chunks, vectors,
- * postings, annotations) stays in the store and is fetched per question, by chunk id.
+ * the index store's snapshot (tokenizer from its lexicon, each document's metadata and outline,
+ * the towns and their facts, each document's chunk list) and nothing computed over the corpus
+ * here: whatever is derived was computed at ingest (src/retrieve/derive.ts). Everything else
+ * (report texts, chunks, vectors, postings, annotations) stays in the store and is fetched when
+ * needed, by id: a server on a database store holds no report text, however large the corpus.
  */
 import { idfOfCount } from '../index/lexical.js';
 import type { IndexSnapshot, GenerationInfo, StoreFilters, TermStats } from '../store/index-store.js';
 import { prepareTokenizer, type Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../domain/types.js';
-import { DOCUMENT_CHUNKS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
+import { DOCUMENT_CHUNKS, DOCUMENT_SECTIONS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
+
+/** A document as the context holds it: metadata and section tree, not the text. */
+export type DocumentOutline = Pick<ParsedDocument, 'meta' | 'sections'>;
 
 export interface IndexContext {
   /** The store's snapshot every per-question read goes to. */
@@ -18,8 +22,8 @@ export interface IndexContext {
   readonly generation: GenerationInfo;
   /** The keyword tokenizer, with the corpus lexicon (the one ingest used). */
   readonly tokenizer: Tokenizer;
-  /** Every document by id, in ingest order. */
-  readonly documents: ReadonlyMap<string, ParsedDocument>;
+  /** Every document's metadata and outline by id, in ingest order (texts: snapshot.getDocuments). */
+  readonly documents: ReadonlyMap<string, DocumentOutline>;
   /** Towns with a report, in corpus order. */
   readonly towns: string[];
   /** What each town's reports say about time (TownFacts). */
@@ -37,16 +41,16 @@ export interface IndexContext {
 
 /** Builds the context of a snapshot: a handful of reads. */
 export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexContext> {
-  const [lexicon, metas, facts, spans] = await Promise.all([
+  const [lexicon, metas, facts, spans, outlines] = await Promise.all([
     snapshot.lexicon(),
     snapshot.listDocuments(),
     snapshot.getDerived<TownFacts>(TOWN_FACTS),
     snapshot.getDerived<ChunkSpan[]>(DOCUMENT_CHUNKS),
+    snapshot.getDerived<ParsedDocument['sections']>(DOCUMENT_SECTIONS),
   ]);
   const ids = metas.map((m) => m.docId);
-  const docs = await snapshot.getDocuments(ids);
-  const documents = new Map<string, ParsedDocument>();
-  docs.forEach((d) => d && documents.set(d.meta.docId, d));
+  const sectionsOf = new Map(outlines.map((r) => [r.key, r.value]));
+  const documents = new Map<string, DocumentOutline>(metas.map((meta) => [meta.docId, { meta, sections: sectionsOf.get(meta.docId) ?? [] }]));
   const chunkLists = new Map(spans.map((r) => [r.key, r.value]));
   const documentOrder = new Map(ids.map((id, i) => [id, i]));
   let indicators: Promise<IndicatorFigure[]> | undefined;
@@ -94,6 +98,14 @@ export function citationFieldsOf(context: Pick<IndexContext, 'documents'>, chunk
     section: chunk.sectionPath.join(' > '),
     role: chunk.role,
   };
+}
+
+/**
+ * The text at report offsets [start, end) inside `chunk` (a sentence of it): a chunk's text is its
+ * report's text between its offsets, so no report text need be at hand.
+ */
+export function chunkText(chunk: Pick<Chunk, 'text' | 'start'>, start: number, end: number): string {
+  return chunk.text.slice(start - chunk.start, end - chunk.start);
 }
 
 export function toPassage(context: Pick<IndexContext, 'documents'>, chunk: Chunk, score: number): Passage {

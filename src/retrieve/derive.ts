@@ -20,6 +20,8 @@ export const SENTENCE_TOKENS = 'sentence-tokens';
 export const SENTENCE_ANNOTATIONS = 'sentence-annotations';
 export const TOWN_FACTS = 'town-facts';
 export const DOCUMENT_CHUNKS = 'document-chunks';
+/** Each document's section tree (its ParsedDocument.sections), by document id. */
+export const DOCUMENT_SECTIONS = 'document-sections';
 export const INDICATORS = 'indicators';
 /** Key of the one 'indicators' record. */
 export const INDICATORS_KEY = 'all';
@@ -60,7 +62,7 @@ export function townFactsOf(documents: DeriveInput['documents']): Map<string, To
   return facts;
 }
 
-/** Sentence tokens, sentence annotations, town facts, document chunks and the indicator table. */
+/** Sentence tokens, sentence annotations, town facts, document chunks and sections, and the indicator table. */
 export function deriveRetrievalRecords(input: DeriveInput): DerivedRecord[] {
   const text = new Map(input.documents.map((d) => [d.meta.docId, d.text]));
   const records: DerivedRecord[] = [];
@@ -75,6 +77,8 @@ export function deriveRetrievalRecords(input: DeriveInput): DerivedRecord[] {
   const spans = new Map<string, ChunkSpan[]>(input.documents.map((d) => [d.meta.docId, []]));
   for (const c of input.chunks) spans.get(c.docId)?.push({ id: c.id, start: c.start, end: c.end });
   for (const [docId, list] of spans) records.push({ kind: DOCUMENT_CHUNKS, key: docId, value: list });
+  // The outline without the text, so that a reader keeps every document's outline at hand, never every text.
+  for (const d of input.documents) records.push({ kind: DOCUMENT_SECTIONS, key: d.meta.docId, value: d.sections });
   const table: IndicatorFigure[] = buildIndicatorTable(input.documents, input.chunks, input.sentenceAnnotations.flat());
   records.push({ kind: INDICATORS, key: INDICATORS_KEY, value: table });
   return records;

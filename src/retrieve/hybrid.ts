@@ -11,7 +11,7 @@ import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
 import { dotProduct } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
-import { storeFiltersOf, termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
+import { chunkText, storeFiltersOf, termTableOf, toPassage, type IndexContext, type TermTable } from './context.js';
 import { SENTENCE_ANNOTATIONS, SENTENCE_TOKENS } from './derive.js';
 import { analyzeQuery, focusOf, type QueryAnalysis } from './query.js';
 
@@ -151,7 +151,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   const statesPlan = new Map(
     bySentence.map(({ e, best }) => {
       const [s, end] = e.chunk.sentences[best.k] ?? [0, 0];
-      return [e, PLANNED.test(context.documents.get(e.chunk.docId)?.text.slice(s, end) ?? '')];
+      return [e, PLANNED.test(chunkText(e.chunk, s, end))];
     }),
   );
   for (const e of candidates) {

@@ -125,7 +125,7 @@ export function commitmentOut(r: CommitmentRow) {
 
 function detailOut(book: CommitmentBook, c: Commitment, service: QaService) {
   const f = book.followUps.get(c.id);
-  const meta = (docId: string) => service.getDocument(docId);
+  const meta = (docId: string) => service.documentSummary(docId);
   return {
     commitment: commitmentOut(rowOf(book, c)),
     followUp: {

@@ -43,11 +43,11 @@ export function createDocumentsRoutes({ requireService }: Pick<DocumentsDeps, 'r
 
   router
     .route('/api/documents/:docId')
-    .get((req, res) => {
+    .get(async (req, res) => {
       const service = requireService();
       const docId = req.params['docId'] ?? '';
       // Ids are checked before any lookup: ../ and friends never reach anything, and are not echoed.
-      const document = DOC_ID.test(docId) ? service.getDocument(docId) : undefined;
+      const document = DOC_ID.test(docId) ? await service.getDocument(docId) : undefined;
       if (!document) {
         throw new AppError('E_DOCUMENT_NOT_FOUND', DOC_ID.test(docId) ? `documents: no document "${docId}"; GET /api/documents lists them` : 'documents: no such document; GET /api/documents lists them');
       }

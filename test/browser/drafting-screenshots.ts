@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const shot = (name: string) => path.join(OUT, name);
   const chunks = (await service.index.snapshot.getChunks(allChunkIds(service.index))).filter((c): c is Chunk => c !== undefined);
-  const docs = service.index.documents;
+  const docs = new Map((await service.index.snapshot.getDocuments([...service.index.documents.keys()])).flatMap((d) => (d ? [[d.meta.docId, d] as const] : [])));
   const sentenceWith = (phrase: string, town: string) => {
     const chunk = chunks.find((c) => c.town === town && c.text.includes(phrase))!;
     const [start, end] = chunk.sentences.find(([s, e]) => docs.get(chunk.docId)!.text.slice(s, e).includes(phrase))!;

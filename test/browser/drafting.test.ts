@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
 import type { Chunk } from '../../src/domain/types.js';
-import { allChunks, openTestService } from '../services.js';
+import { allChunks, allReports, openTestService } from '../services.js';
 import { chromiumForTests, launchBrowser, listen, type Listening } from './harness.js';
 import { ask } from './widget-driver.js';
 
@@ -20,6 +20,8 @@ const chromiumPath = chromiumForTests();
 let browser: Browser;
 let app: Listening;
 let service: QaService;
+/** Every report with its text (the service holds none). */
+let reports: Map<string, import('../../src/domain/types.js').ParsedDocument>;
 
 beforeAll(async () => {
   if (!chromiumPath) return;
@@ -27,6 +29,7 @@ beforeAll(async () => {
   let config;
   ({ service, config } = await openTestService());
   chunks = await allChunks(service.index);
+  reports = await allReports(service.index);
   app = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK }));
 });
 
@@ -54,7 +57,7 @@ const basketItems = (page: Page) => page.evaluate(() => JSON.parse(localStorage.
 /** The resolved quote of a basket item, as the index holds it. */
 function quoteOf(item: { chunkId: string; start?: number; end?: number }) {
   const chunk = chunks.find((c) => c.id === item.chunkId)!;
-  const doc = service.index.documents.get(chunk.docId)!;
+  const doc = reports.get(chunk.docId)!;
   return { text: doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim(), town: chunk.town, title: doc.meta.title, section: chunk.sectionPath.join(' > ') };
 }
 
@@ -135,7 +138,7 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(await page.locator('.drafting-nav .count').textContent()).toBe('3');
 
     // Words selected in the document view.
-    const doc = service.index.documents.get('linhu-2022-summary-2023-plan')!;
+    const doc = reports.get('linhu-2022-summary-2023-plan')!;
     const phrase = '乡村振兴';
     const at = doc.text.indexOf(phrase);
     const chunk = chunks.find((c) => c.docId === doc.meta.docId && c.start <= at && at < c.end)!;
@@ -299,7 +302,7 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('上移第 2 条');
     // The document view opened at a cited sentence offers it to the basket without a mouse selection.
     const chunk = chunks.find((c) => c.text.includes('107亿元'))!;
-    const [qs, qe] = chunk.sentences.find(([a, b]) => service.index.documents.get(chunk.docId)!.text.slice(a, b).includes('107亿元'))!;
+    const [qs, qe] = chunk.sentences.find(([a, b]) => reports.get(chunk.docId)!.text.slice(a, b).includes('107亿元'))!;
     await page.goto(`${app.origin}/documents/${chunk.docId}?start=${chunk.start}&end=${chunk.end}&qs=${qs}&qe=${qe}`);
     await page.locator('.selection-bar .what', { hasText: '引用的句子' }).waitFor();
     for (let i = 0; i < 80; i++) {

@@ -111,7 +111,7 @@ describe.skipIf(!chromiumPath)('the staff page and the document view', () => {
     // Focus moved to the passage, for keyboard and screen-reader users.
     expect(await doc.evaluate(() => document.activeElement?.id)).toBe('passage');
     // The text is the document's cleaned text, whole.
-    const { text } = service.getDocument('linhu-2022-summary-2023-plan')!;
+    const { text } = (await service.getDocument('linhu-2022-summary-2023-plan'))!;
     const shown = await doc.locator('#doc-text').evaluate((el) => el.textContent!.replace(/\s/g, ''));
     expect(shown).toBe(text.replace(/\s/g, ''));
     expect(problems).toEqual([]);

@@ -8,22 +8,25 @@ import type { QaService } from '../../src/qa/service.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen, postJson } from '../http.js';
 import type { Chunk } from '../../src/domain/types.js';
-import { allChunks, openTestService } from '../services.js';
+import { allChunks, allReports, openTestService } from '../services.js';
 
 let base: string;
 let server: import('node:http').Server;
 let service: QaService;
+/** Every report with its text (the service holds none). */
+let reports: Map<string, import('../../src/domain/types.js').ParsedDocument>;
 
 beforeAll(async () => {
   let config;
   ({ service, config } = await openTestService());
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
   chunks = await allChunks(service.index);
+  reports = await allReports(service.index);
 });
 
 afterAll(() => close(server));
 
-const docText = (docId: string): string => service.index.documents.get(docId)!.text;
+const docText = (docId: string): string => reports.get(docId)!.text;
 /** Every chunk of the index, read through the store once. */
 let chunks: Chunk[];
 
@@ -193,7 +196,7 @@ describe('POST /api/drafts/export', () => {
     expect(documentXml).toContain('w:eastAsia="仿宋"');
     for (const item of list) {
       const chunk = chunks.find((c) => c.id === item.chunkId)!;
-      const doc = service.index.documents.get(chunk.docId)!;
+      const doc = reports.get(chunk.docId)!;
       const quote = doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim();
       for (const line of quote.split('\n').filter((l) => l.trim())) expect(plain(documentXml)).toContain(line.trim());
       expect(plain(footnotesXml)).toContain(`${chunk.town}《${doc.meta.title}》`);
@@ -211,7 +214,7 @@ describe('POST /api/drafts/export', () => {
     const md = reply.raw;
     for (const [i, item] of list.entries()) {
       const chunk = chunks.find((c) => c.id === item.chunkId)!;
-      const doc = service.index.documents.get(chunk.docId)!;
+      const doc = reports.get(chunk.docId)!;
       expect(md).toContain(`[^${i + 1}]: ${chunk.town}《${doc.meta.title}》`);
       const quote = doc.text.slice(item.start ?? chunk.start, item.end ?? chunk.end).trim();
       expect(md.replace(/^> /gm, '')).toContain(quote);

@@ -15,7 +15,7 @@ import { annotateSentences } from '../../src/annotate/sentence.js';
 import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
 import { call, close, expectError, listen } from '../http.js';
-import { allChunks, openTestService, testIndexDir } from '../services.js';
+import { allChunks, allReports, openTestService, testIndexDir } from '../services.js';
 import { INDICATORS } from '../../src/retrieve/derive.js';
 
 let service: QaService;
@@ -60,11 +60,12 @@ const LABELLED: Array<[string, string, string, IndicatorFigure['kind'], string]>
 ];
 
 describe('the indicator table', () => {
-  it('holds at least 25 figures across the reports, each verbatim in its cited sentence at its offsets', () => {
+  it('holds at least 25 figures across the reports, each verbatim in its cited sentence at its offsets', async () => {
+    const reports = await allReports(service.index);
     expect(table.length).toBeGreaterThanOrEqual(25);
     expect(new Set(table.map((f) => f.town)).size).toBeGreaterThanOrEqual(3);
     for (const f of table) {
-      const doc = service.index.documents.get(f.citation.docId)!;
+      const doc = reports.get(f.citation.docId)!;
       expect(doc.text.slice(f.citation.start, f.citation.end)).toBe(f.citation.text);
       expect(f.citation.text).toContain(f.text);
       expect(f.text).toContain(String(Math.abs(f.value)));
@@ -91,7 +92,7 @@ describe('the indicator table', () => {
     const stored = record!.value;
     expect(stored.length).toBeGreaterThanOrEqual(25);
     expect(stored).toEqual(table);
-    const documents = [...service.index.documents.values()];
+    const documents = [...(await allReports(service.index)).values()];
     const chunks = await allChunks(service.index);
     expect(buildIndicatorTable(documents, chunks, annotateSentences(documents, chunks))).toEqual(stored);
   });

@@ -279,7 +279,7 @@ describe('questions that try to steer the system (extractive answers)', () => {
   beforeAll(async () => {
     const { service, config } = await openTestService();
     ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK, web: false })));
-    for (const d of service.listDocuments()) documents.set(d.docId, service.getDocument(d.docId)!.text);
+    for (const d of service.listDocuments()) documents.set(d.docId, (await service.getDocument(d.docId))!.text);
   });
   afterAll(() => close(server));
 
