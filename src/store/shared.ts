@@ -98,3 +98,43 @@ export function isProcessAlive(pid: number, host: string, sinceMs: number, lease
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * A bounded map that forgets the least recently used entry first. A generation never changes once
+ * published, so what a snapshot read of it by id stays true for the snapshot's life: a database
+ * store keeps the recent rows here instead of asking again (popular passages are asked about
+ * again and again), and the bound keeps a replica's memory flat however large the corpus.
+ */
+export class RecentlyUsed<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /**
+   * The values of `keys` (undefined where there is none), reading only the ones not held through
+   * `fetch` (which returns what it found by key) and keeping those.
+   */
+  async getMany(keys: readonly string[], fetch: (missing: string[]) => Promise<Map<string, V>>): Promise<Array<V | undefined>> {
+    const found = keys.map((k) => this.get(k));
+    const missing = [...new Set(keys.filter((_, i) => found[i] === undefined))];
+    if (missing.length === 0) return found;
+    const fetched = await fetch(missing);
+    for (const [k, v] of fetched) this.set(k, v);
+    return keys.map((k, i) => (found[i] !== undefined ? found[i] : fetched.get(k)));
+  }
+}

@@ -38,7 +38,7 @@ import type {
   WatchOptions,
 } from '../index-store.js';
 import { pollGeneration } from '../index-store.js';
-import { checkGenerationId, GenerationCheck, isProcessAlive, newGenerationId } from '../shared.js';
+import { checkGenerationId, GenerationCheck, isProcessAlive, newGenerationId, RecentlyUsed } from '../shared.js';
 import { listMigrations, schemaVersion } from './migrate.js';
 
 export interface PostgresStoreOptions {
@@ -58,6 +58,12 @@ export interface PostgresStoreOptions {
 
 /** HNSW breadth, as the file store's hnswlib search (EF_SEARCH in src/index/vector.ts). */
 const EF_SEARCH = 128;
+/**
+ * Rows by id a snapshot keeps (each kind: chunks, chunk vectors, derived records, terms): a few
+ * MB each, enough for the passages a busy day keeps citing; the rest is read again when asked.
+ */
+const RECENT_ROWS = 2000;
+const RECENT_TERMS = 10_000;
 /** An arbitrary constant naming the writers' lock (held only while a writer registers). */
 const WRITER_LOCK = 7_318_204_552;
 
@@ -101,6 +107,13 @@ interface GenerationRow {
 
 class PostgresSnapshot implements IndexSnapshot {
   readonly generation: GenerationInfo;
+  // Reads by id of an immutable generation, kept (see RecentlyUsed): each answer would otherwise
+  // ask the database again for the chunks, vectors, annotations and term counts it asked for before.
+  private readonly recentChunks = new RecentlyUsed<Chunk>(RECENT_ROWS);
+  private readonly recentVectors = new RecentlyUsed<Float32Array>(RECENT_ROWS);
+  private readonly recentDerived = new RecentlyUsed<unknown>(RECENT_ROWS);
+  private readonly recentDf = new RecentlyUsed<number>(RECENT_TERMS);
+  private readonly recentTownCounts = new RecentlyUsed<Record<string, number>>(RECENT_TERMS);
 
   constructor(
     private readonly pool: pg.Pool,
@@ -173,11 +186,11 @@ class PostgresSnapshot implements IndexSnapshot {
       'SELECT p.term, p.chunk_ord, p.tf, c.token_count, c.chunk_id FROM postings p ' +
       'JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
       `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(filters, params, 'c')}`;
-    const [dfRows, postingRows] = await Promise.all([
-      this.pool.query<{ term: string; df: number }>('SELECT term, df FROM terms WHERE generation_id = $1 AND term = ANY($2::text[])', [this.row.id, terms]),
+    const [dfs, postingRows] = await Promise.all([
+      this.documentFrequencies(terms),
       this.pool.query<{ term: string; chunk_ord: number; tf: number; token_count: number; chunk_id: string }>(postingsSql, params),
     ]);
-    const df = new Map(dfRows.rows.map((r) => [r.term, r.df]));
+    const df = new Map(terms.map((t, i) => [t, dfs[i]!]));
     const byTerm = new Map<string, typeof postingRows.rows>();
     const idOf = new Map<number, string>();
     for (const r of postingRows.rows) {
@@ -200,17 +213,30 @@ class PostgresSnapshot implements IndexSnapshot {
   }
 
   async getChunks(ids: readonly string[]): Promise<Array<Chunk | undefined>> {
-    const rows = (await this.pool.query<{ chunk_id: string; chunk: Chunk }>('SELECT chunk_id, chunk FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, [...ids]])).rows;
-    const byId = new Map(rows.map((r) => [r.chunk_id, r.chunk]));
-    return ids.map((id) => byId.get(id));
+    return this.recentChunks.getMany(ids, async (missing) => {
+      const rows = (await this.pool.query<{ chunk_id: string; chunk: Chunk }>('SELECT chunk_id, chunk FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, missing])).rows;
+      return new Map(rows.map((r) => [r.chunk_id, r.chunk]));
+    });
   }
 
   async getChunkVectors(ids: readonly string[]): Promise<Array<Float32Array | undefined>> {
-    const rows = (
-      await this.pool.query<{ chunk_id: string; embedding: string }>('SELECT chunk_id, embedding::text AS embedding FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, [...ids]])
-    ).rows;
-    const byId = new Map(rows.map((r) => [r.chunk_id, toFloat32(r.embedding)]));
-    return ids.map((id) => byId.get(id));
+    return this.recentVectors.getMany(ids, async (missing) => {
+      const rows = (
+        await this.pool.query<{ chunk_id: string; embedding: string }>('SELECT chunk_id, embedding::text AS embedding FROM chunks WHERE generation_id = $1 AND chunk_id = ANY($2::text[])', [this.row.id, missing])
+      ).rows;
+      return new Map(rows.map((r) => [r.chunk_id, toFloat32(r.embedding)]));
+    });
+  }
+
+  /** Chunks holding each term (0 for a term no chunk holds), in the terms' order. */
+  private async documentFrequencies(terms: readonly string[]): Promise<number[]> {
+    const dfs = await this.recentDf.getMany(terms, async (missing) => {
+      const rows = (await this.pool.query<{ term: string; df: number }>('SELECT term, df FROM terms WHERE generation_id = $1 AND term = ANY($2::text[])', [this.row.id, missing])).rows;
+      const found = new Map(rows.map((r) => [r.term, r.df]));
+      // Absent terms are kept too (df 0): a question's unknown words are asked about as often as known ones.
+      return new Map(missing.map((t) => [t, found.get(t) ?? 0]));
+    });
+    return dfs.map((d) => d ?? 0);
   }
 
   async getSentenceVectors(chunkIds: readonly string[]): Promise<Map<string, Float32Array[]>> {
@@ -261,29 +287,30 @@ class PostgresSnapshot implements IndexSnapshot {
   }
 
   async termStats(terms: readonly string[], options?: TermStatsOptions): Promise<TermStats> {
-    const [rows, townRows] = await Promise.all([
-      this.pool.query<{ term: string; df: number }>('SELECT term, df FROM terms WHERE generation_id = $1 AND term = ANY($2::text[])', [this.row.id, [...terms]]),
+    const [dfs, townCounts] = await Promise.all([
+      this.documentFrequencies(terms),
       options?.byTown
-        ? this.pool.query<{ term: string; town: string; n: number }>(
-            'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
-              'WHERE p.generation_id = $1 AND p.term = ANY($2::text[]) GROUP BY p.term, c.town',
-            [this.row.id, [...terms]],
-          )
+        ? this.recentTownCounts.getMany(terms, async (missing) => {
+            const rows = (
+              await this.pool.query<{ term: string; town: string; n: number }>(
+                'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
+                  'WHERE p.generation_id = $1 AND p.term = ANY($2::text[]) GROUP BY p.term, c.town',
+                [this.row.id, missing],
+              )
+            ).rows;
+            const byTown = new Map(missing.map((t): [string, Record<string, number>] => [t, {}]));
+            for (const r of rows) byTown.get(r.term)![r.town] = r.n;
+            return byTown;
+          })
         : undefined,
     ]);
-    const df = new Map(rows.rows.map((r) => [r.term, r.df]));
-    const byTown = new Map<string, Record<string, number>>();
-    for (const r of townRows?.rows ?? []) {
-      const towns = byTown.get(r.term) ?? {};
-      towns[r.town] = r.n;
-      byTown.set(r.term, towns);
-    }
     const n = this.generation.chunks;
     const stats: TermStats['terms'] = {};
-    for (const term of terms) {
-      stats[term] = { df: df.get(term) ?? 0, idf: idfOfCount(df.get(term) ?? 0, n) };
-      if (options?.byTown) stats[term]!.towns = byTown.get(term) ?? {};
-    }
+    terms.forEach((term, i) => {
+      stats[term] = { df: dfs[i]!, idf: idfOfCount(dfs[i]!, n) };
+      // A copy: the caller owns what it is given, the kept counts stay as read.
+      if (townCounts) stats[term]!.towns = { ...townCounts[i] };
+    });
     return { chunkCount: n, averageLength: this.row.average_length ?? 0, terms: stats };
   }
 
@@ -292,16 +319,16 @@ class PostgresSnapshot implements IndexSnapshot {
   }
 
   async getDerived<T = unknown>(kind: string, keys?: readonly string[]): Promise<Array<DerivedRecord<T>>> {
-    const params: unknown[] = [this.row.id, kind];
-    let sql = 'SELECT key, value FROM derived_records WHERE generation_id = $1 AND kind = $2';
-    if (keys) {
-      params.push([...keys]);
-      sql += ' AND key = ANY($3::text[])';
-    }
-    const rows = (await this.pool.query<{ key: string; value: T }>(`${sql} ORDER BY seq`, params)).rows;
-    if (!keys) return rows.map((r) => ({ kind, key: r.key, value: r.value }));
-    const byKey = new Map(rows.map((r) => [r.key, r.value]));
-    return keys.flatMap((key) => (byKey.has(key) ? [{ kind, key, value: byKey.get(key)! }] : []));
+    const sql = 'SELECT key, value FROM derived_records WHERE generation_id = $1 AND kind = $2';
+    if (!keys) return (await this.pool.query<{ key: string; value: T }>(`${sql} ORDER BY seq`, [this.row.id, kind])).rows.map((r) => ({ kind, key: r.key, value: r.value }));
+    // Records read by key (a chunk's annotations, a town's candidates) are kept; a whole kind is read once by its caller.
+    const slot = (key: string): string => `${kind}\u0000${key}`;
+    const values = await this.recentDerived.getMany(keys.map(slot), async (missing) => {
+      const wanted = missing.map((s) => s.slice(kind.length + 1));
+      const rows = (await this.pool.query<{ key: string; value: T }>(`${sql} AND key = ANY($3::text[])`, [this.row.id, kind, wanted])).rows;
+      return new Map(rows.map((r) => [slot(r.key), r.value as unknown]));
+    });
+    return keys.flatMap((key, i) => (values[i] !== undefined ? [{ kind, key, value: values[i] as T }] : []));
   }
 }
 
