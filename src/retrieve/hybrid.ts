@@ -172,7 +172,8 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
     const [annotations, tokens, stats] = await Promise.all([
       snapshot.getDerived<SentenceAnnotation[]>(SENTENCE_ANNOTATIONS, topIds),
       snapshot.getDerived<string[][]>(SENTENCE_TOKENS, topIds),
-      snapshot.termStats(termsOfInterest(context, queryTokens, annotation), { byTown: true }),
+      // Per-town counts serve only the not-mentioned check on the question's own towns.
+      snapshot.termStats(termsOfInterest(context, queryTokens, annotation), towns.length > 0 ? { byTown: true, towns } : {}),
     ]);
     const annotationsOf = new Map(annotations.map((r) => [r.key, r.value]));
     const tokensOf = new Map(tokens.map((r) => [r.key, r.value]));

@@ -154,8 +154,10 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
         stats[term] = { df: postings.length / 2, idf: idf(index.keywords, term) };
         if (options?.byTown) {
           const towns: Record<string, number> = {};
+          const only = options.towns ? new Set(options.towns) : undefined;
           for (let i = 0; i < postings.length; i += 2) {
             const town = index.chunks[postings[i]!]!.town;
+            if (only && !only.has(town)) continue;
             towns[town] = (towns[town] ?? 0) + 1;
           }
           stats[term]!.towns = towns;

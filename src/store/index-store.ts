@@ -72,6 +72,11 @@ export interface TermStatsOptions {
    * word at all" (the extractive composer's not-mentioned check). Default false.
    */
   byTown?: boolean;
+  /**
+   * With byTown: count only these towns (the others are absent). A common word is in thousands
+   * of chunks of a large corpus; the composer only asks about the towns of the question.
+   */
+  towns?: readonly string[];
 }
 
 /** What ingest recorded of one corpus file: for incremental ingest and the admin's report list. */

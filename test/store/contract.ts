@@ -291,6 +291,22 @@ export function describeIndexStore(name: string, makeHarness: () => Promise<Stor
         expect(local).toBeDefined();
       });
 
+      it('counts only the towns asked for, when named (none for an empty list)', async () => {
+        const terms = [...new Set(ref.questions.flatMap((q) => q.tokens)), '不存在的词'];
+        const all = await snap.termStats(terms, { byTown: true });
+        const town = ref.index.chunks[0]!.town;
+        const other = ref.index.chunks.find((c) => c.town !== town)!.town;
+        for (const towns of [[town], [town, other], []]) {
+          const some = await snap.termStats(terms, { byTown: true, towns });
+          for (const term of terms) {
+            const expected = Object.fromEntries(Object.entries(all.terms[term]!.towns!).filter(([t]) => towns.includes(t)));
+            expect(some.terms[term], `${term} in ${towns.join(',')}`).toEqual({ ...all.terms[term]!, towns: expected });
+          }
+        }
+        // The counts differ between towns for some term: the restriction is not a no-op.
+        expect(terms.some((t) => Object.keys(all.terms[t]!.towns!).some((k) => k !== town))).toBe(true);
+      });
+
       it("serves retrieval's records derived at ingest, as the index files hold them", async () => {
         const some = [ref.index.chunks[0]!.id, ref.index.chunks.at(-1)!.id];
         for (const kind of ['sentence-tokens', 'sentence-annotations', 'town-facts', 'document-chunks', 'indicators']) {

@@ -228,6 +228,30 @@ class PostgresSnapshot implements IndexSnapshot {
     });
   }
 
+  /** Chunks of each town (of `towns`, when given) holding each term, in the terms' order. */
+  private async townCounts(terms: readonly string[], towns: readonly string[] | undefined): Promise<Array<Record<string, number> | undefined>> {
+    if (towns && towns.length === 0) return terms.map(() => ({}));
+    const scope = towns ? `${[...towns].sort().join('\u0001')}\u0000` : '\u0000';
+    const counts = await this.recentTownCounts.getMany(
+      terms.map((t) => scope + t),
+      async (missing) => {
+        const wanted = missing.map((s) => s.slice(scope.length));
+        const params: unknown[] = [this.row.id, wanted];
+        const rows = (
+          await this.pool.query<{ term: string; town: string; n: number }>(
+            'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
+              `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'c')} GROUP BY p.term, c.town`,
+            params,
+          )
+        ).rows;
+        const byTerm = new Map(wanted.map((t): [string, Record<string, number>] => [t, {}]));
+        for (const r of rows) byTerm.get(r.term)![r.town] = r.n;
+        return new Map([...byTerm].map(([t, c]) => [scope + t, c]));
+      },
+    );
+    return counts;
+  }
+
   /** Chunks holding each term (0 for a term no chunk holds), in the terms' order. */
   private async documentFrequencies(terms: readonly string[]): Promise<number[]> {
     const dfs = await this.recentDf.getMany(terms, async (missing) => {
@@ -289,20 +313,7 @@ class PostgresSnapshot implements IndexSnapshot {
   async termStats(terms: readonly string[], options?: TermStatsOptions): Promise<TermStats> {
     const [dfs, townCounts] = await Promise.all([
       this.documentFrequencies(terms),
-      options?.byTown
-        ? this.recentTownCounts.getMany(terms, async (missing) => {
-            const rows = (
-              await this.pool.query<{ term: string; town: string; n: number }>(
-                'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
-                  'WHERE p.generation_id = $1 AND p.term = ANY($2::text[]) GROUP BY p.term, c.town',
-                [this.row.id, missing],
-              )
-            ).rows;
-            const byTown = new Map(missing.map((t): [string, Record<string, number>] => [t, {}]));
-            for (const r of rows) byTown.get(r.term)![r.town] = r.n;
-            return byTown;
-          })
-        : undefined,
+      options?.byTown ? this.townCounts(terms, options.towns) : undefined,
     ]);
     const n = this.generation.chunks;
     const stats: TermStats['terms'] = {};
