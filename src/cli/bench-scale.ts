@@ -223,6 +223,38 @@ export async function scaleSection(
     return lines;
   };
   try {
+    // Top-5 agreement on the dev set, shipped corpus, real vectors: first, as it is quick.
+    let agreement = '';
+    if (options.stores.length === 2) {
+      log('agreement: shipped corpus, real embeddings');
+      const indexDir = path.join(work, 'index-shipped');
+      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
+      const db = await startEmbedded(path.join(work, 'pg-shipped'));
+      try {
+        await migrate(db.url);
+        const target = createPostgresStore({ connectionString: db.url, embeddingModel: embedder.id, dimension: embedder.dimension });
+        await importFileIndexDir(indexDir, target);
+        await target.close();
+        const results: Citations[][] = [];
+        for (const env of [
+          { ...baseEnv, INDEX_DIR: indexDir, CORPUS_DIR: config.corpusDir },
+          { ...baseEnv, INDEX_STORE: 'postgres', DATABASE_URL: db.url, INDEX_DIR: path.join(work, 'empty-shipped'), CORPUS_DIR: config.corpusDir },
+        ]) {
+          const server = await deps.startServer(env);
+          try {
+            results.push(await askAll(server.base, devQuestions));
+          } finally {
+            await deps.stopServer(server);
+          }
+        }
+        const [file, postgres] = results as [Citations[], Citations[]];
+        const same = (f: (c: Citations) => unknown) => file.filter((c, i) => JSON.stringify(f(c)) === JSON.stringify(f(postgres[i]!))).length;
+        agreement = `Top-5 agreement, dev set (${devQuestions.length} questions, shipped corpus, real embeddings, both stores on the same generation): /api/ask citations' chunk ids (top 5, in order) identical for ${same((c) => c.cited)}/${devQuestions.length}; /api/search top-5 chunk ids identical for ${same((c) => c.searched)}/${devQuestions.length}; answer text identical for ${same((c) => c.answer)}/${devQuestions.length}.`;
+      } finally {
+        await db.stop();
+      }
+    }
+
     for (const size of options.sizes) {
       const corpusDir = path.join(work, `corpus-${size}`);
       const indexDir = path.join(work, `index-${size}`);
@@ -318,42 +350,10 @@ export async function scaleSection(
           await db?.stop();
         }
       }
-      options.onPartial?.(render(''));
+      options.onPartial?.(render(agreement));
       fs.rmSync(corpusDir, { recursive: true, force: true });
       fs.rmSync(indexDir, { recursive: true, force: true });
       fs.rmSync(path.join(work, `pg-${size}`), { recursive: true, force: true });
-    }
-
-    // Top-5 agreement on the dev set, shipped corpus, real vectors.
-    let agreement = '';
-    if (options.stores.length === 2) {
-      log('agreement: shipped corpus, real embeddings');
-      const indexDir = path.join(work, 'index-shipped');
-      await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
-      const db = await startEmbedded(path.join(work, 'pg-shipped'));
-      try {
-        await migrate(db.url);
-        const target = createPostgresStore({ connectionString: db.url, embeddingModel: embedder.id, dimension: embedder.dimension });
-        await importFileIndexDir(indexDir, target);
-        await target.close();
-        const results: Citations[][] = [];
-        for (const env of [
-          { ...baseEnv, INDEX_DIR: indexDir, CORPUS_DIR: config.corpusDir },
-          { ...baseEnv, INDEX_STORE: 'postgres', DATABASE_URL: db.url, INDEX_DIR: path.join(work, 'empty-shipped'), CORPUS_DIR: config.corpusDir },
-        ]) {
-          const server = await deps.startServer(env);
-          try {
-            results.push(await askAll(server.base, devQuestions));
-          } finally {
-            await deps.stopServer(server);
-          }
-        }
-        const [file, postgres] = results as [Citations[], Citations[]];
-        const same = (f: (c: Citations) => unknown) => file.filter((c, i) => JSON.stringify(f(c)) === JSON.stringify(f(postgres[i]!))).length;
-        agreement = `Top-5 agreement, dev set (${devQuestions.length} questions, shipped corpus, real embeddings, both stores on the same generation): /api/ask citations' chunk ids (top 5, in order) identical for ${same((c) => c.cited)}/${devQuestions.length}; /api/search top-5 chunk ids identical for ${same((c) => c.searched)}/${devQuestions.length}; answer text identical for ${same((c) => c.answer)}/${devQuestions.length}.`;
-      } finally {
-        await db.stop();
-      }
     }
 
     for (const line of render(agreement)) note(line);
