@@ -52,6 +52,8 @@ export interface ScaleOptions {
   pgBulkFrom: number;
   /** Stop a PostgreSQL import after this many seconds (its rate is reported). */
   pgImportTimeoutS: number;
+  /** Measure the two stores' top-5 agreement on the dev set (shipped corpus). */
+  agreement: boolean;
   /** Called with the whole section so far after each corpus size (so a later failure keeps the earlier figures). */
   onPartial?: (lines: string[]) => void;
 }
@@ -88,7 +90,7 @@ async function databaseSizeMb(url: string): Promise<{ total: number; parts: stri
   await client.connect();
   try {
     const { rows } = await client.query<{ relname: string; bytes: string }>(
-      "SELECT c.relname, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY 2 DESC",
+      "SELECT c.relname, pg_total_relation_size(c.oid)::text AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY pg_total_relation_size(c.oid) DESC",
     );
     const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
     const total = rows.reduce((s, r) => s + Number(r.bytes), 0);
@@ -225,7 +227,7 @@ export async function scaleSection(
   try {
     // Top-5 agreement on the dev set, shipped corpus, real vectors: first, as it is quick.
     let agreement = '';
-    if (options.stores.length === 2) {
+    if (options.agreement && options.stores.length === 2) {
       log('agreement: shipped corpus, real embeddings');
       const indexDir = path.join(work, 'index-shipped');
       await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
