@@ -2,8 +2,9 @@
  * Entry point of `npm run bench`: measures model load, embedding throughput against a plain
  * onnxruntime loop, ingest, cold start, /api/ask and /api/search latency under 1, 8 and 32
  * concurrent clients (autocannon against the real server on loopback), memory, the first
- * /api/suggestions and /api/commitments after a start, and the cost growth with a synthetic
- * 500-report corpus. Writes the figures to docs/benchmarks.md.
+ * /api/suggestions and /api/commitments after a start, and the scale table: both index stores at
+ * 5, 500 and 5,000 synthetic reports (src/cli/bench-scale.ts). Writes the figures to
+ * docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,21 +23,43 @@ import { openRecordedFileStore } from '../store/open.js';
 import { modelPathOf } from '../embed/model-files.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { replaceSection } from '../evaluate/report.js';
-import { generateSyntheticCorpus } from '../evaluate/synthetic-corpus.js';
 import { ingestCorpus, type IngestSummary } from '../index/build.js';
 import { ensureModel } from '../embed/model-fetch.js';
 import { suggestionDeriver } from '../qa/suggestions.js';
 import { exitWithError, loadConfig } from './runtime.js';
+import { scaleSection, type StoreName } from './bench-scale.js';
 
 const program = new Command()
   .name('bench')
   .option('--duration <s>', 'seconds per load-test run', (v) => Number.parseInt(v, 10), 10)
-  .option('--scale <n>', 'synthetic reports for the scale test (0 skips it)', (v) => Number.parseInt(v, 10), 500)
+  .option('--scale <list>', 'synthetic report counts of the scale table, comma-separated (0 skips it)', '5,500,5000')
+  .option('--store <list>', 'index stores of the scale table: file, postgres or both', 'file,postgres')
+  .option('--requests <n>', 'timed uncached /api/ask requests per size and store in the scale table', (v) => Number.parseInt(v, 10), 200)
+  .option('--pg-bulk-from <n>', 'scale table: from this many reports, PostgreSQL imports with its HNSW indexes built afterwards', (v) => Number.parseInt(v, 10), 1_000_000)
+  .option('--no-agreement', 'scale table: skip the top-5 agreement of the two stores on the dev set')
+  .option('--pg-import-timeout <s>', 'scale table: give up a PostgreSQL import after this many seconds', (v) => Number.parseInt(v, 10), 3600)
   .option('--no-write', 'print only; do not update docs/benchmarks.md')
-  .option('--only <part>', 'run one part: concurrency (pool, 1 vs 8 clients, client vs server time), first-requests (first /api/suggestions and /api/commitments after a start)')
+  .option('--only <part>', 'run one part: scale (the per-store scale table), concurrency (pool, 1 vs 8 clients, client vs server time), first-requests (first /api/suggestions and /api/commitments after a start)')
   .option('--starts <n>', 'server starts timed by the first-requests part', (v) => Number.parseInt(v, 10), 5)
   .parse();
-const opts = program.opts<{ duration: number; scale: number; write: boolean; only?: string; starts: number }>();
+const opts = program.opts<{
+  duration: number;
+  scale: string;
+  store: string;
+  requests: number;
+  pgBulkFrom: number;
+  pgImportTimeout: number;
+  agreement: boolean;
+  write: boolean;
+  only?: string;
+  starts: number;
+}>();
+const scaleSizes = opts.scale.split(',').map((v) => Number.parseInt(v, 10)).filter((n) => n > 0);
+const scaleStores = opts.store.split(',').map((v) => v.trim()) as StoreName[];
+if (scaleStores.some((s) => s !== 'file' && s !== 'postgres')) {
+  process.stderr.write('bench: --store takes file, postgres or file,postgres\n');
+  process.exit(2);
+}
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -449,8 +472,45 @@ async function builtIndex(config: ReturnType<typeof loadConfig>): Promise<{ inde
   return { indexDir, work };
 }
 
+/** The scale table (src/cli/bench-scale.ts), written between the bench-scale markers. */
+async function runScale(config: ReturnType<typeof loadConfig>, embedder: Embedder): Promise<void> {
+  const lines: string[] = [];
+  await scaleSection(
+    { startServer, stopServer, rssMb, dirSizeMb, percentile, machine },
+    config,
+    embedder,
+    {
+      sizes: scaleSizes,
+      stores: scaleStores,
+      requests: opts.requests,
+      warmup: 20,
+      pgBulkFrom: opts.pgBulkFrom,
+      pgImportTimeoutS: opts.pgImportTimeout,
+      agreement: opts.agreement,
+      // Each size's figures are kept as soon as they are measured: the next, larger one may not finish.
+      onPartial: (partial) => {
+        if (opts.write) replaceSection('docs/benchmarks.md', 'bench-scale', [...partial, '', '(run in progress: larger sizes not measured yet)'].join('\n'));
+      },
+    },
+    (line = '') => {
+      lines.push(line);
+      out(line);
+    },
+  );
+  if (opts.write) {
+    replaceSection('docs/benchmarks.md', 'bench-scale', lines.join('\n'));
+    out('written to docs/benchmarks.md');
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (opts.only === 'scale') {
+    await ensureModel({ modelDir: config.modelDir, modelId: config.embeddingModel, hfEndpoint: config.hfEndpoint, mavenVersions: config.mavenVersions });
+    const embedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
+    await runScale(config, embedder);
+    return;
+  }
   if (opts.only === 'first-requests') {
     const lines: string[] = [];
     const note = (line = '') => {
@@ -575,35 +635,8 @@ async function main(): Promise<void> {
   });
   if (opts.write) replaceSection('docs/benchmarks.md', 'bench-first-requests', first.join('\n'));
 
-  // Scale: a synthetic corpus of many reports.
-  if (opts.scale > 0) {
-    const scaleCorpus = path.join(work, 'scale-corpus');
-    const scaleIndex = path.join(work, 'scale-index');
-    generateSyntheticCorpus(config.corpusDir, scaleCorpus, opts.scale);
-    const scaleIngest = await ingestCorpus({ corpusDir: scaleCorpus, indexDir: scaleIndex, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
-    const big = await startServer({ INDEX_DIR: scaleIndex, CORPUS_DIR: scaleCorpus, MODEL_DIR: config.modelDir, ANSWER_CACHE_SIZE: '0' });
-    const bigRss = rssMb(big.child.pid!);
-    const bigLoad = await load(big.base, askRequests(questions), 1, opts.duration);
-    await stopServer(big);
-    const small = await startServer({ ...env, ANSWER_CACHE_SIZE: '0' });
-    const smallRss = rssMb(small.child.pid!);
-    const smallLoad = await load(small.base, askRequests(questions), 1, opts.duration);
-    await stopServer(small);
-    note(`### Scale: ${opts.scale} synthetic reports`);
-    note();
-    note(
-      'Generated from the shipped reports (each keeps one report\'s headings, takes paragraphs of the same role from all five, and renames every town), ingested from scratch, then queried uncached by 1 client.',
-    );
-    note();
-    note('| corpus | reports | chunks | texts embedded | ingest | index on disk | RSS loaded | /api/ask p50 | p95 | cold start |');
-    note('|---|---|---|---|---|---|---|---|---|---|');
-    note(`| shipped | ${ingest.documents} | ${ingest.chunks} | ${ingest.textsEmbedded} | ${(ingest.totalMs / 1000).toFixed(1)} s | ${dirSizeMb(indexDir)} MB | ${smallRss} MB | ${smallLoad.p50} ms | ${smallLoad.p95} ms | ${small.coldStartMs} ms |`);
-    note(
-      `| synthetic | ${scaleIngest.documents} | ${scaleIngest.chunks} | ${scaleIngest.textsEmbedded} | ${(scaleIngest.totalMs / 1000).toFixed(1)} s | ${dirSizeMb(scaleIndex)} MB | ${bigRss} MB | ${bigLoad.p50} ms | ${bigLoad.p95} ms | ${big.coldStartMs} ms |`,
-    );
-    note();
-    note(`Query p50 ratio ${opts.scale} reports / shipped: ${(bigLoad.p50 / smallLoad.p50).toFixed(2)}×.`);
-  }
+  // Scale (issue 12): per store, in its own section of docs/benchmarks.md.
+  if (scaleSizes.length > 0) await runScale(config, embedder);
 
   fs.rmSync(work, { recursive: true, force: true });
   if (opts.write) {
