@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL index store (pg + pgvector): the same IndexStore as the file store, with every
- * generation's rows in tables keyed by generation (schema: migrations/001_index_store.sql).
+ * generation's rows in tables keyed by generation (schema: migrations/, 001 and 003).
  *
  * - Isolation by generation, not by transaction: a snapshot pins the published generation's id and
  *   every query names it; rows of a generation are never changed once it is published, and the
@@ -182,10 +182,12 @@ class PostgresSnapshot implements IndexSnapshot {
     const terms = [...new Set(tokens)];
     if (terms.length === 0 || k <= 0) return [];
     const params: unknown[] = [this.row.id, terms];
+    // Towns on the postings themselves (their own index), so only the asked towns' postings are read; role and year on the chunk.
+    const { towns, ...chunkFilters } = filters ?? {};
     const postingsSql =
       'SELECT p.term, p.chunk_ord, p.tf, c.token_count, c.chunk_id FROM postings p ' +
       'JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
-      `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(filters, params, 'c')}`;
+      `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'p')}${filterSql(chunkFilters, params, 'c')}`;
     const [dfs, postingRows] = await Promise.all([
       this.documentFrequencies(terms),
       this.pool.query<{ term: string; chunk_ord: number; tf: number; token_count: number; chunk_id: string }>(postingsSql, params),
@@ -239,8 +241,7 @@ class PostgresSnapshot implements IndexSnapshot {
         const params: unknown[] = [this.row.id, wanted];
         const rows = (
           await this.pool.query<{ term: string; town: string; n: number }>(
-            'SELECT p.term, c.town, count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord ' +
-              `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'c')} GROUP BY p.term, c.town`,
+            `SELECT p.term, p.town, count(*)::integer AS n FROM postings p WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'p')} GROUP BY p.term, p.town`,
             params,
           )
         ).rows;
@@ -410,7 +411,7 @@ class PostgresGenerationWriter implements GenerationWriter {
         ],
       );
       const sentence = { ord: [] as number[], k: [] as number[], town: [] as string[], role: [] as string[], years: [] as string[], vector: [] as string[] };
-      const posting = { term: [] as string[], ord: [] as number[], tf: [] as number[] };
+      const posting = { term: [] as string[], ord: [] as number[], tf: [] as number[], town: [] as string[] };
       batch.forEach((r, j) => {
         r.sentenceVectors.forEach((v, k) => {
           sentence.ord.push(ords[j]!);
@@ -426,6 +427,7 @@ class PostgresGenerationWriter implements GenerationWriter {
           posting.term.push(term);
           posting.ord.push(ords[j]!);
           posting.tf.push(count);
+          posting.town.push(r.chunk.town);
           this.df.set(term, (this.df.get(term) ?? 0) + 1);
         }
         this.tokenTotal += r.tokens.length;
@@ -438,11 +440,12 @@ class PostgresGenerationWriter implements GenerationWriter {
         );
       }
       if (posting.term.length > 0) {
-        await this.pool.query('INSERT INTO postings (generation_id, term, chunk_ord, tf) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::integer[])', [
+        await this.pool.query('INSERT INTO postings (generation_id, term, chunk_ord, tf, town) SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::integer[], $5::text[])', [
           this.generationId,
           posting.term,
           posting.ord,
           posting.tf,
+          posting.town,
         ]);
       }
     }
@@ -481,6 +484,9 @@ class PostgresGenerationWriter implements GenerationWriter {
       const batch = terms.slice(i, i + 5000);
       await this.pool.query('INSERT INTO terms (generation_id, term, df) SELECT $1, * FROM unnest($2::text[], $3::integer[])', [this.generationId, batch.map((t) => t[0]), batch.map((t) => t[1])]);
     }
+    // Fresh statistics before anyone reads the generation: the planner picks the town and term
+    // indexes by them, and autovacuum (where it runs at all) would only catch up later.
+    await this.pool.query('ANALYZE chunks, sentences, postings, terms, derived_records');
     const counts = { documents: this.check.documents, chunks: this.check.chunks, sentences: this.check.sentences };
     // The file store's averageLength: total tokens over chunks, in double precision.
     const averageLength = counts.chunks ? this.tokenTotal / counts.chunks : 0;
