@@ -52,6 +52,8 @@ export interface ScaleOptions {
   pgBulkFrom: number;
   /** Stop a PostgreSQL import after this many seconds (its rate is reported). */
   pgImportTimeoutS: number;
+  /** Ingest synthetic corpora with the suggestion checks (suggestionDeriver), as production does. */
+  suggestions: boolean;
   /** Measure the two stores' top-5 agreement on the dev set (shipped corpus). */
   agreement: boolean;
   /** Called with the whole section so far after each corpus size (so a later failure keeps the earlier figures). */
@@ -267,7 +269,7 @@ export async function scaleSection(
         corpusDir,
         indexDir,
         embedder: derived,
-        deriveFromIndex: suggestionDeriver(derived, { defaultTopK: config.defaultTopK }),
+        ...(options.suggestions ? { deriveFromIndex: suggestionDeriver(derived, { defaultTopK: config.defaultTopK }) } : {}),
         onProgress: (stage, done, total) => {
           if (done === total || done === 0) log(`${size}: ${stage} ${done}/${total}`);
         },

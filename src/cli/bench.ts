@@ -36,6 +36,7 @@ const program = new Command()
   .option('--store <list>', 'index stores of the scale table: file, postgres or both', 'file,postgres')
   .option('--requests <n>', 'timed uncached /api/ask requests per size and store in the scale table', (v) => Number.parseInt(v, 10), 200)
   .option('--pg-bulk-from <n>', 'scale table: from this many reports, PostgreSQL imports with its HNSW indexes built afterwards', (v) => Number.parseInt(v, 10), 1_000_000)
+  .option('--no-suggestions', 'scale table: ingest the synthetic corpora without the suggestion checks (each town asks its candidate questions over the whole new index)')
   .option('--no-agreement', 'scale table: skip the top-5 agreement of the two stores on the dev set')
   .option('--pg-import-timeout <s>', 'scale table: give up a PostgreSQL import after this many seconds', (v) => Number.parseInt(v, 10), 3600)
   .option('--no-write', 'print only; do not update docs/benchmarks.md')
@@ -50,6 +51,7 @@ const opts = program.opts<{
   pgBulkFrom: number;
   pgImportTimeout: number;
   agreement: boolean;
+  suggestions: boolean;
   write: boolean;
   only?: string;
   starts: number;
@@ -487,6 +489,7 @@ async function runScale(config: ReturnType<typeof loadConfig>, embedder: Embedde
       pgBulkFrom: opts.pgBulkFrom,
       pgImportTimeoutS: opts.pgImportTimeout,
       agreement: opts.agreement,
+      suggestions: opts.suggestions,
       // Each size's figures are kept as soon as they are measured: the next, larger one may not finish.
       onPartial: (partial) => {
         if (opts.write) replaceSection('docs/benchmarks.md', 'bench-scale', [...partial, '', '(run in progress: larger sizes not measured yet)'].join('\n'));
