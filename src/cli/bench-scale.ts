@@ -20,6 +20,7 @@ import { derivedVectorEmbedder, generateSyntheticCorpus, renameTowns, sourceTown
 import { ingestCorpus } from '../index/build.js';
 import { suggestionDeriver } from '../qa/suggestions.js';
 import { importFileIndexDir } from '../store/import.js';
+import { openRecordedFileStore } from '../store/open.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
 import type { loadConfig } from './runtime.js';
@@ -274,9 +275,9 @@ export async function scaleSection(
           if (done === total || done === 0) log(`${size}: ${stage} ${done}/${total}`);
         },
       });
-      const generationDir = path.join(indexDir, ingest.indexVersion);
-      // The sentence vectors file holds one float32 vector per sentence (and no header).
-      const sentenceCount = Math.floor(fs.statSync(path.join(generationDir, 'sentence-embeddings.f32')).size / (4 * embedder.dimension));
+      const built = openRecordedFileStore(indexDir);
+      const sentenceCount = (await built.snapshot()).generation.sentences;
+      await built.close();
       notes.push(
         `${size} reports: ${ingest.chunks} chunks; the model embedded ${derived.stats.embedded} distinct sentences (of ${derived.stats.asked} texts asked for, queries of the suggestion checks included); file ingest ${(ingest.totalMs / 1000).toFixed(1)} s.`,
       );
@@ -288,7 +289,7 @@ export async function scaleSection(
         let db: Awaited<ReturnType<typeof startEmbedded>> | undefined;
         if (store === 'file') {
           row.ingest = `${(ingest.totalMs / 1000).toFixed(1)} s`;
-          row.size = `${deps.dirSizeMb(generationDir)} MB`;
+          row.size = `${deps.dirSizeMb(path.join(indexDir, ingest.indexVersion))} MB`;
           env = { ...baseEnv, INDEX_DIR: indexDir, CORPUS_DIR: corpusDir };
         } else {
           const dataDir = path.join(work, `pg-${size}`);

@@ -20,8 +20,9 @@ beforeAll(async () => {
 });
 
 describe('openIndexContext', () => {
-  it('holds the documents, towns and chunk order of the index files', () => {
-    expect([...context.documents.values()]).toEqual(index.documents);
+  it('holds the documents (metadata and outline, no text), towns and chunk order of the index files', () => {
+    expect([...context.documents.values()]).toEqual(index.documents.map((d) => ({ meta: d.meta, sections: d.sections })));
+    for (const d of context.documents.values()) expect(d).not.toHaveProperty('text');
     expect(context.towns).toEqual([...new Set(index.documents.map((d) => d.meta.town))]);
     expect(allChunkIds(context)).toEqual(index.chunks.map((c) => c.id));
     const orders = index.chunks.map((c) => context.orderOf(c));
