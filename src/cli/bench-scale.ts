@@ -7,11 +7,10 @@
  * embedded PGlite (db:embedded, its own process, over TCP), filled by importFileIndexDir, the
  * production write path (ingest builds in INDEX_DIR, then imports).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { splitSentences } from '../corpus/chunk.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -21,6 +20,7 @@ import { ingestCorpus } from '../index/build.js';
 import { suggestionDeriver } from '../qa/suggestions.js';
 import { importFileIndexDir } from '../store/import.js';
 import { openRecordedFileStore } from '../store/open.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-child.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
 import type { loadConfig } from './runtime.js';
@@ -59,32 +59,6 @@ export interface ScaleOptions {
   agreement: boolean;
   /** Called with the whole section so far after each corpus size (so a later failure keeps the earlier figures). */
   onPartial?: (lines: string[]) => void;
-}
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** `npm run db:embedded` in its own process, its data in `dataDir`. */
-function startEmbedded(dataDir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/db-embedded.ts'), '--port', '0', '--data', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) {
-        resolve({
-          url: m[1]!,
-          pid: child.pid!,
-          stop: async () => {
-            if (child.exitCode === null) child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`db:embedded exited (${code}) before listening`)));
-  });
 }
 
 /** Bytes of every table of the (fresh, one-generation) database, indexes and TOAST included. */
@@ -234,7 +208,7 @@ export async function scaleSection(
       log('agreement: shipped corpus, real embeddings');
       const indexDir = path.join(work, 'index-shipped');
       await ingestCorpus({ corpusDir: config.corpusDir, indexDir, embedder, deriveFromIndex: suggestionDeriver(embedder, { defaultTopK: config.defaultTopK }) });
-      const db = await startEmbedded(path.join(work, 'pg-shipped'));
+      const db = await startEmbeddedDatabase(path.join(work, 'pg-shipped'));
       try {
         await migrate(db.url);
         const target = createPostgresStore({ connectionString: db.url, embeddingModel: embedder.id, dimension: embedder.dimension });
@@ -286,14 +260,14 @@ export async function scaleSection(
         const row: Row = { reports: size, store, chunks: ingest.chunks, sentences: sentenceCount, ingest: '', size: '', rss: '', p50: '', p95: '', note: '' };
         rows.push(row);
         let env: Record<string, string>;
-        let db: Awaited<ReturnType<typeof startEmbedded>> | undefined;
+        let db: EmbeddedDatabase | undefined;
         if (store === 'file') {
           row.ingest = `${(ingest.totalMs / 1000).toFixed(1)} s`;
           row.size = `${deps.dirSizeMb(path.join(indexDir, ingest.indexVersion))} MB`;
           env = { ...baseEnv, INDEX_DIR: indexDir, CORPUS_DIR: corpusDir };
         } else {
           const dataDir = path.join(work, `pg-${size}`);
-          db = await startEmbedded(dataDir);
+          db = await startEmbeddedDatabase(dataDir);
           await migrate(db.url);
           const bulk = size >= options.pgBulkFrom;
           if (bulk) await sql(db.url, ['DROP INDEX chunks_embedding', 'DROP INDEX sentences_embedding']);

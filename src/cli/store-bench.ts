@@ -7,10 +7,7 @@
  * their sentences' similarities with the question). Prints p50/p95 per store and operation,
  * and whether the rankings agree.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { analyzeQuery } from '../retrieve/query.js';
 import { createFileStore } from '../store/file-store.js';
@@ -20,6 +17,7 @@ import type { IndexSnapshot } from '../store/index-store.js';
 import { migrate } from '../store/postgres/migrate.js';
 import { createPostgresStore } from '../store/postgres/store.js';
 import { createTokenizer } from '../text/tokenize.js';
+import { startEmbeddedDatabase } from './embedded-child.js';
 import { exitWithError, loadConfig, openEmbedder, createLogger } from './runtime.js';
 
 const opts = new Command()
@@ -29,22 +27,6 @@ const opts = new Command()
   .option('--database-url <url>', 'an existing PostgreSQL with pgvector (default: DATABASE_URL, else an embedded PGlite)')
   .parse()
   .opts<{ rounds: string; databaseUrl?: string }>();
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Starts `npm run db:embedded` in its own process and resolves with its URL and a stop function. */
-function startEmbedded(): Promise<{ url: string; stop: () => void }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/db-embedded.ts'), '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) resolve({ url: m[1]!, stop: () => child.kill('SIGTERM') });
-    });
-    child.once('exit', (code) => reject(new Error(`db:embedded exited (${code}) before listening`)));
-  });
-}
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,7 +51,7 @@ async function main(): Promise<void> {
   }
 
   const external = opts.databaseUrl ?? config.databaseUrl;
-  const embedded = external ? undefined : await startEmbedded();
+  const embedded = external ? undefined : await startEmbeddedDatabase();
   const url = external ?? embedded!.url;
   const postgres = createPostgresStore({ connectionString: url, ...expect });
   try {
@@ -126,7 +108,7 @@ async function main(): Promise<void> {
   } finally {
     await file.close();
     await postgres.close();
-    embedded?.stop();
+    await embedded?.stop();
   }
 }
 
