@@ -167,6 +167,35 @@ describe('npm run db:migrate and db:import', () => {
     // Four child processes, each loading tsx (and one the index): slow on a busy machine.
   }, 180_000);
 
+  it('migration 003 gives the postings of a generation written before it their chunks\' towns, and searches are unchanged', async () => {
+    // Runs after the import above: the database holds the test index's generation.
+    const ref = await loadReference();
+    const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
+    const client = new pg.Client({ connectionString: embedded.url });
+    await client.connect();
+    try {
+      const town = ref.index.chunks[0]!.town;
+      const tokens = [...new Set(ref.questions.flatMap((q) => q.tokens))];
+      const before = await (await store.snapshot()).searchKeywords(tokens, 40, { towns: [town] });
+      // The schema as version 2 left it: postings without their town.
+      await client.query('DROP INDEX postings_by_town');
+      await client.query('ALTER TABLE postings DROP COLUMN town');
+      await client.query('DELETE FROM schema_migrations WHERE version = 3');
+      expect(await migrate(embedded.url)).toEqual([3]);
+      const wrong = await client.query(
+        'SELECT count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord WHERE p.town IS DISTINCT FROM c.town',
+      );
+      expect(wrong.rows[0].n).toBe(0);
+      expect(Number((await client.query('SELECT count(*) AS n FROM postings')).rows[0].n)).toBeGreaterThan(1000);
+      // A fresh snapshot (no reads kept) ranks as before.
+      expect(await (await store.snapshot()).searchKeywords(tokens, 40, { towns: [town] })).toEqual(before);
+      expect(before.length).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
   it('fails with what to set when DATABASE_URL is missing', async () => {
     const child = runEntry('src/cli/db.ts', ['migrate'], childEnv({ DATABASE_URL: '' }));
     await child.waitFor(/set DATABASE_URL/);
