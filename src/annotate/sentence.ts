@@ -206,7 +206,7 @@ function figuresOf(text: string, context: SentenceContext): Figure[] {
   for (const m of text.matchAll(DEADLINE)) {
     const start = m.index;
     if (/\d$/.test(text.slice(0, start))) continue;
-    const { clause, from } = clauseAround(text, start, start + m[0].length);
+    const { clause } = clauseAround(text, start, start + m[0].length);
     const month = m[0].match(/^(\d{1,2})月/);
     figures.push({
       text: m[0],

@@ -5,8 +5,7 @@
  * offered, so a chip never leads to "not found". No LLM. Built per loaded service (one index
  * generation): answerability and vectors are remembered for as long as that index serves.
  */
-import { SUGGESTION_CANDIDATES_KIND } from '../commitments/derive.js';
-import { storedSuggestionAnswers, type Suggestion, type SuggestionCandidate } from '../qa/suggestions.js';
+import { storedSuggestionAnswers, storedSuggestionCandidates, type Suggestion } from '../qa/suggestions.js';
 import type { QaService } from '../qa/service.js';
 import { statusOf, type AnswerRecord } from './answers.js';
 import type { Embed } from './insights.js';
@@ -36,9 +35,6 @@ const normalize = (q: string): string => q.replace(/\s+/g, '').replace(/[?ï¼Ÿ!ï¼
 export function createNextQuestions(service: QaService, embed: Embed, options: NextQuestionsOptions = {}): NextQuestions {
   const maxTries = options.maxTries ?? 8;
   const sameAbove = options.sameAbove ?? 0.95;
-  // The candidates ingest made of the reports (stored per town): no report text is read here.
-  const candidatesOf = async (towns?: readonly string[]): Promise<SuggestionCandidate[]> =>
-    (await service.getDerived<SuggestionCandidate[]>(SUGGESTION_CANDIDATES_KIND, towns)).flatMap((r) => r.value);
   const vectors = new Map<string, Promise<Float32Array>>();
   const vectorOf = (text: string): Promise<Float32Array> => {
     let v = vectors.get(text);
@@ -72,7 +68,8 @@ export function createNextQuestions(service: QaService, embed: Embed, options: N
       const town = record.town ?? record.citedTown;
       if (!town) return [];
       const asked = normalize(record.question);
-      const pool = (await candidatesOf([town])).filter((c) => normalize(c.question) !== asked);
+      // The candidates ingest made of the reports, stored per town: no report text is read here.
+      const pool = (await storedSuggestionCandidates(service, [town])).filter((c) => normalize(c.question) !== asked);
       if (pool.length === 0) return [];
       // Related: what was asked and what the answer said, against each candidate.
       const target = await vectorOf(`${record.question} ${record.answer.replace(/\[\d+\]/g, '')}`.slice(0, 400));
@@ -103,7 +100,7 @@ export function createNextQuestions(service: QaService, embed: Embed, options: N
       return offered;
     },
     async warm() {
-      for (const c of await candidatesOf()) {
+      for (const c of await storedSuggestionCandidates(service)) {
         await vectorOf(c.question);
         await answeredFrom(c.question, c.town);
       }

@@ -12,7 +12,7 @@ import { SUGGESTION_CANDIDATES_KIND } from '../commitments/derive.js';
 import type { Suggestion, SuggestionCandidate } from '../commitments/suggestion-candidates.js';
 import { createQaService, type QaService } from './service.js';
 
-export { suggestionCandidates, type Suggestion, type SuggestionCandidate } from '../commitments/suggestion-candidates.js';
+export type { Suggestion, SuggestionCandidate } from '../commitments/suggestion-candidates.js';
 
 /** Derived kind of the checked suggestions: key = town, value = Suggestion[] (best first). */
 export const SUGGESTIONS_KIND = 'suggestions';
@@ -98,6 +98,11 @@ export async function storedSuggestionAnswers(service: Pick<QaService, 'getDeriv
     for (const a of value) out.set(suggestionKey(town, a.question), a.chunkId);
   }
   return out;
+}
+
+/** The candidate questions ingest stored for `towns` (default: every town), town by town in their order. */
+export async function storedSuggestionCandidates(service: Pick<QaService, 'getDerived'>, towns?: readonly string[]): Promise<SuggestionCandidate[]> {
+  return (await service.getDerived<SuggestionCandidate[]>(SUGGESTION_CANDIDATES_KIND, towns)).flatMap((r) => r.value);
 }
 
 /** The key of storedSuggestionAnswers. */
