@@ -119,7 +119,7 @@ async function askRun(deps: ScaleDeps, base: string, questions: readonly string[
 }
 
 /** The dev questions about the source towns, each asked about one of the first `count` synthetic towns instead. */
-export function syntheticQuestions(questions: readonly string[], towns: readonly string[], count: number): string[] {
+function syntheticQuestions(questions: readonly string[], towns: readonly string[], count: number): string[] {
   return questions.map((q, i) => renameTowns(q, towns, syntheticTownName((i * 7) % count)));
 }
 

@@ -53,7 +53,7 @@ export async function openEmbedder(config: Config, log: Logger): Promise<Embedde
  * the servers read (INDEX_DIR is then the staging area and the incremental cache); else nowhere,
  * the file index is what the servers read.
  */
-export function publishTarget(config: Config): PublishTarget | undefined {
+function publishTarget(config: Config): PublishTarget | undefined {
   if (config.indexStore !== 'postgres') return undefined;
   if (!config.databaseUrl) throw new AppError('E_CONFIG', 'ingest: INDEX_STORE=postgres needs DATABASE_URL');
   return { kind: 'postgres', databaseUrl: config.databaseUrl };

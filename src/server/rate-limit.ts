@@ -30,7 +30,7 @@ const WINDOW_MS = 60_000;
 const STORE_WARNING_EVERY_MS = 30_000;
 
 /** express-rate-limit's Store over a shared counter; windowMs comes from the limiter's options. */
-export class SharedCounterStore implements Store {
+class SharedCounterStore implements Store {
   /** Keys are counted in the database: one count for every process and limiter instance. */
   readonly localKeys = false;
   private windowMs = WINDOW_MS;
