@@ -62,7 +62,17 @@ describe('GET /api/search for drafting', () => {
       for (const p of inGroup) expect(p.town).toBe(g.town);
     }
     expect(shown).toBe(results.length);
-    expect(groups.reduce((n: number, g: any) => n + g.count, 0)).toBe(total);
+    // Counts are over every candidate, not just this page: read every page and count per town.
+    // (A town whose passages all rank past this page has no group here, so the counts need not add up to total.)
+    const everyPassage = [...results];
+    for (let page = 2; everyPassage.length < total; page += 1) {
+      const more = await call(base, `/api/search?q=${encodeURIComponent('乡村振兴')}&group=town&k=20&page=${page}`);
+      expect(more.body.results.length).toBeGreaterThan(0);
+      everyPassage.push(...more.body.results);
+    }
+    expect(everyPassage.length).toBe(total);
+    for (const g of groups) expect(g.count).toBe(everyPassage.filter((p: any) => p.town === g.town).length);
+    for (const r of groups.flatMap((g: any) => g.reports)) expect(r.count).toBe(everyPassage.filter((p: any) => p.docId === r.docId).length);
     const highlighted = results.flatMap((p: any) => p.matches.map(([s, e]: [number, number]) => p.text.slice(s, e)));
     expect(highlighted).toContain('乡村振兴');
     for (const p of results) {
