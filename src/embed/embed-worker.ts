@@ -60,5 +60,10 @@ createEmbedder({ ...options, intraOpThreads: options.intraOpThreads ?? 1 }).then
     });
     post({ type: 'ready', embedderId: embedder.id, dimension: embedder.dimension });
   },
-  (err: unknown) => post(failure(null, err)),
+  (err: unknown) => {
+    post(failure(null, err));
+    // Stays parked (the pool unrefs it) rather than ending: a thread that has loaded onnxruntime
+    // sometimes aborts the whole process as it ends (see the pool's close).
+    port.on('message', () => undefined);
+  },
 );

@@ -6,7 +6,7 @@ import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../errors.js';
-import { checkModelFiles } from './model-files.js';
+import { checkModelFiles, type ModelFilesCheck } from './model-files.js';
 
 /** Vector size of bge-small-zh-v1.5 (its hidden_size). */
 export const EMBEDDING_DIMENSION = 512;
@@ -96,6 +96,15 @@ async function loadPipeline(modelDir: string, modelId: string): Promise<FeatureE
   return loading;
 }
 
+/** E_MODEL_MISSING for files that are absent or corrupt, pointing at `npm run model:fetch`. */
+export function modelNotUsable(modelId: string, check: ModelFilesCheck): AppError {
+  const problems = [
+    check.missing.length > 0 ? `missing ${check.missing.join(', ')}` : '',
+    check.badChecksum.length > 0 ? `wrong checksum for ${check.badChecksum.join(', ')}` : '',
+  ].filter(Boolean);
+  return new AppError('E_MODEL_MISSING', `embedding model ${modelId} is not usable in ${check.modelPath} (${problems.join('; ')}); run \`npm run model:fetch\``);
+}
+
 /**
  * Loads the model from `<modelDir>/<modelId>` (never from the network) and returns an embedder.
  * Throws E_MODEL_MISSING, pointing at `npm run model:fetch`, when files are absent or corrupt.
@@ -107,16 +116,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   const maxTokens = Math.min(MAX_MODEL_TOKENS, Math.max(8, Math.floor(options.maxTokens ?? MAX_MODEL_TOKENS)));
 
   const check = await checkModelFiles(modelDir, modelId);
-  if (!check.ok) {
-    const problems = [
-      check.missing.length > 0 ? `missing ${check.missing.join(', ')}` : '',
-      check.badChecksum.length > 0 ? `wrong checksum for ${check.badChecksum.join(', ')}` : '',
-    ].filter(Boolean);
-    throw new AppError(
-      'E_MODEL_MISSING',
-      `embedding model ${modelId} is not usable in ${check.modelPath} (${problems.join('; ')}); run \`npm run model:fetch\``,
-    );
-  }
+  if (!check.ok) throw modelNotUsable(modelId, check);
 
   if (options.intraOpThreads !== undefined) useOnnxThreads(Math.max(1, Math.floor(options.intraOpThreads)));
 

@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { EmbedReply, EmbedRequest } from './embed-worker.js';
-import type { Embedder, EmbedderOptions } from './embedder.js';
+import { modelNotUsable, type Embedder, type EmbedderOptions } from './embedder.js';
+import { checkModelFiles } from './model-files.js';
 
 export interface EmbedderPoolOptions extends EmbedderOptions {
   /** Worker threads (EMBED_WORKERS); at least 1. */
@@ -129,7 +130,8 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
         }
         if (reply.type === 'error' && reply.id === null) {
           reject(new AppError(reply.code as ErrorCode, reply.message));
-          void slot.worker.terminate();
+          // Parked, not terminated (see close): it has loaded onnxruntime, and it holds no work.
+          slot.worker.unref();
           return;
         }
         const task = slot.task;
@@ -155,11 +157,15 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
       });
     });
 
+  // Checked here first: a worker loads onnxruntime before it can look, and ending that thread
+  // again is what sometimes aborts the process (see close).
+  const check = await checkModelFiles(options.modelDir, options.modelId);
+  if (!check.ok) throw modelNotUsable(options.modelId, check);
   try {
     await Promise.all(Array.from({ length: size }, start));
   } catch (err) {
     closing = true;
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const slot of slots.splice(0)) slot.worker.unref();
     throw err;
   }
   const { embedderId, dimension } = info as { embedderId: string; dimension: number };
