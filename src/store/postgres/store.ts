@@ -38,7 +38,7 @@ import type {
   WatchOptions,
 } from '../index-store.js';
 import { pollGeneration } from '../index-store.js';
-import { checkGenerationId, dotProduct, GenerationCheck, isProcessAlive, newGenerationId, RecentlyUsed } from '../shared.js';
+import { checkGenerationId, GenerationCheck, isProcessAlive, newGenerationId, RecentlyUsed } from '../shared.js';
 import { listMigrations, schemaVersion } from './migrate.js';
 
 export interface PostgresStoreOptions {
@@ -59,9 +59,8 @@ export interface PostgresStoreOptions {
 /** HNSW breadth, as the file store's hnswlib search (EF_SEARCH in src/index/vector.ts). */
 const EF_SEARCH = 128;
 /**
- * Rows by id a snapshot keeps (each kind: chunks, chunk vectors, sentence vectors, derived
- * records, terms): a few MB each (the sentence vectors of 2,000 chunks, about 28 MB), enough for
- * the passages a busy day keeps citing; the rest is read again when asked.
+ * Rows by id a snapshot keeps (each kind: chunks, chunk vectors, derived records, terms): a few
+ * MB each, enough for the passages a busy day keeps citing; the rest is read again when asked.
  */
 const RECENT_ROWS = 2000;
 const RECENT_TERMS = 10_000;
@@ -112,7 +111,6 @@ class PostgresSnapshot implements IndexSnapshot {
   // ask the database again for the chunks, vectors, annotations and term counts it asked for before.
   private readonly recentChunks = new RecentlyUsed<Chunk>(RECENT_ROWS);
   private readonly recentVectors = new RecentlyUsed<Float32Array>(RECENT_ROWS);
-  private readonly recentSentenceVectors = new RecentlyUsed<Float32Array[]>(RECENT_ROWS);
   private readonly recentDerived = new RecentlyUsed<unknown>(RECENT_ROWS);
   private readonly recentDf = new RecentlyUsed<number>(RECENT_TERMS);
   private readonly recentTownCounts = new RecentlyUsed<Record<string, number>>(RECENT_TERMS);
@@ -266,40 +264,39 @@ class PostgresSnapshot implements IndexSnapshot {
     return dfs.map((d) => d ?? 0);
   }
 
-  /** Each chunk's sentence vectors in sentence order (undefined for an unknown chunk), through recentSentenceVectors. */
-  private sentenceVectorsOf(chunkIds: readonly string[]): Promise<Array<Float32Array[] | undefined>> {
-    return this.recentSentenceVectors.getMany(chunkIds, async (missing) => {
-      const rows = (
-        await this.pool.query<{ chunk_id: string; embedding: string }>(
-          'SELECT c.chunk_id, s.embedding::text AS embedding FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
-            'WHERE c.generation_id = $1 AND c.chunk_id = ANY($2::text[]) ORDER BY c.ord, s.k',
-          [this.row.id, missing],
-        )
-      ).rows;
-      const out = new Map<string, Float32Array[]>();
-      for (const r of rows) {
-        const list = out.get(r.chunk_id);
-        if (list) list.push(toFloat32(r.embedding));
-        else out.set(r.chunk_id, [toFloat32(r.embedding)]);
-      }
-      return out;
-    });
-  }
-
   async getSentenceVectors(chunkIds: readonly string[]): Promise<Map<string, Float32Array[]>> {
-    const vectors = await this.sentenceVectorsOf(chunkIds);
+    const rows = (
+      await this.pool.query<{ chunk_id: string; embedding: string }>(
+        'SELECT c.chunk_id, s.embedding::text AS embedding FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
+          'WHERE c.generation_id = $1 AND c.chunk_id = ANY($2::text[]) ORDER BY c.ord, s.k',
+        [this.row.id, [...chunkIds]],
+      )
+    ).rows;
+    const out = new Map<string, Float32Array[]>();
+    for (const r of rows) {
+      const list = out.get(r.chunk_id);
+      if (list) list.push(toFloat32(r.embedding));
+      else out.set(r.chunk_id, [toFloat32(r.embedding)]);
+    }
     // Asked order, as the file store's map.
-    return new Map(chunkIds.flatMap((id, i) => (vectors[i] ? [[id, vectors[i]!] as const] : [])));
+    return new Map(chunkIds.flatMap((id) => (out.has(id) ? [[id, out.get(id)!] as const] : [])));
   }
 
-  /**
-   * Computed here from the kept sentence vectors, as the file store computes it (dotProduct of the
-   * same float32 vectors, so the two stores give equal scores): the candidates of a question are
-   * mostly passages asked about before, and this saves the database one query per retrieval.
-   */
   async scoreSentences(vector: Float32Array, chunkIds: readonly string[]): Promise<Map<string, number[]>> {
-    const vectors = await this.sentenceVectorsOf(chunkIds);
-    return new Map(chunkIds.flatMap((id, i) => (vectors[i] ? [[id, vectors[i]!.map((v) => dotProduct(vector, v))] as const] : [])));
+    const rows = (
+      await this.pool.query<{ chunk_id: string; distance: number }>(
+        'SELECT c.chunk_id, s.embedding <=> $1 AS distance FROM chunks c JOIN sentences s ON s.generation_id = c.generation_id AND s.chunk_ord = c.ord ' +
+          'WHERE c.generation_id = $2 AND c.chunk_id = ANY($3::text[]) ORDER BY c.ord, s.k',
+        [vectorParam(vector), this.row.id, [...chunkIds]],
+      )
+    ).rows;
+    const out = new Map<string, number[]>();
+    for (const r of rows) {
+      const list = out.get(r.chunk_id);
+      if (list) list.push(1 - r.distance);
+      else out.set(r.chunk_id, [1 - r.distance]);
+    }
+    return new Map(chunkIds.flatMap((id) => (out.has(id) ? [[id, out.get(id)!] as const] : [])));
   }
 
   async listDocuments(): Promise<DocumentMeta[]> {
