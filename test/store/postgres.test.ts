@@ -167,7 +167,7 @@ describe('npm run db:migrate and db:import', () => {
     // Four child processes, each loading tsx (and one the index): slow on a busy machine.
   }, 180_000);
 
-  it('migration 003 gives the postings of a generation written before it their chunks\' towns, and searches are unchanged', async () => {
+  it("migrations 003 and 004 give the postings of a generation written before them their chunks' towns and lengths, and searches are unchanged", async () => {
     // Runs after the import above: the database holds the test index's generation.
     const ref = await loadReference();
     const store = createPostgresStore({ connectionString: embedded.url, embeddingModel: ref.embedder.id, dimension: ref.embedder.dimension });
@@ -176,20 +176,25 @@ describe('npm run db:migrate and db:import', () => {
     try {
       const town = ref.index.chunks[0]!.town;
       const tokens = [...new Set(ref.questions.flatMap((q) => q.tokens))];
-      const before = await (await store.snapshot()).searchKeywords(tokens, 40, { towns: [town] });
-      // The schema as version 2 left it: postings without their town.
+      const dated = ref.index.chunks.find((c) => c.years.length > 0)!;
+      const search = async () => {
+        const snap = await store.snapshot();
+        return [await snap.searchKeywords(tokens, 40, { towns: [town] }), await snap.searchKeywords(tokens, 40), await snap.searchKeywords(tokens, 40, { role: dated.role, year: dated.years[0]! })];
+      };
+      const before = await search();
+      // The schema as version 2 left it: postings without their town and chunk length.
       await client.query('DROP INDEX postings_by_town');
-      await client.query('ALTER TABLE postings DROP COLUMN town');
-      await client.query('DELETE FROM schema_migrations WHERE version = 3');
-      expect(await migrate(embedded.url)).toEqual([3]);
+      await client.query('ALTER TABLE postings DROP COLUMN town, DROP COLUMN token_count');
+      await client.query('DELETE FROM schema_migrations WHERE version IN (3, 4)');
+      expect(await migrate(embedded.url)).toEqual([3, 4]);
       const wrong = await client.query(
-        'SELECT count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord WHERE p.town IS DISTINCT FROM c.town',
+        'SELECT count(*)::integer AS n FROM postings p JOIN chunks c ON c.generation_id = p.generation_id AND c.ord = p.chunk_ord WHERE p.town IS DISTINCT FROM c.town OR p.token_count IS DISTINCT FROM c.token_count',
       );
       expect(wrong.rows[0].n).toBe(0);
       expect(Number((await client.query('SELECT count(*) AS n FROM postings')).rows[0].n)).toBeGreaterThan(1000);
-      // A fresh snapshot (no reads kept) ranks as before.
-      expect(await (await store.snapshot()).searchKeywords(tokens, 40, { towns: [town] })).toEqual(before);
-      expect(before.length).toBeGreaterThan(0);
+      // A fresh snapshot (no reads kept) ranks as before, within a town, unfiltered and by role and year.
+      expect(await search()).toEqual(before);
+      for (const hits of before) expect(hits.length).toBeGreaterThan(0);
     } finally {
       await client.end();
       await store.close();
