@@ -27,4 +27,23 @@ describe('RecentlyUsed', () => {
     expect(await recent.getMany(['ab'], fetch)).toEqual([2]);
     expect(asked).toHaveLength(2);
   });
+
+  it('bounds the total weight when entries weigh differently, and keeps nothing heavier than the bound', () => {
+    const recent = new RecentlyUsed<number[]>(5, (v) => v.length);
+    recent.set('a', [1, 2]);
+    recent.set('b', [1, 2, 3]);
+    expect(recent.get('a')).toEqual([1, 2]);
+    // 2 + 3 + 2 > 5: the least recently used (b) goes.
+    recent.set('c', [1, 2]);
+    expect(recent.get('b')).toBeUndefined();
+    expect(recent.get('a')).toEqual([1, 2]);
+    expect(recent.get('c')).toEqual([1, 2]);
+    recent.set('huge', [1, 2, 3, 4, 5, 6]);
+    expect(recent.get('huge')).toBeUndefined();
+    expect(recent.get('a')).toEqual([1, 2]);
+    // Replacing a value counts its new weight only.
+    recent.set('a', [1]);
+    recent.set('d', [1, 2]);
+    expect([recent.get('a'), recent.get('c'), recent.get('d')]).toEqual([[1], [1, 2], [1, 2]]);
+  });
 });

@@ -107,8 +107,13 @@ export function isProcessAlive(pid: number, host: string, sinceMs: number, lease
  */
 export class RecentlyUsed<V> {
   private readonly entries = new Map<string, V>();
+  private weight = 0;
 
-  constructor(private readonly capacity: number) {}
+  /** Holds entries up to `capacity` in all, each weighing `weigh(value)` (1 unless given). */
+  constructor(
+    private readonly capacity: number,
+    private readonly weigh: (value: V) => number = () => 1,
+  ) {}
 
   get(key: string): V | undefined {
     const value = this.entries.get(key);
@@ -120,9 +125,20 @@ export class RecentlyUsed<V> {
   }
 
   set(key: string, value: V): void {
-    this.entries.delete(key);
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.weight -= this.weigh(old);
+    }
+    // One value heavier than the whole capacity is not kept at all.
+    if (this.weigh(value) > this.capacity) return;
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.weight += this.weigh(value);
+    while (this.weight > this.capacity) {
+      const [first, dropped] = this.entries.entries().next().value!;
+      this.entries.delete(first);
+      this.weight -= this.weigh(dropped);
+    }
   }
 
   /**

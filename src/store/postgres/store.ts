@@ -64,6 +64,16 @@ const EF_SEARCH = 128;
  */
 const RECENT_ROWS = 2000;
 const RECENT_TERMS = 10_000;
+/** Postings a snapshot keeps, in all (12 bytes each: about 12 MB). */
+const RECENT_POSTINGS = 1_000_000;
+
+/** A term's postings (chunk position, term count, chunk length), as the keyword search reads them. */
+interface TermPostings {
+  ords: Int32Array;
+  tfs: Int32Array;
+  lengths: Int32Array;
+}
+const NO_POSTINGS: TermPostings = { ords: new Int32Array(0), tfs: new Int32Array(0), lengths: new Int32Array(0) };
 /** An arbitrary constant naming the writers' lock (held only while a writer registers). */
 const WRITER_LOCK = 7_318_204_552;
 
@@ -112,6 +122,7 @@ class PostgresSnapshot implements IndexSnapshot {
   private readonly recentChunks = new RecentlyUsed<Chunk>(RECENT_ROWS);
   private readonly recentVectors = new RecentlyUsed<Float32Array>(RECENT_ROWS);
   private readonly recentChunkIds = new RecentlyUsed<string>(RECENT_TERMS);
+  private readonly recentPostings = new RecentlyUsed<TermPostings>(RECENT_POSTINGS, (p) => p.ords.length + 1);
   private readonly recentDerived = new RecentlyUsed<unknown>(RECENT_ROWS);
   private readonly recentDf = new RecentlyUsed<number>(RECENT_TERMS);
   private readonly recentTownCounts = new RecentlyUsed<Record<string, number>>(RECENT_TERMS);
@@ -182,37 +193,56 @@ class PostgresSnapshot implements IndexSnapshot {
   async searchKeywords(tokens: readonly string[], k: number, filters?: StoreFilters): Promise<ChunkHit[]> {
     const terms = [...new Set(tokens)];
     if (terms.length === 0 || k <= 0) return [];
-    const params: unknown[] = [this.row.id, terms];
-    // Towns and chunk lengths on the postings themselves (migrations 003, 004), so a search reads
-    // only the asked towns' postings and joins no chunk; role and year are on the chunk.
-    const { towns, ...chunkFilters } = filters ?? {};
-    const onChunk = filterSql(chunkFilters, params, 'c');
-    // One row per term with its postings as arrays: a common word has thousands, and as rows
-    // they cost the wire and the client more than the database's read of them.
-    const postingsSql =
-      'SELECT p.term, array_agg(p.chunk_ord) AS ords, array_agg(p.tf) AS tfs, array_agg(p.token_count) AS lengths FROM postings p ' +
-      `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'p')}` +
-      (onChunk ? ` AND EXISTS (SELECT 1 FROM chunks c WHERE c.generation_id = p.generation_id AND c.ord = p.chunk_ord${onChunk})` : '') +
-      ' GROUP BY p.term';
-    const [dfs, postingRows] = await Promise.all([
-      this.documentFrequencies(terms),
-      this.pool.query<{ term: string; ords: number[]; tfs: number[]; lengths: number[] }>(postingsSql, params),
-    ]);
-    const df = new Map(terms.map((t, i) => [t, dfs[i]!]));
-    const byTerm = new Map(postingRows.rows.map((r) => [r.term, r]));
+    const [dfs, postings] = await Promise.all([this.documentFrequencies(terms), this.postingsOf(terms, filters ?? {})]);
     // Term by term in the query's order, as searchKeywordIndex: the same sums in the same order.
     const n = this.generation.chunks;
     const average = this.row.average_length ?? 0;
     const scores = new Map<number, number>();
-    for (const term of terms) {
-      const postings = byTerm.get(term);
-      if (!postings) continue;
-      const weight = idfOfCount(df.get(term) ?? 0, n);
-      postings.ords.forEach((ord, i) => scores.set(ord, (scores.get(ord) ?? 0) + termScore(weight, postings.tfs[i]!, postings.lengths[i]!, average)));
-    }
+    postings.forEach(({ ords, tfs, lengths }, t) => {
+      const weight = idfOfCount(dfs[t]!, n);
+      for (let i = 0; i < ords.length; i++) scores.set(ords[i]!, (scores.get(ords[i]!) ?? 0) + termScore(weight, tfs[i]!, lengths[i]!, average));
+    });
     const top = rankScores(scores, k);
     const ids = await this.chunkIdsAt(top.map((h) => h.index));
     return top.map((h, i) => ({ chunkId: ids[i]!, score: h.score }));
+  }
+
+  /**
+   * Each term's postings passing the filters, in the terms' order (empty for a term no chunk
+   * holds). Kept by term and towns (recentPostings): a town's questions come back to the same
+   * words. With a role or year (a chunk's fields) they are read each time.
+   */
+  private async postingsOf(terms: readonly string[], filters: StoreFilters): Promise<TermPostings[]> {
+    const { towns, ...chunkFilters } = filters;
+    const read = async (wanted: string[]): Promise<Map<string, TermPostings>> => {
+      const params: unknown[] = [this.row.id, wanted];
+      // Towns and chunk lengths are on the postings themselves (migrations 003, 004), so a search
+      // reads only the asked towns' postings and joins no chunk; role and year are on the chunk.
+      const onChunk = filterSql(chunkFilters, params, 'c');
+      // One row per term with its postings as arrays: a common word has thousands, and as rows
+      // they cost the wire and the client more than the database's read of them.
+      const rows = (
+        await this.pool.query<{ term: string; ords: number[]; tfs: number[]; lengths: number[] }>(
+          'SELECT p.term, array_agg(p.chunk_ord) AS ords, array_agg(p.tf) AS tfs, array_agg(p.token_count) AS lengths FROM postings p ' +
+            `WHERE p.generation_id = $1 AND p.term = ANY($2::text[])${filterSql(towns ? { towns } : undefined, params, 'p')}` +
+            (onChunk ? ` AND EXISTS (SELECT 1 FROM chunks c WHERE c.generation_id = p.generation_id AND c.ord = p.chunk_ord${onChunk})` : '') +
+            ' GROUP BY p.term',
+          params,
+        )
+      ).rows;
+      const found = new Map(rows.map((r) => [r.term, { ords: Int32Array.from(r.ords), tfs: Int32Array.from(r.tfs), lengths: Int32Array.from(r.lengths) }]));
+      return new Map(wanted.map((t) => [t, found.get(t) ?? NO_POSTINGS]));
+    };
+    if (chunkFilters.role !== undefined || chunkFilters.year !== undefined) {
+      const byTerm = await read([...terms]);
+      return terms.map((t) => byTerm.get(t)!);
+    }
+    const scope = towns && towns.length > 0 ? `${[...towns].sort().join('\u0001')}\u0000` : '\u0000';
+    const kept = await this.recentPostings.getMany(
+      terms.map((t) => scope + t),
+      async (missing) => new Map([...(await read(missing.map((s) => s.slice(scope.length))))].map(([t, p]) => [scope + t, p])),
+    );
+    return kept.map((p) => p!);
   }
 
   /** The ids of the chunks at these positions (ords), through recentChunkIds. */
