@@ -97,6 +97,8 @@ function filterSql(filters: StoreFilters | undefined, params: unknown[], alias: 
   return sql;
 }
 
+/** The prefix of a kept read's key for a set of towns (any order; none: all towns). */
+const townScope = (towns: readonly string[] | undefined): string => (towns && towns.length > 0 ? `${[...towns].sort().join('\u0001')}\u0000` : '\u0000');
 const vectorParam = (v: Float32Array): string => toSql(Array.from(v))!;
 const yearsLiteral = (years: readonly number[]): string => `{${years.join(',')}}`;
 /**
@@ -237,7 +239,7 @@ class PostgresSnapshot implements IndexSnapshot {
       const byTerm = await read([...terms]);
       return terms.map((t) => byTerm.get(t)!);
     }
-    const scope = towns && towns.length > 0 ? `${[...towns].sort().join('\u0001')}\u0000` : '\u0000';
+    const scope = townScope(towns);
     const kept = await this.recentPostings.getMany(
       terms.map((t) => scope + t),
       async (missing) => new Map([...(await read(missing.map((s) => s.slice(scope.length))))].map(([t, p]) => [scope + t, p])),
@@ -281,7 +283,7 @@ class PostgresSnapshot implements IndexSnapshot {
   /** Chunks of each town (of `towns`, when given) holding each term, in the terms' order. */
   private async townCounts(terms: readonly string[], towns: readonly string[] | undefined): Promise<Array<Record<string, number> | undefined>> {
     if (towns && towns.length === 0) return terms.map(() => ({}));
-    const scope = towns ? `${[...towns].sort().join('\u0001')}\u0000` : '\u0000';
+    const scope = townScope(towns);
     const counts = await this.recentTownCounts.getMany(
       terms.map((t) => scope + t),
       async (missing) => {
