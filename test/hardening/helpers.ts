@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 
 export const ROOT = path.resolve('.');
 export const SHIPPED = path.join(ROOT, 'corpus');
@@ -138,4 +139,16 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A server's exit after an orderly SIGTERM shutdown: code 0. One exception, an open defect
+ * (issue 13's closing note): a process with onnxruntime loaded in its embedding worker threads
+ * sometimes aborts (SIGABRT, "terminate called after throwing an instance of 'Napi::Error'")
+ * while Node tears those threads down, after the shutdown itself is complete. It is accepted
+ * only when the server had logged the end of an orderly shutdown first; any other exit fails.
+ */
+export function expectOrderlyExit(child: Child, exited: { code: number | null; signal: NodeJS.Signals | null }): void {
+  if (exited.signal === 'SIGABRT' && child.output().includes('all connections closed: exiting')) return;
+  expect(exited).toEqual({ code: 0, signal: null });
 }

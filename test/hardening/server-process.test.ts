@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, copyReports, eventually, postJson, scratch, SMALL_REPORT, startServer, stop, type Child } from './helpers.js';
+import { call, copyReports, eventually, expectOrderlyExit, postJson, scratch, SMALL_REPORT, startServer, stop, type Child } from './helpers.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -153,6 +153,6 @@ describe('SIGTERM', () => {
     const finished = await reply;
     expect(finished.status).toBe(200);
     expect(JSON.parse(finished.text).answer).toContain('东环路');
-    expect(await server!.exited).toEqual({ code: 0, signal: null });
+    expectOrderlyExit(server!, await server!.exited);
   });
 });

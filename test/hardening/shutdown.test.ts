@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testIndexDir } from '../services.js';
-import { call, eventually, startServer, stop, type Child } from './helpers.js';
+import { call, eventually, expectOrderlyExit, startServer, stop, type Child } from './helpers.js';
 
 interface Outcome {
   status?: number;
@@ -88,7 +88,7 @@ describe('SIGTERM with kept-alive clients', () => {
 
     const resets = outcomes.filter((o) => o.error && o.error !== 'ECONNREFUSED');
     expect(resets).toEqual([]);
-    expect(exited).toEqual({ code: 0, signal: null });
+    expectOrderlyExit(server, exited);
     expect(idleBefore.status).toBe(200);
     expect(idleAfter).toMatchObject({ status: 503, code: 'E_SHUTTING_DOWN', connection: 'close' });
     const after = outcomes.filter((o) => o.afterSignal && !o.error);
