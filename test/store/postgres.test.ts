@@ -15,6 +15,7 @@ import { parseEvalFile } from '../../src/evaluate/metrics.js';
 import { call, childEnv, eventually, postJson, runEntry, scratch, startServer, stop, type Child } from '../hardening/helpers.js';
 import { openTestService, testIndexDir } from '../services.js';
 import { describeIndexStore, loadReference, type StoreHarness } from './contract.js';
+import { scratchSchema } from './scratch-schema.js';
 
 /** Starts `npm run db:embedded -- --port 0` and returns its URL. */
 async function startEmbedded(): Promise<{ url: string; child: Child }> {
@@ -61,18 +62,8 @@ describeIndexStore('postgres (embedded PGlite over the wire)', async () => {
 const external = process.env['TEST_DATABASE_URL'];
 if (external) {
   describeIndexStore('postgres (TEST_DATABASE_URL)', async () => {
-    // A schema of its own, dropped afterwards: the database may hold other data.
-    const schema = `index_store_test_${process.pid}`;
-    const admin = new pg.Client({ connectionString: external });
-    await admin.connect();
-    await admin.query('CREATE EXTENSION IF NOT EXISTS vector');
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const url = new URL(external);
-    url.searchParams.set('options', `-c search_path=${schema},public`);
-    return harnessOver(url.toString(), async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    });
+    const { url, dispose } = await scratchSchema(external, 'index_store_test');
+    return harnessOver(url, dispose);
   });
 }
 

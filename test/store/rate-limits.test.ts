@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/postgres/migrate.js';
 import { createPostgresRateLimits, type HitCounter } from '../../src/store/postgres/rate-limits.js';
 import { childEnv, eventually, runEntry } from '../hardening/helpers.js';
+import { scratchSchema } from './scratch-schema.js';
 
 interface Database {
   url: string;
@@ -24,24 +25,6 @@ async function embedded(): Promise<Database> {
     async dispose() {
       child.process.kill('SIGTERM');
       await child.exited;
-    },
-  };
-}
-
-async function external(base: string): Promise<Database> {
-  // A schema of its own, dropped afterwards: the database may hold other data.
-  const schema = `rate_limits_test_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query('CREATE EXTENSION IF NOT EXISTS vector');
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema},public`);
-  return {
-    url: url.toString(),
-    async dispose() {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
     },
   };
 }
@@ -171,7 +154,7 @@ function describeCounters(name: string, open: () => Promise<Database>): void {
 
 describeCounters('embedded PGlite over the wire', embedded);
 const testDatabaseUrl = process.env['TEST_DATABASE_URL'];
-if (testDatabaseUrl) describeCounters('TEST_DATABASE_URL', () => external(testDatabaseUrl));
+if (testDatabaseUrl) describeCounters('TEST_DATABASE_URL', () => scratchSchema(testDatabaseUrl, 'rate_limits_test'));
 
 describe('rate-limit counters: a database that does not answer', () => {
   it('fails an increment with E_INTERNAL naming the rate limits, instead of waiting', async () => {
