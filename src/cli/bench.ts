@@ -329,10 +329,13 @@ async function ortCeiling(modelDir: string, modelId: string, texts: readonly str
     workers.map(async (worker) => {
       while (performance.now() < deadline) {
         const batch = Array.from({ length: 4 }, () => texts[next++ % texts.length]!);
-        done += await new Promise<number>((resolve) => {
-          worker.once('message', (n: number) => resolve(n));
+        // Not `done += await …`: that reads `done` before the await, so the sessions running
+        // side by side would overwrite each other's counts.
+        const n = await new Promise<number>((resolve) => {
+          worker.once('message', (count: number) => resolve(count));
           worker.postMessage(batch);
         });
+        done += n;
       }
     }),
   );
