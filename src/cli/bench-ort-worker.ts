@@ -7,13 +7,13 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import ort from 'onnxruntime-node';
-import { modelPathOf } from '../embed/model-files.js';
+import { modelPathOf, ONNX_MODEL_FILE } from '../embed/model-files.js';
 
 const { modelDir, modelId } = workerData as { modelDir: string; modelId: string };
 (transformersEnv as { localModelPath: string }).localModelPath = modelDir;
 transformersEnv.allowRemoteModels = false;
 const tokenizer = await AutoTokenizer.from_pretrained(modelId);
-const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), 'onnx', 'model_quantized.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), ONNX_MODEL_FILE), { intraOpNumThreads: 1, interOpNumThreads: 1 });
 
 parentPort!.on('message', async (texts: string[]) => {
   for (const text of texts) {

@@ -20,7 +20,7 @@ import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
 import { allChunkIds, openIndexContext } from '../retrieve/context.js';
 import { openRecordedFileStore } from '../store/open.js';
-import { modelPathOf } from '../embed/model-files.js';
+import { modelPathOf, ONNX_MODEL_FILE } from '../embed/model-files.js';
 import { parseEvalFile } from '../evaluate/metrics.js';
 import { replaceSection } from '../evaluate/report.js';
 import { ingestCorpus, type IngestSummary } from '../index/build.js';
@@ -105,7 +105,7 @@ async function plainOrtThroughput(modelDir: string, modelId: string, texts: stri
   (transformersEnv as { localModelPath: string }).localModelPath = modelDir;
   transformersEnv.allowRemoteModels = false;
   const tokenizer = await AutoTokenizer.from_pretrained(modelId);
-  const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), 'onnx', 'model_quantized.onnx'));
+  const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), ONNX_MODEL_FILE));
   const started = performance.now();
   for (const text of texts) {
     const encoded = tokenizer(text, { truncation: true, max_length: 512 }) as Record<string, { data: BigInt64Array; dims: number[] }>;

@@ -2,11 +2,13 @@
  * Turns text into bge-small-zh vectors locally with Transformers.js (quantized onnx, CLS pooling,
  * L2-normalised), plus a LangChain `Embeddings` adapter so vector stores can use it.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../errors.js';
-import { checkModelFiles, type ModelFilesCheck } from './model-files.js';
+import { checkModelFiles, ONNX_MODEL_FILE, type ModelFilesCheck } from './model-files.js';
 
 /** Vector size of bge-small-zh-v1.5 (its hidden_size). */
 export const EMBEDDING_DIMENSION = 512;
@@ -46,21 +48,49 @@ export interface EmbedderOptions {
 }
 
 let onnxThreads: number | undefined;
+/** Model files this process may load, so that bytes read from one can be loaded by its path. */
+const onnxFiles = new Set<string>();
+
+/**
+ * The path of a known model file holding exactly these bytes. onnxruntime-node 1.14 ignores the
+ * session options of a model given as bytes, which is how Transformers.js gives it: each session
+ * then ran an intra-op pool of one spinning thread per core, and two pool workers on two cores
+ * were slower than one (measured: 4 busy threads, 344 against 448 queries/s). Given by path, the
+ * same model honours intraOpNumThreads.
+ */
+function fileHolding(model: unknown): string | undefined {
+  if (!(model instanceof Uint8Array)) return undefined;
+  for (const file of onnxFiles) {
+    try {
+      if (fs.statSync(file).size === model.byteLength && Buffer.from(model.buffer, model.byteOffset, model.byteLength).equals(fs.readFileSync(file))) return file;
+    } catch {
+      // Gone since it was checked: load the bytes as given.
+    }
+  }
+  return undefined;
+}
 
 /**
  * Transformers.js v2 gives no way to pass session options, so the one place sessions are made,
  * InferenceSession.create, is wrapped to add the thread counts.
  */
-function useOnnxThreads(threads: number): void {
+function useOnnxThreads(threads: number, modelFile: string): void {
   const session = ((ort as unknown as { default?: typeof ort }).default ?? ort).InferenceSession as unknown as {
     create: (...args: unknown[]) => Promise<unknown>;
   };
   if (onnxThreads === undefined) {
     const create = session.create.bind(session);
-    session.create = (model: unknown, options?: unknown, ...rest: unknown[]) =>
-      create(model, { ...(options as object | undefined), intraOpNumThreads: onnxThreads, interOpNumThreads: 1 }, ...rest);
+    session.create = (model: unknown, options?: unknown, ...rest: unknown[]) => {
+      const file = fileHolding(model);
+      const threads = { intraOpNumThreads: onnxThreads, interOpNumThreads: 1 };
+      // By path the options are read, and the node binding refuses the 'wasm' provider that
+      // Transformers.js lists after 'cpu': keep 'cpu', which is what the bytes always ran on.
+      if (file) return create(file, { ...(options as object | undefined), ...threads, executionProviders: ['cpu'] }, ...rest);
+      return create(model, { ...(options as object | undefined), ...threads }, ...rest);
+    };
   }
   onnxThreads = threads;
+  onnxFiles.add(modelFile);
 }
 
 /** Static facts about the default embedder, for code that needs them before loading the model. */
@@ -118,7 +148,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   const check = await checkModelFiles(modelDir, modelId);
   if (!check.ok) throw modelNotUsable(modelId, check);
 
-  if (options.intraOpThreads !== undefined) useOnnxThreads(Math.max(1, Math.floor(options.intraOpThreads)));
+  if (options.intraOpThreads !== undefined) useOnnxThreads(Math.max(1, Math.floor(options.intraOpThreads)), path.join(check.modelPath, ONNX_MODEL_FILE));
 
   let extractor: FeatureExtractionPipeline;
   try {

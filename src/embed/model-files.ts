@@ -10,12 +10,15 @@ import path from 'node:path';
 /** The model the project is built and tested with. */
 export const DEFAULT_MODEL_ID = 'Xenova/bge-small-zh-v1.5';
 
+/** The quantized weights, relative to the model folder (Transformers.js' name with `quantized: true`). */
+export const ONNX_MODEL_FILE = 'onnx/model_quantized.onnx';
+
 /** Files Transformers.js reads for a quantized feature-extraction model, relative to the model folder. */
 export const MODEL_FILES = [
   'config.json',
   'tokenizer.json',
   'tokenizer_config.json',
-  'onnx/model_quantized.onnx',
+  ONNX_MODEL_FILE,
 ] as const;
 
 export type ModelFile = (typeof MODEL_FILES)[number];

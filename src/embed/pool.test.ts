@@ -74,6 +74,27 @@ describe('createEmbedderPool (real model in worker threads)', () => {
     expect(await pool.embedDocuments([])).toEqual([]);
   });
 
+  it.runIf(process.platform === 'linux')('runs each worker model on one thread: the pool work shows on as many threads as it has workers', async () => {
+    // onnxruntime-node 1.14 ignored the thread count for a model given as bytes; each session then
+    // ran a second, spinning thread, and two workers on two cores were slower than one.
+    const cpuByThread = () =>
+      new Map(
+        fs.readdirSync('/proc/self/task').map((tid) => {
+          const fields = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return [tid, Number(fields[11]) + Number(fields[12])] as const;
+        }),
+      );
+    const before = cpuByThread();
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < 400) await pool.embedQuery(`${TEXTS[next % TEXTS.length]!.slice(0, 40)} ${next++}`);
+    }));
+    const used = [...cpuByThread()].map(([tid, ticks]) => ticks - (before.get(tid) ?? 0));
+    const busiest = Math.max(...used);
+    expect(busiest).toBeGreaterThan(20);
+    expect(used.filter((ticks) => ticks > busiest / 4).length).toBe(pool.size);
+  }, 60_000);
+
   it('refuses to start without model files, naming model:fetch', async () => {
     const err = await createEmbedderPool({ modelDir: '/nonexistent-models', modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
