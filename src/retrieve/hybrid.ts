@@ -28,6 +28,11 @@ export interface RetrieveOptions {
    * tokens, the question's term statistics). Default true; a plain search needs none of it.
    */
   evidence?: boolean;
+  /**
+   * The question's embedding from an earlier retrieval of the same question (`Retrieval.queryVector`):
+   * a second search of it, over other towns, needs no second forward pass.
+   */
+  queryVector?: Float32Array;
 }
 
 /** What the store holds about the sentences of one returned passage (fetched with `evidence`). */
@@ -107,7 +112,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   const queryTokens = context.tokenizer.tokenize(question);
   // One embedding per question, of its focus: the town is already a filter, and every passage of
   // the right report shares the town and year, so they would only blur the comparison.
-  const queryVector = await embedder.embedQuery(focusOf(question, analysis.towns));
+  const queryVector = options.queryVector ?? (await embedder.embedQuery(focusOf(question, analysis.towns)));
   const [dense, lexical] = await Promise.all([snapshot.searchChunks(queryVector, n, storeFilters), snapshot.searchKeywords(queryTokens, n, storeFilters)]);
 
   const byId = new Map<string, { fused: number; dense: number; bm25: number }>();

@@ -48,6 +48,20 @@ describe('prepareQuestion', () => {
     expect(builds).toBe(0);
   });
 
+  it('embeds a question once, also when its answer searches the other towns too', async () => {
+    const calls = { embedQuery: 0, searchChunks: 0 };
+    const { embedder, index } = ctx;
+    const counted: QuestionContext = {
+      ...ctx,
+      embedder: { ...embedder, embedQuery: (text) => ((calls.embedQuery += 1), embedder.embedQuery(text)) },
+      index: { ...index, snapshot: { ...index.snapshot, searchChunks: (...args) => ((calls.searchChunks += 1), index.snapshot.searchChunks(...args)) } },
+    };
+    const question = '临湖镇2023年计划新增多少个智改数转项目?';
+    const prepared = await prepareQuestion({ question }, counted);
+    expect(calls).toEqual({ embedQuery: 1, searchChunks: 2 });
+    expect(prepared.answer).toEqual((await prepareQuestion({ question }, ctx)).answer);
+  });
+
   it('searches the standalone rewrite of a follow-up and names it', async () => {
     const prepared = await prepareQuestion({ question: '那下半年呢?', history: [{ question: '牛塘镇2022年上半年完成了多少套安置房的初始登记?', answer: '……' }] }, ctx);
     expect(prepared.question).toMatch(/^牛塘镇2022年下半年/);
