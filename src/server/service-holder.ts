@@ -104,7 +104,20 @@ export interface ReindexerOptions {
   rebuild: Rebuild;
   /** Called when a job finishes (metrics, logs). */
   onFinish?: (job: ReindexJob, ms: number) => void;
+  /**
+   * Waits, in ms, before each new try of a job whose rebuild found another writer at work
+   * (E_BUSY: another replica's upload, a CLI ingest). Default BUSY_RETRY_MS.
+   */
+  busyRetryMs?: readonly number[];
 }
+
+/**
+ * About two minutes of waiting for another writer in all. A retry is a new build that reads the
+ * corpus when it starts, after the other writer has published, so it holds that writer's
+ * changes as well as this job's: it cannot put an older index over a newer one. A writer that
+ * died leaves a lock the next try takes over, so the waits end.
+ */
+export const BUSY_RETRY_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
 
 function summarize(s: IngestSummary): ReindexSummary {
   return {
@@ -134,13 +147,25 @@ export function createReindexer(options: ReindexerOptions): Reindexer {
     job.state = 'running';
     job.startedAt = new Date().toISOString();
     const started = performance.now();
+    const waits = options.busyRetryMs ?? BUSY_RETRY_MS;
+    const rebuild = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await options.rebuild({
+            full: job.full,
+            onProgress: ({ stage, done, total }) => {
+              job.progress = { stage, done, total };
+            },
+          });
+        } catch (err) {
+          if (!(isAppError(err) && err.code === 'E_BUSY') || attempt >= waits.length) throw err;
+          job.progress = { stage: 'waiting for another writer', done: attempt + 1, total: waits.length };
+          await new Promise((resolve) => setTimeout(resolve, waits[attempt]));
+        }
+      }
+    };
     try {
-      const { service, summary } = await options.rebuild({
-        full: job.full,
-        onProgress: ({ stage, done, total }) => {
-          job.progress = { stage, done, total };
-        },
-      });
+      const { service, summary } = await rebuild();
       options.holder.swap(service);
       job.summary = summarize(summary);
       job.state = 'succeeded';

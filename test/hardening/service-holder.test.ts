@@ -83,6 +83,52 @@ describe('createReindexer', () => {
     expect(job).toMatchObject({ state: 'failed', error: { code: 'E_PARSE', message: expect.stringContaining('could not be read') } });
     expect(holder.current()).toBe(service);
   });
+
+  it('tries again while another writer holds the store (E_BUSY), and publishes once it is free', async () => {
+    const holder = createServiceHolder();
+    let calls = 0;
+    const progress: string[] = [];
+    const reindexer = createReindexer({
+      holder,
+      busyRetryMs: [5, 5, 5],
+      rebuild: async () => {
+        calls++;
+        if (calls <= 2) throw new AppError('E_BUSY', 'store: another writer (pid 7 on replica-b) is writing generation gen-x; run again when it has finished');
+        progress.push(reindexer.status()?.progress?.stage ?? '');
+        return { service, summary: summary('gen-after-wait') };
+      },
+    });
+    const job = await reindexer.start({ trigger: 'test' }).done;
+    expect(job).toMatchObject({ state: 'succeeded', summary: { indexVersion: 'gen-after-wait' } });
+    expect(calls).toBe(3);
+    expect(progress).toEqual(['waiting for another writer']);
+    expect(holder.current()).toBe(service);
+  });
+
+  it('gives up with E_BUSY when the other writer outlasts every wait, and does not retry other errors', async () => {
+    let calls = 0;
+    const busy = createReindexer({
+      holder: createServiceHolder(service),
+      busyRetryMs: [5, 5],
+      rebuild: async () => {
+        calls++;
+        throw new AppError('E_BUSY', 'index: another ingest (pid 9) is writing index/; run again when it has finished');
+      },
+    });
+    expect(await busy.start().done).toMatchObject({ state: 'failed', error: { code: 'E_BUSY' } });
+    expect(calls).toBe(3);
+    calls = 0;
+    const broken = createReindexer({
+      holder: createServiceHolder(service),
+      busyRetryMs: [5, 5],
+      rebuild: async () => {
+        calls++;
+        throw new AppError('E_PARSE', 'bad file');
+      },
+    });
+    expect(await broken.start().done).toMatchObject({ state: 'failed', error: { code: 'E_PARSE' } });
+    expect(calls).toBe(1);
+  });
 });
 
 describe('POST /api/admin/reindex when the rebuild fails', () => {
@@ -95,6 +141,7 @@ describe('POST /api/admin/reindex when the rebuild fails', () => {
     const holder = createServiceHolder(service);
     const reindexer = createReindexer({
       holder,
+      busyRetryMs: [10],
       rebuild: async () => {
         throw new AppError('E_BUSY', 'index: another ingest (pid 4242) is writing index/; run again when it has finished');
       },
