@@ -63,6 +63,8 @@ export interface ReindexJob {
   finishedAt?: string;
   summary?: ReindexSummary;
   error?: { code: string; message: string };
+  /** How many times the job found another writer at work (E_BUSY) and tried again. */
+  busyRetries?: number;
   /** Where a running job is: the ingest's stage and its count (embed: texts). */
   progress?: ReindexProgress;
 }
@@ -159,6 +161,7 @@ export function createReindexer(options: ReindexerOptions): Reindexer {
           });
         } catch (err) {
           if (!(isAppError(err) && err.code === 'E_BUSY') || attempt >= waits.length) throw err;
+          job.busyRetries = attempt + 1;
           job.progress = { stage: 'waiting for another writer', done: attempt + 1, total: waits.length };
           await new Promise((resolve) => setTimeout(resolve, waits[attempt]));
         }

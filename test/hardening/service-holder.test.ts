@@ -99,7 +99,7 @@ describe('createReindexer', () => {
       },
     });
     const job = await reindexer.start({ trigger: 'test' }).done;
-    expect(job).toMatchObject({ state: 'succeeded', summary: { indexVersion: 'gen-after-wait' } });
+    expect(job).toMatchObject({ state: 'succeeded', busyRetries: 2, summary: { indexVersion: 'gen-after-wait' } });
     expect(calls).toBe(3);
     expect(progress).toEqual(['waiting for another writer']);
     expect(holder.current()).toBe(service);

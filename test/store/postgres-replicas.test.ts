@@ -110,7 +110,7 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: url });
   await sql.connect();
   first = await startServer({ ...env, ADMIN_TOKEN: TOKEN, AUDIT_LOG: path.join(work.dir, 'audit.jsonl') });
-  second = await startServer(env);
+  second = await startServer({ ...env, ADMIN_TOKEN: TOKEN });
   await eventually(async () => (await call(first!.base, '/api/health/ready')).status === 200 && (await call(second!.base, '/api/health/ready')).status === 200, 150_000);
 }, 330_000);
 
@@ -163,6 +163,40 @@ describe('two servers on one PostgreSQL store, fed by npm run ingest', () => {
     const answer = await answerOf(second!, '临湖镇2024年计划新建几家社区食堂?');
     expect(answer.citations.some((c) => c.startsWith(`${docId}:`))).toBe(true);
     expect(second!.output()).toContain('another process published a new index: now serving it');
+  }, 300_000);
+
+  it('uploads through both replicas at the same moment both go live on both: the job that finds the other writing waits and builds again', async () => {
+    const servers = [first!, second!];
+    const reports = [
+      { name: 'meili-2025.txt', body: '梅李镇2025年民生实事项目计划\n一、2025年民生实事\n全镇计划新建口袋公园6个,改造老旧小区3个。\n年内将新增停车泊位300个。\n' },
+      { name: 'niutang-2025.txt', body: '牛塘镇2025年民生实事项目计划\n一、2025年民生实事\n全镇计划新建养老服务站5个,新增托育机构2家。\n年内将完成雨污分流改造8公里。\n' },
+    ];
+    const previous = await Promise.all(servers.map(async (server) => (await call(server.base, '/api/admin/reindex', { headers: AUTH })).body.reindex?.id as number | undefined));
+    const uploads = await Promise.all(
+      servers.map((server, i) => call(server.base, `/api/admin/documents?name=${reports[i]!.name}&reindex=true`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/plain' }, body: reports[i]!.body })),
+    );
+    expect(uploads.map((u) => u.status)).toEqual([201, 201]);
+    const ids = uploads.map((u) => u.body.document.docId as string);
+    const jobs = await Promise.all(
+      servers.map((server, i) =>
+        eventually(async () => {
+          const reindex = (await call(server.base, '/api/admin/reindex', { headers: AUTH })).body.reindex as { id: number; state?: string; busyRetries?: number } | undefined;
+          if (!reindex || reindex.id === previous[i]) return undefined;
+          if (reindex.state === 'failed') throw new Error(`replica ${i + 1}'s reindex failed: ${JSON.stringify(reindex)}`);
+          return reindex.state === 'succeeded' ? reindex : undefined;
+        }, 240_000),
+      ),
+    );
+    process.stdout.write(`postgres replicas: simultaneous uploads, tries after E_BUSY per replica: ${jobs.map((j) => j.busyRetries ?? 0).join(', ')}\n`);
+    // Both reports on both replicas, from the one generation last published.
+    await eventually(async () => {
+      for (const server of servers) {
+        const listed = await documentsOf(server);
+        if (!ids.every((id) => listed.some((d) => d.docId === id))) return false;
+      }
+      return (await indexVersionOf(first!)) === (await indexVersionOf(second!));
+    }, PROPAGATION_MS + 5_000, 100);
+    expect(await indexVersionOf(second!)).toBe(await publishedName());
   }, 300_000);
 
   it('an ingest killed with SIGKILL while it builds, or while it writes into the database, leaves both on the previous generation; the next ingest publishes and cleans up', async () => {
