@@ -106,28 +106,24 @@ describe('createReindexer', () => {
   });
 
   it('gives up with E_BUSY when the other writer outlasts every wait, and does not retry other errors', async () => {
-    let calls = 0;
-    const busy = createReindexer({
-      holder: createServiceHolder(service),
-      busyRetryMs: [5, 5],
-      rebuild: async () => {
-        calls++;
-        throw new AppError('E_BUSY', 'index: another ingest (pid 9) is writing index/; run again when it has finished');
-      },
-    });
-    expect(await busy.start().done).toMatchObject({ state: 'failed', error: { code: 'E_BUSY' } });
-    expect(calls).toBe(3);
-    calls = 0;
-    const broken = createReindexer({
-      holder: createServiceHolder(service),
-      busyRetryMs: [5, 5],
-      rebuild: async () => {
-        calls++;
-        throw new AppError('E_PARSE', 'bad file');
-      },
-    });
-    expect(await broken.start().done).toMatchObject({ state: 'failed', error: { code: 'E_PARSE' } });
-    expect(calls).toBe(1);
+    /** A reindexer whose every rebuild throws `err`, with two short waits after E_BUSY. */
+    const alwaysFailing = async (err: AppError) => {
+      let calls = 0;
+      const reindexer = createReindexer({
+        holder: createServiceHolder(service),
+        busyRetryMs: [5, 5],
+        rebuild: async () => {
+          calls++;
+          throw err;
+        },
+      });
+      return { job: await reindexer.start().done, calls };
+    };
+    const busy = await alwaysFailing(new AppError('E_BUSY', 'index: another ingest (pid 9) is writing index/; run again when it has finished'));
+    expect(busy).toMatchObject({ job: { state: 'failed', busyRetries: 2, error: { code: 'E_BUSY' } }, calls: 3 });
+    const broken = await alwaysFailing(new AppError('E_PARSE', 'bad file'));
+    expect(broken).toMatchObject({ job: { state: 'failed', error: { code: 'E_PARSE' } }, calls: 1 });
+    expect(broken.job.busyRetries).toBeUndefined();
   });
 });
 
