@@ -3,6 +3,7 @@
  * into an answer; when the question names towns, a second retrieval over all towns tells whether
  * another town's reports answer it far more closely (then the answer says which town has it).
  */
+import { nextTurn } from '../qa/turns.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';
@@ -19,16 +20,19 @@ export interface RetrievedAnswerOptions {
 export async function answerFromRetrieval(index: IndexContext, embedder: Embedder, question: string, options: RetrievedAnswerOptions): Promise<Answer> {
   const { topK, filters, compose } = options;
   const retrieval = await retrieve(index, embedder, question, { topK, ...(filters ? { filters } : {}) });
+  await nextTurn();
   let answer = composeExtractiveAnswer(index, retrieval, compose);
   // A question about some towns: do other towns' reports answer it far more closely? Then the
   // asked towns' best sentence is about something else (a figure that exists only elsewhere),
   // and the answer says which town has it. One more retrieval, over all towns.
   if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
     // The focus embedded leaves the towns out, so the first retrieval's vector is this one's too.
+    await nextTurn();
     const wider = await retrieve(index, embedder, question, { topK, useHints: false, queryVector: retrieval.queryVector, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
     const asked = questionOf(index, retrieval);
     const probes: Candidate[] = candidatesOf(index, wider, { ...asked, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
     if (probes.length > 0) {
+      await nextTurn();
       answer = composeExtractiveAnswer(index, retrieval, compose, { probes });
     }
   }

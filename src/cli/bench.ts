@@ -143,8 +143,11 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
-      const res = await fetch(`${base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '梅李镇有多少个三级网格?' }) });
-      if (res.status === 200) {
+      // Readiness first: an ask before the index has loaded is answered 503 and logged as a warning.
+      const ready = await fetch(`${base}/api/health/ready`);
+      await ready.arrayBuffer();
+      const res = ready.status === 200 ? await fetch(`${base}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '梅李镇有多少个三级网格?' }) }) : undefined;
+      if (res?.status === 200) {
         await res.json();
         return { child, base, coldStartMs: Math.round(performance.now() - started) };
       }

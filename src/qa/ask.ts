@@ -10,6 +10,7 @@ import { answerFromRetrieval } from '../answer/retrieved.js';
 import type { CommitmentBook } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
+import { nextTurn } from './turns.js';
 import { routeToCommitments } from './commitment-routing.js';
 import { checkFilters, type FilterScope } from './filters.js';
 import { llmUseOf, outcomeOf, settleWithModel } from './llm-path.js';
@@ -36,6 +37,7 @@ export interface QuestionContext {
 /** Everything up to the model's part: the standalone question and its extractive (or commitment) answer. */
 export async function prepareQuestion(input: AskInput, ctx: QuestionContext): Promise<PreparedQuestion> {
   const started = performance.now();
+  await nextTurn();
   checkFilters(input.filters, ctx.filterScope);
   const use = llmUseOf(ctx.llm, input.useLlm);
   const searched = await searchedQuestion(input, ctx.rewriteScope, use.llm);

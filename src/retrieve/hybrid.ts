@@ -6,6 +6,7 @@
  * the returned passages) sentence annotations, tokens and term statistics come in a few batched
  * reads, so that a Retrieval is plain data the extractive composer reads without the store.
  */
+import { nextTurn } from '../qa/turns.js';
 import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate/question.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -113,6 +114,7 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   // One embedding per question, of its focus: the town is already a filter, and every passage of
   // the right report shares the town and year, so they would only blur the comparison.
   const queryVector = options.queryVector ?? (await embedder.embedQuery(focusOf(question, analysis.towns)));
+  await nextTurn();
   const [dense, lexical] = await Promise.all([snapshot.searchChunks(queryVector, n, storeFilters), snapshot.searchKeywords(queryTokens, n, storeFilters)]);
 
   const byId = new Map<string, { fused: number; dense: number; bm25: number }>();
