@@ -77,6 +77,8 @@ function main(): void {
   const reindexAbort = new AbortController();
   /** Settles when no reindex runs (set once the reindexer exists). */
   let reindexIdle: () => Promise<void> = async () => undefined;
+  /** Waits for the embedding under way and takes no more (set once the model is being loaded). */
+  let closeEmbedder: () => Promise<void> = async () => undefined;
   /** Closes the rate limit's database pool (set once it exists). */
   let closeRateLimits: () => Promise<void> = async () => undefined;
   /** How the first-index build's child process ended (settles once it has exited); none: no build. */
@@ -128,6 +130,9 @@ function main(): void {
       (embedder ??= loadRuntime()
         .then(({ openEmbedder }) => openEmbedder(config, log))
         .then((e) => metrics.instrumentEmbedder(e)));
+    closeEmbedder = async () => {
+      if (embedder) await (await embedder).close?.();
+    };
     const embed = async (text: string): Promise<Float32Array> => (await openModel()).embedQuery(text);
     // One index store for the process: the start-up load, every reindex and every replica reload
     // read through it (a PostgreSQL store's pool is opened once, not per reload).
@@ -138,7 +143,10 @@ function main(): void {
       const started = performance.now();
       warmNextQuestions(service, embed).then(
         () => log.info({ ms: Math.round(performance.now() - started) }, 'next questions ready'),
-        (err: unknown) => log.warn({ err }, 'warming next questions failed; they are computed on request instead'),
+        (err: unknown) => {
+          // Shutting down: the embedder takes no more work, so the warming stops; nothing failed.
+          if (!stopping) log.warn({ err }, 'warming next questions failed; they are computed on request instead');
+        },
       );
     };
     /** The start-up load; a reindex waits for it. */
@@ -359,6 +367,8 @@ function main(): void {
     void Promise.all([closed, buildRun, reindexIdle()]).then(async ([how, build]) => {
       // After the last request: nothing counts any more.
       await closeRateLimits().catch(() => undefined);
+      // A process that exits while a worker is inside a forward pass aborts (src/embed/pool.ts: close).
+      await closeEmbedder().catch(() => undefined);
       if (build === 'stopped') log.info({}, 'index build stopped; the index folder is as it was');
       else if (build === 'finished' && wasBuilding) log.info({}, 'the index build had just finished: the new index is in place');
       if (how === 'cut') log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still open after the grace period: connections cut');

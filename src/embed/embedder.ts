@@ -26,6 +26,11 @@ export interface Embedder {
   dimension: number;
   embedDocuments(texts: string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
+  /**
+   * Takes no more work and resolves once the work under way has finished (the worker pool: a
+   * process must not exit in the middle of a forward pass). None: nothing to wait for.
+   */
+  close?(): Promise<void>;
 }
 
 export interface EmbedderOptions {

@@ -102,6 +102,22 @@ describe('createEmbedderPool (real model in worker threads)', () => {
     expect((err as AppError).message).toContain('model:fetch');
   });
 
+  it('close() resolves only once the forward passes under way have finished; queued work is refused', async () => {
+    const other = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 2 });
+    const outcomes: string[] = [];
+    const asked = Array.from({ length: 12 }, (_, i) =>
+      other.embedQuery(`梅李镇第${i}个问题`).then(
+        () => outcomes.push('embedded'),
+        () => outcomes.push('refused'),
+      ),
+    );
+    await other.close();
+    // Everything settled before close() resolved: the two in flight were embedded, the rest refused.
+    expect(outcomes.length).toBe(12);
+    expect(outcomes.filter((o) => o === 'embedded').length).toBe(2);
+    await Promise.all(asked);
+  });
+
   it('rejects work after close', async () => {
     const other = await createEmbedderPool({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: false, size: 1 });
     await other.close();
@@ -119,6 +135,22 @@ describe('worker priority', () => {
     const main = niceOf(String(process.pid));
     expect(tasks.filter((t) => niceOf(t) === Math.min(19, main + 10)).length).toBeGreaterThanOrEqual(pool.size);
   });
+});
+
+describe('exiting after close', () => {
+  it('a process that exits right after close(), with work still queued, exits cleanly (real child processes)', () => {
+    // Exiting while a worker is inside a forward pass aborts the process (onnxruntime 1.14), about
+    // one time in three; close() waits for the passes under way.
+    const poolUrl = new URL('./pool.ts', import.meta.url).href;
+    const code = `const { createEmbedderPool } = await import(${JSON.stringify(poolUrl)});
+const p = await createEmbedderPool({ modelDir: ${JSON.stringify(modelDir)}, modelId: ${JSON.stringify(DEFAULT_MODEL_ID)}, queryInstruction: false, size: 2 });
+for (let i = 0; i < 50; i++) p.embedQuery('梅李镇有多少个三级网格' + i).catch(() => undefined);
+await new Promise((r) => setTimeout(r, 20));
+await p.close();
+process.exit(0);`;
+    const runs = Array.from({ length: 4 }, () => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 120_000 }));
+    expect(runs.map((r) => ({ status: r.status, signal: r.signal }))).toEqual(Array.from({ length: 4 }, () => ({ status: 0, signal: null })));
+  }, 300_000);
 });
 
 describe('pools one after another', () => {

@@ -100,9 +100,15 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
   const slots: Slot[] = [];
   let nextId = 1;
   let closing = false;
+  // Resolved by close() once no worker is mid-inference (see close).
+  let idle: (() => void) | undefined;
+  const settleIfIdle = () => {
+    if (idle && slots.every((slot) => !slot.task)) idle();
+  };
   let info: { embedderId: string; dimension: number } | undefined;
 
   const dispatch = () => {
+    settleIfIdle();
     for (const slot of slots) {
       if (slot.task) continue;
       const task = queries.shift() ?? documents.shift();
@@ -154,6 +160,7 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
         if (!ready) reject(new AppError('E_INTERNAL', `embedder pool: a worker exited (code ${code}) before loading the model`));
         // A worker lost after start-up is replaced, so one crash does not shrink the pool for good.
         else if (!closing) start().then(dispatch, () => undefined);
+        else settleIfIdle();
       });
     });
 
@@ -210,6 +217,13 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
     async close(): Promise<void> {
       closing = true;
       for (const task of [...queries.splice(0), ...documents.splice(0)]) task.reject(new AppError('E_INTERNAL', 'embedder pool: closed'));
+      // Resolves once the forward passes under way have finished: a process that exits while a
+      // worker is inside one aborts (onnxruntime 1.14: "terminate called after throwing an
+      // instance of 'Napi::Error'", 2 times in 6), so whoever exits after close() exits cleanly.
+      await new Promise<void>((resolve) => {
+        idle = resolve;
+        settleIfIdle();
+      });
       // Parked, not terminated: ending a thread that has loaded onnxruntime 1.14 sometimes aborts
       // the whole process ("free(): invalid pointer", seen about one time in four when a second
       // pool followed the first). An idle, unref'd worker costs its memory only, and ends with

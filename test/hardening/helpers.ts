@@ -141,14 +141,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   }
 }
 
-/**
- * A server's exit after an orderly SIGTERM shutdown: code 0. One exception, an open defect
- * (issue 13's closing note): a process with onnxruntime loaded in its embedding worker threads
- * sometimes aborts (SIGABRT, "terminate called after throwing an instance of 'Napi::Error'")
- * while Node tears those threads down, after the shutdown itself is complete. It is accepted
- * only when the server had logged the end of an orderly shutdown first; any other exit fails.
- */
-export function expectOrderlyExit(child: Child, exited: { code: number | null; signal: NodeJS.Signals | null }): void {
-  if (exited.signal === 'SIGABRT' && child.output().includes('all connections closed: exiting')) return;
+/** A server's exit after an orderly SIGTERM shutdown: code 0, no signal. */
+export function expectOrderlyExit(exited: { code: number | null; signal: NodeJS.Signals | null }): void {
   expect(exited).toEqual({ code: 0, signal: null });
 }

@@ -92,7 +92,7 @@ describe('two replicas on one database', () => {
   it('exits cleanly on SIGTERM, its rate-limit pool closed with the rest', async () => {
     const replica = replicas[0]!;
     replica.process.kill('SIGTERM');
-    expectOrderlyExit(replica, await replica.exited);
+    expectOrderlyExit(await replica.exited);
     expect(replica.output()).toContain('all connections closed: exiting');
   }, 30_000);
 });

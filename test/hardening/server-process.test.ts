@@ -153,6 +153,6 @@ describe('SIGTERM', () => {
     const finished = await reply;
     expect(finished.status).toBe(200);
     expect(JSON.parse(finished.text).answer).toContain('东环路');
-    expectOrderlyExit(server!, await server!.exited);
+    expectOrderlyExit(await server!.exited);
   });
 });

@@ -88,7 +88,7 @@ describe('SIGTERM with kept-alive clients', () => {
 
     const resets = outcomes.filter((o) => o.error && o.error !== 'ECONNREFUSED');
     expect(resets).toEqual([]);
-    expectOrderlyExit(server, exited);
+    expectOrderlyExit(exited);
     expect(idleBefore.status).toBe(200);
     expect(idleAfter).toMatchObject({ status: 503, code: 'E_SHUTTING_DOWN', connection: 'close' });
     const after = outcomes.filter((o) => o.afterSignal && !o.error);
