@@ -29,7 +29,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['annotate'],
   // The towns file's aliases are checked with the domain's town rules.
   ['corpus', 'embed', 'text', 'towns-config'],
-  ['domain', 'durable-file'],
+  ['domain', 'durable-file', 'turns'],
   ['errors'],
 ];
 

@@ -3,7 +3,7 @@
  * into an answer; when the question names towns, a second retrieval over all towns tells whether
  * another town's reports answer it far more closely (then the answer says which town has it).
  */
-import { nextTurn } from '../qa/turns.js';
+import { nextTurn } from '../turns.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';

@@ -10,7 +10,7 @@ import { answerFromRetrieval } from '../answer/retrieved.js';
 import type { CommitmentBook } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
-import { nextTurn } from './turns.js';
+import { nextTurn } from '../turns.js';
 import { routeToCommitments } from './commitment-routing.js';
 import { checkFilters, type FilterScope } from './filters.js';
 import { llmUseOf, outcomeOf, settleWithModel } from './llm-path.js';

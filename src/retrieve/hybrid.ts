@@ -6,7 +6,7 @@
  * the returned passages) sentence annotations, tokens and term statistics come in a few batched
  * reads, so that a Retrieval is plain data the extractive composer reads without the store.
  */
-import { nextTurn } from '../qa/turns.js';
+import { nextTurn } from '../turns.js';
 import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate/question.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
