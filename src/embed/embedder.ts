@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
-import { env, pipeline, type FeatureExtractionPipeline } from '@xenova/transformers';
+import type { FeatureExtractionPipeline } from '@xenova/transformers';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../errors.js';
 import { checkModelFiles, ONNX_MODEL_FILE, type ModelFilesCheck } from './model-files.js';
@@ -116,14 +116,18 @@ async function loadPipeline(modelDir: string, modelId: string): Promise<FeatureE
   const key = `${modelDir}\u0000${modelId}`;
   let loading = pipelines.get(key);
   if (!loading) {
-    // Serving must never reach the network: files come from model:fetch only.
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    (env as { localModelPath: string }).localModelPath = modelDir;
-    // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
-    // be read instead of the verified files under modelDir.
-    (env as { useFSCache: boolean }).useFSCache = false;
-    loading = pipeline('feature-extraction', modelId, { quantized: true });
+    // Imported here, not at the top: a server whose model runs in worker threads (pool.ts) never
+    // loads Transformers.js in its serving thread, which saves that thread ~30 MB.
+    loading = import('@xenova/transformers').then(({ env, pipeline }) => {
+      // Serving must never reach the network: files come from model:fetch only.
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      (env as { localModelPath: string }).localModelPath = modelDir;
+      // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
+      // be read instead of the verified files under modelDir.
+      (env as { useFSCache: boolean }).useFSCache = false;
+      return pipeline('feature-extraction', modelId, { quantized: true });
+    });
     pipelines.set(key, loading);
     // A failed load must not be cached, or a later model:fetch would not help until a restart.
     loading.catch(() => pipelines.delete(key));
