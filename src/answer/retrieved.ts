@@ -26,9 +26,11 @@ export async function answerFromRetrieval(index: IndexContext, embedder: Embedde
   // asked towns' best sentence is about something else (a figure that exists only elsewhere),
   // and the answer says which town has it. One more retrieval, over all towns.
   if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
-    // The focus embedded leaves the towns out, so the first retrieval's vector is this one's too.
+    // The focus embedded leaves the towns out, so the first retrieval's vector is this one's too,
+    // and so are the sentence similarities of the chunks both retrievals find.
     await nextTurn();
-    const wider = await retrieve(index, embedder, question, { topK, useHints: false, queryVector: retrieval.queryVector, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
+    const knownSentenceScores = new Map(retrieval.ranked.map((e) => [e.chunk.id, e.sentenceScores]));
+    const wider = await retrieve(index, embedder, question, { topK, useHints: false, queryVector: retrieval.queryVector, knownSentenceScores, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
     const asked = questionOf(index, retrieval);
     const probes: Candidate[] = candidatesOf(index, wider, { ...asked, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
     if (probes.length > 0) {

@@ -34,6 +34,11 @@ export interface RetrieveOptions {
    * a second search of it, over other towns, needs no second forward pass.
    */
   queryVector?: Float32Array;
+  /**
+   * Sentence similarities to that same vector from the earlier retrieval, by chunk id (its
+   * `ranked`): those chunks are not scored again. Scores depend on the vector and the chunk only.
+   */
+  knownSentenceScores?: ReadonlyMap<string, number[]>;
 }
 
 /** What the store holds about the sentences of one returned passage (fetched with `evidence`). */
@@ -139,13 +144,15 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   const ids = [...byId.keys()];
   // Chunks only BM25 found still need a cosine score for answer confidence.
   const lexicalOnly = ids.filter((id) => byId.get(id)!.dense === 0);
-  const [chunks, sentenceScores, lexicalVectors] = await Promise.all([snapshot.getChunks(ids), snapshot.scoreSentences(queryVector, ids), snapshot.getChunkVectors(lexicalOnly)]);
+  const known = options.knownSentenceScores;
+  const [chunks, scored, lexicalVectors] = await Promise.all([snapshot.getChunks(ids), snapshot.scoreSentences(queryVector, known ? ids.filter((id) => !known.has(id)) : ids), snapshot.getChunkVectors(lexicalOnly)]);
+  const sentenceScores = (id: string): number[] => scored.get(id) ?? known?.get(id) ?? [];
   const denseOf = new Map(lexicalOnly.map((id, i) => [id, lexicalVectors[i] ? dotProduct(queryVector, lexicalVectors[i]!) : 0]));
   const candidates: ScoredChunk[] = ids.flatMap((id, i) => {
     const chunk = chunks[i];
     if (!chunk) return [];
     const e = byId.get(id)!;
-    return [{ chunk, order: context.orderOf(chunk), fused: e.fused, dense: e.dense, bm25: e.bm25, sentenceScores: sentenceScores.get(id) ?? [] }];
+    return [{ chunk, order: context.orderOf(chunk), fused: e.fused, dense: e.dense, bm25: e.bm25, sentenceScores: sentenceScores(id) }];
   });
 
   // A third ranking: each candidate by its best sentence, compared with the question's focus.

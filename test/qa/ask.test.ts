@@ -11,6 +11,7 @@ import { loadIndex } from '../../src/index/store.js';
 import { askQuestion, prepareQuestion, type QuestionContext } from '../../src/qa/ask.js';
 import { holdCommitmentBook } from '../../src/qa/commitment-routing.js';
 import { coveredYearsOf } from '../../src/qa/filters.js';
+import { retrieve } from '../../src/retrieve/hybrid.js';
 import { openTestService, testIndexDir } from '../services.js';
 
 let ctx: QuestionContext;
@@ -48,18 +49,39 @@ describe('prepareQuestion', () => {
     expect(builds).toBe(0);
   });
 
-  it('embeds a question once, also when its answer searches the other towns too', async () => {
+  it("embeds a question once and scores each chunk's sentences once, also when its answer searches the other towns too", async () => {
     const calls = { embedQuery: 0, searchChunks: 0 };
+    const scored: string[] = [];
     const { embedder, index } = ctx;
+    const snapshot = index.snapshot;
     const counted: QuestionContext = {
       ...ctx,
       embedder: { ...embedder, embedQuery: (text) => ((calls.embedQuery += 1), embedder.embedQuery(text)) },
-      index: { ...index, snapshot: { ...index.snapshot, searchChunks: (...args) => ((calls.searchChunks += 1), index.snapshot.searchChunks(...args)) } },
+      index: {
+        ...index,
+        snapshot: {
+          ...snapshot,
+          searchChunks: (...args) => ((calls.searchChunks += 1), snapshot.searchChunks(...args)),
+          scoreSentences: (vector, ids) => (scored.push(...ids), snapshot.scoreSentences(vector, ids)),
+        },
+      },
     };
     const question = '临湖镇2023年计划新增多少个智改数转项目?';
     const prepared = await prepareQuestion({ question }, counted);
     expect(calls).toEqual({ embedQuery: 1, searchChunks: 2 });
+    expect(new Set(scored).size).toBe(scored.length);
     expect(prepared.answer).toEqual((await prepareQuestion({ question }, ctx)).answer);
+  });
+
+  it("gives the other-towns retrieval the same ranking with the first retrieval's sentence scores as without them", async () => {
+    const question = '临湖镇2023年计划新增多少个智改数转项目?';
+    const first = await retrieve(ctx.index, ctx.embedder, question, { topK: 5 });
+    const wider = { topK: 5, useHints: false, queryVector: first.queryVector };
+    const reused = await retrieve(ctx.index, ctx.embedder, question, { ...wider, knownSentenceScores: new Map(first.ranked.map((e) => [e.chunk.id, e.sentenceScores])) });
+    const fresh = await retrieve(ctx.index, ctx.embedder, question, wider);
+    expect(first.ranked.filter((e) => reused.ranked.some((r) => r.chunk.id === e.chunk.id)).length).toBeGreaterThan(0);
+    expect(reused.ranked).toEqual(fresh.ranked);
+    expect(reused.passages).toEqual(fresh.passages);
   });
 
   it('searches the standalone rewrite of a follow-up and names it', async () => {
