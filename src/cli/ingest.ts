@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import type { IngestCheckpoint } from '../index/build.js';
+import { BUSY_RETRY_MS, retryWhileBusy } from '../index/ingest-runner.js';
 import { createProgressDisplay, stageLabel } from './progress.js';
 import { createLogger, exitWithError, loadConfig, openEmbedder, runIngest } from './runtime.js';
 
@@ -14,8 +15,9 @@ const program = new Command()
   .description('Build the index from the reports in CORPUS_DIR')
   .option('--skip-bad', 'skip files that cannot be read instead of failing', false)
   .option('--full', 're-process every file, even unchanged ones', false)
+  .option('--wait', 'when another writer (a server reindexing, another ingest) holds the index, wait for it, about two minutes in all, instead of failing with E_BUSY', false)
   .parse();
-const opts = program.opts<{ skipBad: boolean; full: boolean }>();
+const opts = program.opts<{ skipBad: boolean; full: boolean; wait: boolean }>();
 
 /**
  * Test hook of the crash-safety tests (test/hardening/ingest-kill.test.ts,
@@ -43,17 +45,22 @@ async function main(): Promise<void> {
   const embedder = await openEmbedder(config, log);
   // Without a terminal: one line per finished stage.
   const display = createProgressDisplay({ onLine: (stage, done, total) => done === total && process.stderr.write(`${stageLabel(stage)}${done}/${total}\n`) });
-  const summary = await runIngest(config, embedder, {
-    skipBad: opts.skipBad,
-    full: opts.full,
-    ...(pauseAt ? { onCheckpoint: (point: IngestCheckpoint) => (point === pauseAt ? pauseForever(point) : undefined) } : {}),
-    onProgress: (stage, done, total) => display.update(stage, done, total),
-    publish: {
-      onProgress: (done, total) => {
-        display.update('publish', done, total);
-        if (pauseAt === 'publish') pauseForever('publish');
+  const ingest = () =>
+    runIngest(config, embedder, {
+      skipBad: opts.skipBad,
+      full: opts.full,
+      ...(pauseAt ? { onCheckpoint: (point: IngestCheckpoint) => (point === pauseAt ? pauseForever(point) : undefined) } : {}),
+      onProgress: (stage, done, total) => display.update(stage, done, total),
+      publish: {
+        onProgress: (done, total) => {
+          display.update('publish', done, total);
+          if (pauseAt === 'publish') pauseForever('publish');
+        },
       },
-    },
+    });
+  // The same waits as a server's reindex job; each try is a new build (see BUSY_RETRY_MS).
+  const summary = await retryWhileBusy(ingest, opts.wait ? BUSY_RETRY_MS : [], (retry, waitMs, err) => {
+    process.stderr.write(`ingest: ${err.message.replace(/; run again.*$/, '')}; trying again in ${waitMs / 1000} s (wait ${retry} of ${BUSY_RETRY_MS.length})\n`);
   }).finally(() => display.stop());
 
   const out = (line: string) => process.stdout.write(`${line}\n`);

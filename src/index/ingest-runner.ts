@@ -47,11 +47,37 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EmbedderOptions } from '../embed/embedder.js';
 import type { EnsureModelOptions } from '../embed/model-fetch.js';
-import { AppError, type ErrorCode } from '../errors.js';
+import { AppError, isAppError, type ErrorCode } from '../errors.js';
 import type { PublishResult, PublishTarget } from '../store/import.js';
 import type { IngestStage, IngestSummary } from './build.js';
 
 export type IngestRunStage = 'model' | IngestStage | 'publish';
+
+/**
+ * About two minutes of waiting for another writer in all (E_BUSY: another replica's upload, a
+ * server's reindex, a CLI ingest). A retry is a new build that reads the corpus when it starts,
+ * after the other writer has published, so it holds that writer's changes as well as its own: it
+ * cannot put an older index over a newer one. A writer that died leaves a lock the next try takes
+ * over, so the waits end.
+ */
+export const BUSY_RETRY_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
+
+/**
+ * Runs `run` again while it fails with E_BUSY, waiting `waits[i]` ms before retry i + 1 and telling
+ * `onWait` first. Any other error, and E_BUSY once the waits are used up, is thrown.
+ */
+export async function retryWhileBusy<T>(run: () => Promise<T>, waits: readonly number[], onWait?: (retry: number, waitMs: number, err: AppError) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(isAppError(err) && err.code === 'E_BUSY') || attempt >= waits.length) throw err;
+      const waitMs = waits[attempt]!;
+      onWait?.(attempt + 1, waitMs, err);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
 
 /** What a child ingest did: ingestCorpus's summary and, with a publish target, the publish. */
 export type IngestRunSummary = IngestSummary & { published?: PublishResult };

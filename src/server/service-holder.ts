@@ -8,6 +8,7 @@
 import type { QaService } from '../qa/service.js';
 import { AppError, isAppError } from '../errors.js';
 import type { IngestSummary } from '../index/build.js';
+import { BUSY_RETRY_MS, retryWhileBusy } from '../index/ingest-runner.js';
 
 export interface ServiceHolder {
   /** The service to answer with, or undefined while none is loaded. */
@@ -113,14 +114,6 @@ export interface ReindexerOptions {
   busyRetryMs?: readonly number[];
 }
 
-/**
- * About two minutes of waiting for another writer in all. A retry is a new build that reads the
- * corpus when it starts, after the other writer has published, so it holds that writer's
- * changes as well as this job's: it cannot put an older index over a newer one. A writer that
- * died leaves a lock the next try takes over, so the waits end.
- */
-export const BUSY_RETRY_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
-
 function summarize(s: IngestSummary): ReindexSummary {
   return {
     documents: s.documents,
@@ -150,23 +143,21 @@ export function createReindexer(options: ReindexerOptions): Reindexer {
     job.startedAt = new Date().toISOString();
     const started = performance.now();
     const waits = options.busyRetryMs ?? BUSY_RETRY_MS;
-    const rebuild = async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await options.rebuild({
+    const rebuild = () =>
+      retryWhileBusy(
+        () =>
+          options.rebuild({
             full: job.full,
             onProgress: ({ stage, done, total }) => {
               job.progress = { stage, done, total };
             },
-          });
-        } catch (err) {
-          if (!(isAppError(err) && err.code === 'E_BUSY') || attempt >= waits.length) throw err;
-          job.busyRetries = attempt + 1;
-          job.progress = { stage: 'waiting for another writer', done: attempt + 1, total: waits.length };
-          await new Promise((resolve) => setTimeout(resolve, waits[attempt]));
-        }
-      }
-    };
+          }),
+        waits,
+        (retry) => {
+          job.busyRetries = retry;
+          job.progress = { stage: 'waiting for another writer', done: retry, total: waits.length };
+        },
+      );
     try {
       const { service, summary } = await rebuild();
       options.holder.swap(service);

@@ -17,10 +17,24 @@ let corpusDir: string;
 let indexDir: string;
 let lock: string;
 
+const startIngest = (args: string[] = []) => runEntry('src/cli/ingest.ts', args, childEnv({ CORPUS_DIR: corpusDir, INDEX_DIR: indexDir, EMBED_WORKERS: '0' }));
 const ingest = async () => {
-  const child = runEntry('src/cli/ingest.ts', [], childEnv({ CORPUS_DIR: corpusDir, INDEX_DIR: indexDir, EMBED_WORKERS: '0' }));
+  const child = startIngest();
   const { code } = await child.exited;
   return { code, output: child.output() };
+};
+/** A process that stays alive, and a lock naming it as a live writer (same PID, same start time). */
+const liveHolder = async () => {
+  const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await eventually(async () => processStartTime(holder.pid!) !== undefined);
+  writeLock({ pid: holder.pid, at: new Date().toISOString(), startTime: processStartTime(holder.pid!), bootId: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() });
+  return {
+    pid: holder.pid!,
+    end: async () => {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    },
+  };
 };
 const writeLock = (holder: Record<string, unknown>) => fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), ...holder }));
 
@@ -82,20 +96,31 @@ describe('the write lock with a reused PID (real ingest process)', () => {
   }, 120_000);
 
   it('refuses with E_BUSY while the holder is alive (same PID, same start time), and takes over once it is gone', async () => {
-    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const holder = await liveHolder();
     try {
-      await eventually(async () => processStartTime(holder.pid!) !== undefined);
-      writeLock({ pid: holder.pid, at: new Date().toISOString(), startTime: processStartTime(holder.pid!), bootId: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() });
       const busy = await ingest();
       expect(busy.code).toBe(1);
       expect(busy.output).toMatch(new RegExp(`E_BUSY: index: another ingest \\(pid ${holder.pid}\\) is writing`));
       expect(fs.existsSync(lock)).toBe(true);
     } finally {
-      holder.kill('SIGKILL');
-      await new Promise((r) => holder.once('exit', r));
+      await holder.end();
     }
     const after = await ingest();
     expect(after.code, after.output).toBe(0);
     expect(after.output).toMatch(new RegExp(`took over a stale write lock: pid ${holder.pid} is gone`));
   }, 120_000);
+
+  it('with --wait, waits while the holder is alive and publishes once it is gone', async () => {
+    const holder = await liveHolder();
+    const waiting = startIngest(['--wait']);
+    try {
+      await eventually(async () => /trying again in 1 s \(wait 1 of 8\)/.test(waiting.output()), 90_000);
+      expect(waiting.output()).toMatch(new RegExp(`ingest: index: another ingest \\(pid ${holder.pid}\\) is writing index/; trying again in 1 s`));
+    } finally {
+      await holder.end();
+    }
+    const { code } = await waiting.exited;
+    expect(code, waiting.output()).toBe(0);
+    expect(waiting.output()).toMatch(new RegExp(`took over a stale write lock: pid ${holder.pid} is gone`));
+  }, 180_000);
 });
