@@ -16,28 +16,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { createEmbedderPool } from '../../src/embed/pool.js';
-import { openIndex, readManifest } from '../../src/index/store.js';
+import { openIndex } from '../../src/index/store.js';
 import { createQaService, DEFAULT_THRESHOLD, type AskInput } from '../../src/qa/service.js';
 import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
+import { measuredIndex, openPool, watchLoopGaps } from './loop-gaps.js';
 
-const indexDir = path.resolve(process.argv[2] ?? process.env['TEST_INDEX_DIR'] ?? 'node_modules/.cache/test-index');
-const manifest = readManifest(indexDir);
-if (!manifest) throw new Error(`no index in ${indexDir}: run the tests once (they build it) or pass an index folder`);
-
+const { indexDir, manifest } = measuredIndex();
 const config = loadConfig();
-const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: config.embedWorkers || 2 });
+const pool = await openPool(config);
 const index = await openIndex(indexDir, { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension });
 const service = await createQaService(snapshotOfLoadedIndex(index), pool, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD });
-
-let last = performance.now();
-let longest = 0;
-const ticker = setInterval(() => {
-  const now = performance.now();
-  longest = Math.max(longest, now - last);
-  last = now;
-}, 1);
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const watch = watchLoopGaps();
 
 const questions = fs
   .readFileSync(path.resolve('eval/dev.jsonl'), 'utf8')
@@ -59,17 +48,10 @@ for (const [label, input] of kinds) {
   const walls: number[] = [];
   for (let round = 0; round < 2; round++) {
     for (const q of questions) {
-      await pause(5);
-      longest = 0;
-      last = performance.now();
-      const started = performance.now();
-      await service.ask(input(q));
-      const wall = performance.now() - started;
-      // The tick after the last synchronous step is what shows its gap.
-      await pause(3);
+      const { wallMs, gapMs } = await watch.measure(() => service.ask(input(q)));
       if (round === 1) {
-        gaps.push(longest);
-        walls.push(wall);
+        gaps.push(gapMs);
+        walls.push(wallMs);
       }
     }
   }
@@ -78,6 +60,6 @@ for (const [label, input] of kinds) {
   process.stdout.write(`| ${label} | ${at(walls, 0.5).toFixed(1)} | ${at(gaps, 0.5).toFixed(1)} | ${at(gaps, 0.9).toFixed(1)} | ${gaps.at(-1)!.toFixed(1)} |\n`);
 }
 process.stdout.write(`\n1-minute load average at the end: ${os.loadavg()[0]!.toFixed(1)}\n`);
-clearInterval(ticker);
+watch.stop();
 await pool.close();
 process.exit(0);

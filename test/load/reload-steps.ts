@@ -13,41 +13,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { createQaService, DEFAULT_THRESHOLD } from '../../src/qa/service.js';
 import { loadConfig } from '../../src/config.js';
-import { createEmbedderPool } from '../../src/embed/pool.js';
-import { loadIndex, openIndex, readManifest, type LoadedIndex } from '../../src/index/store.js';
+import { loadIndex, openIndex, type LoadedIndex } from '../../src/index/store.js';
 import { createTokenizer, prepareTokenizer } from '../../src/text/tokenize.js';
 import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
+import { measuredIndex, openPool, watchLoopGaps } from './loop-gaps.js';
 
-const indexDir = path.resolve(process.argv[2] ?? process.env['TEST_INDEX_DIR'] ?? 'node_modules/.cache/test-index');
-const manifest = readManifest(indexDir);
-if (!manifest) throw new Error(`no index in ${indexDir}: run the tests once (they build it) or pass an index folder`);
+const { indexDir, manifest } = measuredIndex();
 const expect = { embeddingModel: manifest.embeddingModel, dimension: manifest.dimension };
-
-let last = performance.now();
-let longest = 0;
-const ticker = setInterval(() => {
-  const now = performance.now();
-  longest = Math.max(longest, now - last);
-  last = now;
-}, 1);
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
+const gaps = watchLoopGaps();
 
 /** Runs a step and prints its wall time and the longest event-loop gap while it ran. */
 async function step<T>(label: string, run: () => T | Promise<T>): Promise<T> {
-  await settle();
-  longest = 0;
-  last = performance.now();
-  const started = performance.now();
-  const result = await run();
-  const total = performance.now() - started;
-  // The tick after a synchronous step is what shows its gap.
-  await settle();
-  process.stdout.write(`| ${label} | ${total.toFixed(1)} | ${longest.toFixed(1)} |\n`);
+  const { result, wallMs, gapMs } = await gaps.measure(run);
+  process.stdout.write(`| ${label} | ${wallMs.toFixed(1)} | ${gapMs.toFixed(1)} |\n`);
   return result;
 }
 
 const config = loadConfig();
-const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: config.embedWorkers || 2 });
+const pool = await openPool(config);
 process.stdout.write(`Index ${path.basename(indexDir)}/ (${manifest.documents} reports, ${manifest.chunks} chunks), Node ${process.version}, ${os.cpus().length} cores, 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the start.\n`);
 for (let round = 1; round <= 3; round++) {
   process.stdout.write(`\nRound ${round}\n\n| step | wall ms | longest event-loop gap ms |\n|---|---|---|\n`);
@@ -63,6 +46,6 @@ for (let round = 1; round <= 3; round++) {
   process.stdout.write(`\nopenIndex's steps on the event loop (ms): ${steps.join('; ')}\n`);
 }
 process.stdout.write(`\n1-minute load average at the end: ${os.loadavg()[0]!.toFixed(1)}\n`);
-clearInterval(ticker);
+gaps.stop();
 await pool.close();
 process.exit(0);
