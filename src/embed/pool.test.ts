@@ -111,7 +111,8 @@ describe('createEmbedderPool (real model in worker threads)', () => {
         () => outcomes.push('refused'),
       ),
     );
-    await other.close();
+    // Two callers (the server's shutdown and another): both are told when the pool is idle.
+    await Promise.all([other.close(), other.close()]);
     // Everything settled before close() resolved: the two in flight were embedded, the rest refused.
     expect(outcomes.length).toBe(12);
     expect(outcomes.filter((o) => o === 'embedded').length).toBe(2);

@@ -102,6 +102,7 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
   let closing = false;
   // Resolved by close() once no worker is mid-inference (see close).
   let idle: (() => void) | undefined;
+  let closed: Promise<void> | undefined;
   const settleIfIdle = () => {
     if (idle && slots.every((slot) => !slot.task)) idle();
   };
@@ -187,6 +188,24 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
   const rows = (data: Float32Array): Float32Array[] =>
     Array.from({ length: data.length / dimension }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
 
+  /** Stops giving work; resolves once no worker is mid-pass (see close). */
+  async function closeOnce(): Promise<void> {
+    closing = true;
+    for (const task of [...queries.splice(0), ...documents.splice(0)]) task.reject(new AppError('E_INTERNAL', 'embedder pool: closed'));
+    // Resolves once the forward passes under way have finished: a process that exits while a
+    // worker is inside one aborts (onnxruntime 1.14: "terminate called after throwing an
+    // instance of 'Napi::Error'", 2 times in 6), so whoever exits after close() exits cleanly.
+    await new Promise<void>((resolve) => {
+      idle = resolve;
+      settleIfIdle();
+    });
+    // Parked, not terminated: ending a thread that has loaded onnxruntime 1.14 sometimes aborts
+    // the whole process ("free(): invalid pointer", seen about one time in four when a second
+    // pool followed the first). An idle, unref'd worker costs its memory only, and ends with
+    // the process; no more work reaches it once `closing` is set.
+    for (const slot of slots.splice(0)) slot.worker.unref();
+  }
+
   return {
     id: embedderId,
     dimension,
@@ -214,21 +233,10 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
       await Promise.all(parts);
       return result;
     },
-    async close(): Promise<void> {
-      closing = true;
-      for (const task of [...queries.splice(0), ...documents.splice(0)]) task.reject(new AppError('E_INTERNAL', 'embedder pool: closed'));
-      // Resolves once the forward passes under way have finished: a process that exits while a
-      // worker is inside one aborts (onnxruntime 1.14: "terminate called after throwing an
-      // instance of 'Napi::Error'", 2 times in 6), so whoever exits after close() exits cleanly.
-      await new Promise<void>((resolve) => {
-        idle = resolve;
-        settleIfIdle();
-      });
-      // Parked, not terminated: ending a thread that has loaded onnxruntime 1.14 sometimes aborts
-      // the whole process ("free(): invalid pointer", seen about one time in four when a second
-      // pool followed the first). An idle, unref'd worker costs its memory only, and ends with
-      // the process; no more work reaches it once `closing` is set.
-      for (const slot of slots.splice(0)) slot.worker.unref();
+    close(): Promise<void> {
+      // Every caller waits for the same end (a second close must not replace the first's waiter).
+      closed ??= closeOnce();
+      return closed;
     },
   };
 }
