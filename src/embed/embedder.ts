@@ -1,12 +1,11 @@
 /**
- * Turns text into bge-small-zh vectors locally with Transformers.js (quantized onnx, CLS pooling,
- * L2-normalised), plus a LangChain `Embeddings` adapter so vector stores can use it.
+ * Turns text into bge-small-zh vectors locally: Transformers.js' tokenizer and onnxruntime
+ * (quantized onnx, CLS pooling, L2-normalised). The LangChain adapter is in langchain-embeddings.ts, so that the embedding
+ * worker threads, which load this module, do not load LangChain (~24 MB each).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
-import type { FeatureExtractionPipeline } from '@xenova/transformers';
-import * as ort from 'onnxruntime-node';
+import * as onnxruntime from 'onnxruntime-node';
 import { AppError } from '../errors.js';
 import { checkModelFiles, ONNX_MODEL_FILE, type ModelFilesCheck } from './model-files.js';
 
@@ -45,57 +44,10 @@ export interface EmbedderOptions {
   /** Truncate inputs to this many tokens (including [CLS]/[SEP]); at most 512. */
   maxTokens?: number;
   /**
-   * onnxruntime intra-op threads of the session this process loads. Default: onnxruntime's own
-   * (one per core). Pool workers set 1 so that N workers use N cores instead of fighting over them.
-   * Applies to every model this process loads afterwards (the session is shared).
+   * onnxruntime intra-op threads of this embedder's session. Default: onnxruntime's own (one per
+   * core). Pool workers set 1 so that N workers use N cores instead of fighting over them.
    */
   intraOpThreads?: number;
-}
-
-let onnxThreads: number | undefined;
-/** Model files this process may load, so that bytes read from one can be loaded by its path. */
-const onnxFiles = new Set<string>();
-
-/**
- * The path of a known model file holding exactly these bytes. onnxruntime-node 1.14 ignores the
- * session options of a model given as bytes, which is how Transformers.js gives it: each session
- * then ran an intra-op pool of one spinning thread per core, and two pool workers on two cores
- * were slower than one (measured: 4 busy threads, 344 against 448 queries/s). Given by path, the
- * same model honours intraOpNumThreads.
- */
-function fileHolding(model: unknown): string | undefined {
-  if (!(model instanceof Uint8Array)) return undefined;
-  for (const file of onnxFiles) {
-    try {
-      if (fs.statSync(file).size === model.byteLength && Buffer.from(model.buffer, model.byteOffset, model.byteLength).equals(fs.readFileSync(file))) return file;
-    } catch {
-      // Gone since it was checked: load the bytes as given.
-    }
-  }
-  return undefined;
-}
-
-/**
- * Transformers.js v2 gives no way to pass session options, so the one place sessions are made,
- * InferenceSession.create, is wrapped to add the thread counts.
- */
-function useOnnxThreads(threads: number, modelFile: string): void {
-  const session = ((ort as unknown as { default?: typeof ort }).default ?? ort).InferenceSession as unknown as {
-    create: (...args: unknown[]) => Promise<unknown>;
-  };
-  if (onnxThreads === undefined) {
-    const create = session.create.bind(session);
-    session.create = (model: unknown, options?: unknown, ...rest: unknown[]) => {
-      const file = fileHolding(model);
-      const threads = { intraOpNumThreads: onnxThreads, interOpNumThreads: 1 };
-      // By path the options are read, and the node binding refuses the 'wasm' provider that
-      // Transformers.js lists after 'cpu': keep 'cpu', which is what the bytes always ran on.
-      if (file) return create(file, { ...(options as object | undefined), ...threads, executionProviders: ['cpu'] }, ...rest);
-      return create(model, { ...(options as object | undefined), ...threads }, ...rest);
-    };
-  }
-  onnxThreads = threads;
-  onnxFiles.add(modelFile);
 }
 
 /** Static facts about the default embedder, for code that needs them before loading the model. */
@@ -109,30 +61,76 @@ export const embedderInfo = {
   queryInstruction: BGE_ZH_QUERY_INSTRUCTION,
 } as const;
 
-/** Loaded pipelines by model folder: loading takes a while and the session is safe to share. */
-const pipelines = new Map<string, Promise<FeatureExtractionPipeline>>();
+// onnxruntime-node is CommonJS: depending on the loader its classes are on the namespace or on its default.
+const ort = (onnxruntime as unknown as { default?: typeof onnxruntime }).default ?? onnxruntime;
 
-async function loadPipeline(modelDir: string, modelId: string): Promise<FeatureExtractionPipeline> {
-  const key = `${modelDir}\u0000${modelId}`;
-  let loading = pipelines.get(key);
+/** The tokenizer as this module calls it (Transformers.js' PreTrainedTokenizer). */
+interface Tokenizer {
+  model_max_length?: number;
+  (texts: string[], options: { padding: boolean; truncation: boolean }): Record<string, { data: BigInt64Array; dims: number[] }>;
+}
+
+interface LoadedModel {
+  tokenizer: Tokenizer;
+  session: onnxruntime.InferenceSession;
+  dimension: number;
+}
+
+/** Loaded models by folder and thread count: loading takes a while and a session is safe to share. */
+const models = new Map<string, Promise<LoadedModel>>();
+
+/**
+ * The tokenizer from Transformers.js' tokenizer module alone and the onnx model in an onnxruntime
+ * session of our own, what Transformers.js' feature-extraction pipeline runs, without the rest of
+ * the library: a pipeline reads the 24 MB model into memory to give it as bytes, and
+ * onnxruntime-node 1.14 ignores the thread options of a model given as bytes (one spinning thread
+ * per core in every session; two pool workers on two cores were slower than one). Both are
+ * imported here, not at the top: a server whose model runs in worker threads (pool.ts) never loads
+ * them in its serving thread.
+ */
+function loadModel(modelDir: string, modelId: string, modelPath: string, intraOpThreads: number | undefined): Promise<LoadedModel> {
+  const key = `${modelPath}\u0000${intraOpThreads ?? ''}`;
+  let loading = models.get(key);
   if (!loading) {
-    // Imported here, not at the top: a server whose model runs in worker threads (pool.ts) never
-    // loads Transformers.js in its serving thread, which saves that thread ~30 MB.
-    loading = import('@xenova/transformers').then(({ env, pipeline }) => {
-      // Serving must never reach the network: files come from model:fetch only.
+    loading = (async () => {
+      const [{ AutoTokenizer }, { env }] = await Promise.all([import('@xenova/transformers/src/tokenizers.js'), import('@xenova/transformers/src/env.js')]);
+      // Never the network: files come from model:fetch only.
       env.allowRemoteModels = false;
       env.allowLocalModels = true;
       (env as { localModelPath: string }).localModelPath = modelDir;
       // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
       // be read instead of the verified files under modelDir.
       (env as { useFSCache: boolean }).useFSCache = false;
-      return pipeline('feature-extraction', modelId, { quantized: true });
-    });
-    pipelines.set(key, loading);
+      const tokenizer = (await AutoTokenizer.from_pretrained(modelId)) as unknown as Tokenizer;
+      const threads = intraOpThreads === undefined ? {} : { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
+      const session = await ort.InferenceSession.create(path.join(modelPath, ONNX_MODEL_FILE), { executionProviders: ['cpu'], ...threads });
+      const config = JSON.parse(fs.readFileSync(path.join(modelPath, 'config.json'), 'utf8')) as { hidden_size?: unknown };
+      return { tokenizer, session, dimension: typeof config.hidden_size === 'number' ? config.hidden_size : EMBEDDING_DIMENSION };
+    })();
+    models.set(key, loading);
     // A failed load must not be cached, or a later model:fetch would not help until a restart.
-    loading.catch(() => pipelines.delete(key));
+    loading.catch(() => models.delete(key));
   }
   return loading;
+}
+
+/**
+ * The [CLS] row of each input, L2-normalised, as Transformers.js' pipeline computes it (pooling
+ * 'cls', normalize): the sum of squares and its root rounded to float32 at every step, so that
+ * vectors are bit-for-bit those of the pipeline, and of every index built with it.
+ */
+function clsNormalised(hidden: Float32Array, rows: number, sequence: number, dimension: number): Float32Array[] {
+  const sum = new Float32Array(1);
+  return Array.from({ length: rows }, (_, r) => {
+    const row = hidden.subarray(r * sequence * dimension, r * sequence * dimension + dimension);
+    sum[0] = 0;
+    for (let j = 0; j < dimension; j++) sum[0]! += row[j]! ** 2;
+    sum[0] = sum[0]! ** 0.5;
+    const norm = sum[0]!;
+    const out = new Float32Array(dimension);
+    for (let j = 0; j < dimension; j++) out[j] = row[j]! / norm;
+    return out;
+  });
 }
 
 /** E_MODEL_MISSING for files that are absent or corrupt, pointing at `npm run model:fetch`. */
@@ -157,37 +155,41 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   const check = await checkModelFiles(modelDir, modelId);
   if (!check.ok) throw modelNotUsable(modelId, check);
 
-  if (options.intraOpThreads !== undefined) useOnnxThreads(Math.max(1, Math.floor(options.intraOpThreads)), path.join(check.modelPath, ONNX_MODEL_FILE));
-
-  let extractor: FeatureExtractionPipeline;
+  const threads = options.intraOpThreads === undefined ? undefined : Math.max(1, Math.floor(options.intraOpThreads));
+  let model: LoadedModel;
   try {
-    extractor = await loadPipeline(modelDir, modelId);
+    model = await loadModel(modelDir, modelId, check.modelPath, threads);
   } catch (err) {
     throw new AppError('E_MODEL_MISSING', `embedding model ${modelId} failed to load from ${check.modelPath}: ${(err as Error).message}; run \`npm run model:fetch\``, { cause: err });
   }
-
-  const tokenizer = extractor.tokenizer as { model_max_length?: number };
-  // The pipeline truncates to the tokenizer's model_max_length only; a config that omits it (or says
+  const { tokenizer, session, dimension } = model;
+  // Truncation follows the tokenizer's model_max_length only; a config that omits it (or says
   // 1e30, as some tokenizer_config.json files do) would let long text overflow the 512 positions.
   const configured = typeof tokenizer.model_max_length === 'number' ? tokenizer.model_max_length : Infinity;
   const limit = Math.min(configured, maxTokens);
-  const hidden = (extractor.model as { config?: { hidden_size?: unknown } }).config?.hidden_size;
-  const dimension = typeof hidden === 'number' ? hidden : EMBEDDING_DIMENSION;
 
   const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
-    // Set on every call because the pipeline is shared by embedders that may differ in maxTokens;
-    // the pipeline tokenizes synchronously when called, before any other code can change it.
+    // Set on every call because the tokenizer is shared by embedders that may differ in maxTokens;
+    // it tokenizes synchronously, before any other code can change it. (Given as max_length
+    // instead, it would pad every input to the limit.) Padded to the batch's longest input.
     tokenizer.model_max_length = limit;
     // The vocabulary has no upper-case Latin tokens and the tokenizer does not lower-case, so
     // GDP or PM2.5 would become [UNK].
-    const output = await extractor(texts.map(lowerAscii), { pooling: 'cls', normalize: true });
-    const data = output.data as Float32Array;
-    const rows = output.dims[0] ?? 0;
-    if (rows !== texts.length || data.length !== rows * dimension) {
-      throw new AppError('E_INTERNAL', `embedder: expected ${texts.length}x${dimension} output, got [${output.dims.join(', ')}]`);
+    const encoded = tokenizer(texts.map(lowerAscii), { padding: true, truncation: true });
+    const ids = encoded.input_ids!;
+    const feeds: Record<string, onnxruntime.Tensor> = {};
+    for (const name of session.inputNames) {
+      // What Transformers.js feeds a BERT encoder: token_type_ids all 0 when the tokenizer gives none.
+      const input = encoded[name] ?? (name === 'token_type_ids' ? { data: new BigInt64Array(ids.data.length), dims: ids.dims } : undefined);
+      if (!input) throw new AppError('E_INTERNAL', `embedder: the model wants input ${name}, which the tokenizer does not give`);
+      feeds[name] = new ort.Tensor('int64', input.data, input.dims);
     }
-    // Copies, so callers do not keep the whole batch tensor alive through a view.
-    return Array.from({ length: rows }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
+    const output = (await session.run(feeds)).last_hidden_state;
+    const [rows, sequence, width] = output?.dims ?? [];
+    if (!output || rows !== texts.length || width !== dimension || sequence === undefined) {
+      throw new AppError('E_INTERNAL', `embedder: expected ${texts.length}x?x${dimension} last_hidden_state, got [${output?.dims.join(', ') ?? 'none'}]`);
+    }
+    return clsNormalised(output.data as Float32Array, rows, sequence, dimension);
   };
 
   return {
@@ -215,23 +217,4 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
 
 function lowerAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
-}
-
-/** LangChain adapter: lets an {@link Embedder} back any LangChain vector store. */
-export class TransformersEmbeddings extends Embeddings {
-  readonly embedder: Embedder;
-
-  constructor(embedder: Embedder, params: EmbeddingsParams = {}) {
-    super(params);
-    this.embedder = embedder;
-  }
-
-  async embedDocuments(documents: string[]): Promise<number[][]> {
-    const vectors = await this.embedder.embedDocuments(documents);
-    return vectors.map((v) => Array.from(v));
-  }
-
-  async embedQuery(document: string): Promise<number[]> {
-    return Array.from(await this.embedder.embedQuery(document));
-  }
 }
