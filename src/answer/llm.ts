@@ -5,7 +5,7 @@
  * writes is checked afterwards (grounding-checks.ts) before anyone sees it as final.
  */
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
-import { ChatOpenAI } from '@langchain/openai';
+import type { ChatOpenAI } from '@langchain/openai';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import type { Passage } from '../domain/types.js';
 import { hasControlChars } from '../domain/text.js';
@@ -73,9 +73,9 @@ function classify(err: unknown, signal: AbortSignal, timeoutMs: number, model: s
     : new LlmError('provider-error', `llm: ${model} failed: ${message.slice(0, 200)}`, { cause: err });
 }
 
-/** Builds the client for an OpenAI-compatible endpoint. No network traffic until the first call. */
-export function createLlmClient(options: LlmOptions): LlmClient {
-  const model = new ChatOpenAI({
+/** The LangChain chat model for these options. */
+function chatModel(ChatModel: typeof ChatOpenAI, options: LlmOptions): ChatOpenAI {
+  return new ChatModel({
     model: options.model,
     // Local servers need no key, but the OpenAI client insists on one.
     apiKey: options.apiKey || 'not-needed',
@@ -89,6 +89,17 @@ export function createLlmClient(options: LlmOptions): LlmClient {
     useResponsesApi: false,
     streamUsage: false,
   });
+}
+
+/**
+ * Builds the client for an OpenAI-compatible endpoint. No network traffic until the first call.
+ * The OpenAI client module (~14 MB) is loaded here, in the background, not when this module is
+ * imported: a server without an LLM configured never loads it.
+ */
+export function createLlmClient(options: LlmOptions): LlmClient {
+  const loading = import('@langchain/openai').then(({ ChatOpenAI }) => chatModel(ChatOpenAI, options));
+  // Reported by the first call; it must not also surface as an unhandled rejection.
+  loading.catch(() => undefined);
 
   return {
     model: options.model,
@@ -97,7 +108,7 @@ export function createLlmClient(options: LlmOptions): LlmClient {
       const timeoutMs = Math.min(callOptions.timeoutMs ?? options.timeoutMs, options.timeoutMs);
       const signal = deadline(timeoutMs, callOptions.signal);
       try {
-        const reply = await model.invoke(toLangChain(messages), { signal, timeout: timeoutMs });
+        const reply = await (await loading).invoke(toLangChain(messages), { signal, timeout: timeoutMs });
         return reply.text;
       } catch (err) {
         throw classify(err, signal, timeoutMs, options.model);
@@ -108,7 +119,7 @@ export function createLlmClient(options: LlmOptions): LlmClient {
       const timeoutMs = Math.min(callOptions.timeoutMs ?? options.timeoutMs, options.timeoutMs);
       const signal = deadline(timeoutMs, callOptions.signal);
       try {
-        const chunks = await model.stream(toLangChain(messages), { signal, timeout: timeoutMs });
+        const chunks = await (await loading).stream(toLangChain(messages), { signal, timeout: timeoutMs });
         for await (const chunk of chunks) {
           if (signal.aborted) throw signal.reason;
           const text = chunk.text;
