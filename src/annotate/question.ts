@@ -10,7 +10,7 @@
  */
 import { yearsIn } from '../corpus/structure.js';
 import { placeRuns, townAliases, townsNamed } from '../domain/towns.js';
-import { generalIdfText, generalJieba, prepareGeneralJieba } from '../text/jieba.js';
+import { generalIdfTable, generalJieba, prepareGeneralJieba } from '../text/jieba.js';
 import type { FigureKind, Half } from './sentence.js';
 
 /** What a question asks for when it asks for a figure; `figure` is any figure (多少 alone). */
@@ -146,26 +146,14 @@ export interface Topic {
   specificity: number;
 }
 
-let generalIdfs: Map<string, number> | undefined;
 /** Lines of the IDF table read between two turns of the event loop by prepareQuestionReader. */
 const IDF_LINES_PER_SLICE = 20_000;
 
-/** Reads lines of the IDF table `text` from offset `at` into `into`, at most `max`; returns where it stopped. */
-function readIdfLines(text: string, at: number, max: number, into: Map<string, number>): number {
-  for (let n = 0; n < max && at < text.length; n++) {
-    const end = text.indexOf('\n', at);
-    const line = text.slice(at, end === -1 ? text.length : end);
-    at = end === -1 ? text.length : end + 1;
-    const sp = line.lastIndexOf(' ');
-    if (sp > 0) into.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return at;
-}
-
-/** jieba's IDF table, read once: a general-language measure, nothing tuned to this corpus. */
+/** jieba's IDF table: a general-language measure, nothing tuned to this corpus. */
 function generalSpecificity(word: string): number | undefined {
-  if (!generalIdfs) readIdfLines(generalIdfText(), 0, Number.POSITIVE_INFINITY, (generalIdfs = new Map()));
-  return generalIdfs.get(word);
+  const table = generalIdfTable();
+  if (!table.complete) table.read();
+  return table.get(word);
 }
 
 /**
@@ -175,14 +163,11 @@ function generalSpecificity(word: string): number | undefined {
  */
 export async function prepareQuestionReader(): Promise<void> {
   await prepareGeneralJieba();
-  if (generalIdfs) return;
-  const text = generalIdfText();
-  const table = new Map<string, number>();
-  for (let at = 0; at < text.length; ) {
-    at = readIdfLines(text, at, IDF_LINES_PER_SLICE, table);
+  const table = generalIdfTable();
+  while (!table.complete) {
+    table.read(IDF_LINES_PER_SLICE);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  generalIdfs ??= table;
 }
 
 /**

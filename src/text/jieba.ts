@@ -6,6 +6,7 @@
  */
 import { Jieba } from '@node-rs/jieba';
 import { dict, idf } from '@node-rs/jieba/dict.js';
+import { IdfTable } from './idf-table.js';
 
 export type { Jieba };
 
@@ -72,7 +73,9 @@ export async function prepareGeneralJieba(): Promise<void> {
   general ??= await loadJieba();
 }
 
-/** jieba's general-language IDF table as text lines (`word idf`). */
-export function generalIdfText(): string {
-  return Buffer.from(idf).toString('utf8');
+let generalIdfs: IdfTable | undefined;
+/** jieba's general-language IDF table, shared; read() it (all at once, or a slice at a time) before get(). */
+export function generalIdfTable(): IdfTable {
+  generalIdfs ??= new IdfTable(idf);
+  return generalIdfs;
 }
