@@ -38,7 +38,7 @@ export function copyReports(corpusDir: string, names: string[]): void {
   }
 }
 
-/** A child process running one of the project's entry points with tsx, its stderr collected. */
+/** A child process running one of the project's entry points, its stderr collected. */
 export interface Child {
   process: ChildProcess;
   /** Everything written to stderr (and stdout) so far. */
@@ -58,8 +58,10 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '0', ...overrides };
 }
 
+/** Runs an entry point: a source file (.ts) through tsx, a compiled one (dist/…/.js) with plain node. */
 export function runEntry(entry: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, path.join(ROOT, entry), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -109,9 +111,12 @@ export function runEntry(entry: string, args: string[], env: NodeJS.ProcessEnv):
   };
 }
 
-/** Starts `npm start`'s entry point on a free port; resolves once it listens. */
-export async function startServer(env: Record<string, string>): Promise<Child & { base: string }> {
-  const child = runEntry('src/cli/serve.ts', [], childEnv({ PORT: '0', HOST: '127.0.0.1', ...env }));
+/**
+ * Starts the server on a free port, from its sources (default) or from the build `npm start`
+ * runs (`dist/cli/serve.js`); resolves once it listens.
+ */
+export async function startServer(env: Record<string, string>, entry = 'src/cli/serve.ts'): Promise<Child & { base: string }> {
+  const child = runEntry(entry, [], childEnv({ PORT: '0', HOST: '127.0.0.1', ...env }));
   try {
     // The listening line is logged at info level: LOG_LEVEL must not be above info.
     const match = await child.waitFor(/"port":(\d+)[^\n]*listening on/);

@@ -1,0 +1,74 @@
+/**
+ * `npm start` runs the server compiled to JavaScript (`npm run build` → dist/), not its sources
+ * through tsx. A compiled server takes branches that source runs never take: the embedding worker
+ * thread, the ingest child and the extraction child each start from their `.js` beside the
+ * caller. So this test builds, then runs dist/cli/serve.js as `npm start` does on a corpus with
+ * no index yet: the first start builds the index in the ingest child, a question is answered
+ * through an embedding worker, a .docx upload goes through the extraction child and a reindex,
+ * and SIGTERM ends it with code 0.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDocx } from '../fixtures/report-files.js';
+import { call, copyReports, eventually, expectOrderlyExit, postJson, ROOT, scratch, SMALL_REPORT, startServer, stop, type Child } from '../hardening/helpers.js';
+
+const TOKEN = 'test-admin-token-compiled-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+let work: { dir: string; remove: () => void };
+let server: (Child & { base: string }) | undefined;
+
+beforeAll(async () => {
+  work = scratch('compiled');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
+  const corpusDir = path.join(work.dir, 'corpus');
+  copyReports(corpusDir, [SMALL_REPORT]);
+  server = await startServer(
+    { CORPUS_DIR: corpusDir, INDEX_DIR: path.join(work.dir, 'index'), ADMIN_TOKEN: TOKEN, AUDIT_LOG: path.join(work.dir, 'audit.jsonl'), EMBED_WORKERS: '1' },
+    'dist/cli/serve.js',
+  );
+  await eventually(async () => (await call(server!.base, '/api/health/ready')).status === 200, 180_000);
+}, 420_000);
+
+afterAll(async () => {
+  await stop(server);
+  work?.remove();
+});
+
+describe('the compiled server (npm start)', () => {
+  it('runs from dist/, not through tsx', () => {
+    expect(fs.existsSync(path.join(ROOT, 'dist/embed/embed-worker.js'))).toBe(true);
+    expect(server!.process.spawnargs).not.toContain('tsx');
+    expect(server!.process.spawnargs.at(-1)).toBe(path.join(ROOT, 'dist/cli/serve.js'));
+  });
+
+  it('built the first index in its ingest child and answers through its embedding worker', async () => {
+    const reply = await call(server!.base, '/api/ask', postJson({ question: '梅李镇2023年在东部新镇区要完成哪条新建道路工程?' }));
+    expect(reply.status).toBe(200);
+    expect(reply.body.citations.length).toBeGreaterThan(0);
+    expect(reply.body.citations[0].town).toBe('梅李镇');
+  });
+
+  it('extracts an uploaded .docx in its extraction child and serves it after a reindex', async () => {
+    const docx = await buildDocx(['临湖镇2024年民生实事项目计划', '一、2024年民生实事', '全镇计划新建社区食堂4家,为辖区80岁以上老人提供助餐服务。']);
+    const added = await call(server!.base, '/api/admin/documents?name=linhu-2024-plan.docx', {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' },
+      body: new Uint8Array(docx),
+    });
+    expect(added.status).toBe(201);
+    const reindex = await call(server!.base, '/api/admin/reindex?wait=true', { method: 'POST', headers: AUTH });
+    expect(reindex.status).toBe(200);
+    const answer = await call(server!.base, '/api/ask', postJson({ question: '临湖镇2024年计划新建几家社区食堂?' }));
+    expect(answer.status).toBe(200);
+    expect(answer.body.citations.map((c: { town: string }) => c.town)).toContain('临湖镇');
+    expect(answer.body.answer).toContain('4');
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    server!.process.kill('SIGTERM');
+    expectOrderlyExit(await server!.exited);
+  });
+});
