@@ -301,7 +301,10 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
     pool.push(...own);
   }
   const maxBm25 = Math.max(1e-9, ...pool.map((i) => ranked[i]!.bm25));
-  const maxKnownWeight = Math.max(1e-9, ...terms.filter((t) => stats.known(t)).map((t) => weights.get(t)!));
+  // The question's terms the corpus knows (loop-invariant: once per question, not per sentence).
+  const known = terms.filter((t) => stats.known(t));
+  const knownWeight = known.reduce((a, t) => a + weights.get(t)!, 0) || 1;
+  const maxKnownWeight = Math.max(1e-9, ...known.map((t) => weights.get(t)!));
   const rarest = question.asks ? terms.filter((t) => t.length >= 2 && stats.known(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
   const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !stats.inTowns(rarest, retrieval.scopeTowns) ? rarest : undefined;
   const topics = topicsOf(question.indicator);
@@ -323,8 +326,6 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
       const annotation = evidence.annotations[k]!;
       const tokens = new Set(evidence.tokens[k]);
       const matched = new Set(terms.filter((t) => tokens.has(t)));
-      const known = terms.filter((t) => stats.known(t));
-      const knownWeight = known.reduce((a, t) => a + weights.get(t)!, 0) || 1;
       const matchedWeight = [...matched].reduce((a, t) => a + (weights.get(t) ?? 0), 0);
       const dense = scored.sentenceScores[k]!;
       const { failed, figure } = checkCandidate(question, annotation, indicator, text, chunk.role);
