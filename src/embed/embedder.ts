@@ -1,7 +1,8 @@
 /**
  * Turns text into bge-small-zh vectors locally: Transformers.js' tokenizer and onnxruntime
- * (quantized onnx, CLS pooling, L2-normalised). The LangChain adapter is in langchain-embeddings.ts, so that the embedding
- * worker threads, which load this module, do not load LangChain (~24 MB each).
+ * (quantized onnx, CLS pooling, L2-normalised). The LangChain adapter is in
+ * langchain-embeddings.ts, so that the embedding worker threads, which load this module, do not
+ * load LangChain.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,12 +82,12 @@ const models = new Map<string, Promise<LoadedModel>>();
 
 /**
  * The tokenizer from Transformers.js' tokenizer module alone and the onnx model in an onnxruntime
- * session of our own, what Transformers.js' feature-extraction pipeline runs, without the rest of
- * the library: a pipeline reads the 24 MB model into memory to give it as bytes, and
+ * session of our own: what Transformers.js' feature-extraction pipeline runs, without the rest of
+ * the library. A pipeline reads the 24 MB model into memory to give it as bytes, and
  * onnxruntime-node 1.14 ignores the thread options of a model given as bytes (one spinning thread
- * per core in every session; two pool workers on two cores were slower than one). Both are
- * imported here, not at the top: a server whose model runs in worker threads (pool.ts) never loads
- * them in its serving thread.
+ * per core in every session; two pool workers on two cores were slower than one); given by path,
+ * it honours them. The tokenizer module is imported here, not at the top: a server whose model
+ * runs in worker threads (pool.ts) never loads it in its serving thread.
  */
 function loadModel(modelDir: string, modelId: string, modelPath: string, intraOpThreads: number | undefined): Promise<LoadedModel> {
   const key = `${modelPath}\u0000${intraOpThreads ?? ''}`;

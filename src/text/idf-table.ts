@@ -7,8 +7,7 @@
  * twice keeps its last value).
  */
 export class IdfTable {
-  private readonly bytes: Uint8Array;
-  private readonly text: Buffer;
+  private readonly bytes: Buffer;
   private readonly wordStart: Int32Array;
   private readonly wordLength: Int32Array;
   private readonly values: Float64Array;
@@ -18,10 +17,9 @@ export class IdfTable {
   private at = 0;
 
   constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let count = 1;
-    for (let i = this.text.indexOf(0x0a); i !== -1; i = this.text.indexOf(0x0a, i + 1)) count++;
+    for (let i = this.bytes.indexOf(0x0a); i !== -1; i = this.bytes.indexOf(0x0a, i + 1)) count++;
     this.wordStart = new Int32Array(count);
     this.wordLength = new Int32Array(count);
     this.values = new Float64Array(count);
@@ -36,16 +34,16 @@ export class IdfTable {
 
   /** Reads up to `max` more lines (so a serving process can read it between event-loop turns). */
   read(max = Number.POSITIVE_INFINITY): void {
-    const { bytes, text } = this;
+    const { bytes } = this;
     for (let n = 0; n < max && this.at < bytes.length; n++) {
-      const newline = text.indexOf(0x0a, this.at);
+      const newline = bytes.indexOf(0x0a, this.at);
       const end = newline === -1 ? bytes.length : newline;
       const start = this.at;
       this.at = end + 1;
       let space = end - 1;
       while (space > start && bytes[space] !== 0x20) space--;
       if (space <= start) continue;
-      this.insert(start, space - start, Number(text.toString('latin1', space + 1, end)));
+      this.insert(start, space - start, Number(bytes.toString('latin1', space + 1, end)));
     }
   }
 
