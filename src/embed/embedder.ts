@@ -65,14 +65,14 @@ export const embedderInfo = {
 // onnxruntime-node is CommonJS: depending on the loader its classes are on the namespace or on its default.
 const ort = (onnxruntime as unknown as { default?: typeof onnxruntime }).default ?? onnxruntime;
 
-/** The tokenizer as this module calls it (Transformers.js' PreTrainedTokenizer). */
-interface Tokenizer {
+/** The model's tokenizer as this module calls it (Transformers.js' PreTrainedTokenizer), not the keyword tokenizer of src/text. */
+interface ModelTokenizer {
   model_max_length?: number;
   (texts: string[], options: { padding: boolean; truncation: boolean }): Record<string, { data: BigInt64Array; dims: number[] }>;
 }
 
 interface LoadedModel {
-  tokenizer: Tokenizer;
+  tokenizer: ModelTokenizer;
   session: onnxruntime.InferenceSession;
   dimension: number;
 }
@@ -102,7 +102,7 @@ function loadModel(modelDir: string, modelId: string, modelPath: string, intraOp
       // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
       // be read instead of the verified files under modelDir.
       (env as { useFSCache: boolean }).useFSCache = false;
-      const tokenizer = (await AutoTokenizer.from_pretrained(modelId)) as unknown as Tokenizer;
+      const tokenizer = (await AutoTokenizer.from_pretrained(modelId)) as unknown as ModelTokenizer;
       const threads = intraOpThreads === undefined ? {} : { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
       const session = await ort.InferenceSession.create(path.join(modelPath, ONNX_MODEL_FILE), { executionProviders: ['cpu'], ...threads });
       const config = JSON.parse(fs.readFileSync(path.join(modelPath, 'config.json'), 'utf8')) as { hidden_size?: unknown };
@@ -127,9 +127,8 @@ function clsNormalised(hidden: Float32Array, rows: number, sequence: number, dim
     sum[0] = 0;
     for (let j = 0; j < dimension; j++) sum[0]! += row[j]! ** 2;
     sum[0] = sum[0]! ** 0.5;
-    const norm = sum[0]!;
     const out = new Float32Array(dimension);
-    for (let j = 0; j < dimension; j++) out[j] = row[j]! / norm;
+    for (let j = 0; j < dimension; j++) out[j] = row[j]! / sum[0]!;
     return out;
   });
 }
