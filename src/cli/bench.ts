@@ -17,6 +17,7 @@ import { Command } from 'commander';
 import ort from 'onnxruntime-node';
 import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
+import type { Worker } from 'node:worker_threads';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
 import { allChunkIds, openIndexContext } from '../retrieve/context.js';
 import { openRecordedFileStore } from '../store/open.js';
@@ -321,16 +322,16 @@ async function askLoop(base: string, questions: readonly string[], clients: numb
 
 /** Texts per second of `threads` raw onnxruntime sessions (one intra-op thread each) embedding `texts` for `seconds`. */
 async function ortCeiling(modelDir: string, modelId: string, texts: readonly string[], threads: number, seconds: number): Promise<number> {
-  const workers = await Promise.all(
-    Array.from({ length: threads }, async () => {
-      const worker = startWorker(new URL('./bench-ort-worker.ts', import.meta.url), { modelDir, modelId });
-      await new Promise<void>((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-      });
-      return worker;
-    }),
-  );
+  // One after the other, as the pool starts its workers (two loading onnxruntime at once can crash the process).
+  const workers: Worker[] = [];
+  for (let i = 0; i < threads; i++) {
+    const worker = startWorker(new URL('./bench-ort-worker.ts', import.meta.url), { modelDir, modelId });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    workers.push(worker);
+  }
   // First runs allocate the session's buffers: not part of the rate.
   await Promise.all(workers.map((w) => new Promise((resolve) => {
     w.once('message', resolve);

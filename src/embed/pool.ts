@@ -121,7 +121,16 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
     }
   };
 
-  const start = (): Promise<void> =>
+  // Workers load the model one at a time: two threads loading onnxruntime-node 1.14 at once
+  // now and then corrupt the process' heap (a segfault or "corrupted double-linked list" before
+  // the server is ready: 6 of 100 starts of two threads at once, 0 of 100 one after the other).
+  let loading: Promise<unknown> = Promise.resolve();
+  const start = (): Promise<void> => {
+    const started = loading.then(startNow, startNow);
+    loading = started.catch(() => undefined);
+    return started;
+  };
+  const startNow = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const slot: Slot = { worker: spawnWorker(workerOptions), task: undefined };
       let ready = false;
