@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createTokenizer } from '../text/tokenize.js';
 import { annotateQuestion, topicsOf, unknownPlaceIn } from './question.js';
 
 const knownTowns = ['梅李镇', '牛塘镇', '淀山湖镇', '临湖镇', '天生港镇街道'];
+// As a server reads questions: with its keyword tokenizer's segmenter (the corpus' words kept whole).
+const segmenter = createTokenizer([...knownTowns, '千村美居']).segmenter;
 const reportYears: Record<string, number> = { 淀山湖镇: 2020, 临湖镇: 2023, 牛塘镇: 2022 };
-const read = (q: string) => annotateQuestion(q, { knownTowns, reportYearOf: (t) => reportYears[t] });
+const read = (q: string) => annotateQuestion(q, { knownTowns, segmenter, reportYearOf: (t) => reportYears[t] });
 
 describe('annotateQuestion', () => {
   it('reads town, year, stance, the asked figure and its indicator', () => {
@@ -44,16 +47,16 @@ describe('annotateQuestion', () => {
 
 describe('unknownPlaceIn', () => {
   it('finds a place that stands as a word, not one inside an ordinary word', () => {
-    expect(unknownPlaceIn('周庄镇2023年计划建设多少公里道路?', knownTowns)).toBe('周庄镇');
-    expect(unknownPlaceIn('六如墩和东阳界的特色田园乡村建设怎么样?', knownTowns)).toBeUndefined();
-    expect(unknownPlaceIn('城镇登记失业率是多少?', knownTowns)).toBeUndefined();
-    expect(unknownPlaceIn('牛塘镇有多少企业?', knownTowns)).toBeUndefined();
+    expect(unknownPlaceIn('周庄镇2023年计划建设多少公里道路?', knownTowns, segmenter)).toBe('周庄镇');
+    expect(unknownPlaceIn('六如墩和东阳界的特色田园乡村建设怎么样?', knownTowns, segmenter)).toBeUndefined();
+    expect(unknownPlaceIn('城镇登记失业率是多少?', knownTowns, segmenter)).toBeUndefined();
+    expect(unknownPlaceIn('牛塘镇有多少企业?', knownTowns, segmenter)).toBeUndefined();
   });
 });
 
 describe('topicsOf', () => {
   it('keeps the nouns of the indicator, a specific one weighing more than a generic one', () => {
-    const topics = topicsOf(read('临湖镇有没有滑雪场,在什么地方?').indicator);
+    const topics = topicsOf(read('临湖镇有没有滑雪场,在什么地方?').indicator, segmenter);
     const of = (w: string) => topics.find((t) => t.word === w)?.specificity;
     expect(of('滑雪场')).toBeGreaterThan(9);
     expect(of('地方')).toBeLessThan(6);

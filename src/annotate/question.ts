@@ -3,14 +3,15 @@
  * (sentence.ts) so the answer step can check one against the other: the towns it names, the
  * period (year, 上半年/下半年/全年, 今年/去年 against the report's date), whether it asks about a
  * plan or a result, the kind of figure it wants (a count with its measure word, money, area, a
- * rate, a date) and the indicator that figure is about. Pure apart from the shared general jieba
- * segmenter of text/jieba.ts (for "does this place name stand as a word").
+ * rate, a date) and the indicator that figure is about. Pure: it segments with the segmenter it
+ * is given (a server passes its index's tokenizer's; text/jieba.ts) and reads jieba's general
+ * IDF table.
  *
- *   annotateQuestion(question, { knownTowns, reportYearOf? }): QuestionAnnotation
+ *   annotateQuestion(question, { knownTowns, segmenter, reportYearOf? }): QuestionAnnotation
  */
 import { yearsIn } from '../corpus/structure.js';
 import { placeRuns, townAliases, townsNamed } from '../domain/towns.js';
-import { generalIdfTable, generalJieba, prepareGeneralJieba } from '../text/jieba.js';
+import { generalIdfTable, type Segmenter } from '../text/jieba.js';
 import type { FigureKind, Half } from './sentence.js';
 
 /** What a question asks for when it asks for a figure; `figure` is any figure (多少 alone). */
@@ -41,15 +42,22 @@ export interface QuestionAnnotation {
 
 export interface QuestionContext {
   knownTowns: readonly string[];
+  /**
+   * Cuts the question into words (does a place name stand as a word; which nouns it names). The
+   * index's, with the corpus' words kept whole: a noun the general IDF table lacks (千村美居) is
+   * not a topic either way, and the bank's out-of-fold figures were the same with the general
+   * dictionary alone (docs/benchmarks.md).
+   */
+  segmenter: Segmenter;
   /** Year of the latest report of a town: 今年/去年 are read against it. */
   reportYearOf?: (town: string) => number | undefined;
 }
 
-/** Word boundaries of a text (jieba, default dictionary), as the set of offsets where a word starts or ends. */
-function boundaries(text: string): Set<number> {
+/** Word boundaries of a text, as the set of offsets where a word starts or ends. */
+function boundaries(text: string, segmenter: Segmenter): Set<number> {
   const cuts = new Set<number>([0]);
   let at = 0;
-  for (const word of generalJieba().cut(text, false)) {
+  for (const word of segmenter.cut(text, false)) {
     at += word.length;
     cuts.add(at);
   }
@@ -60,11 +68,11 @@ function boundaries(text: string): Set<number> {
  * A place the question names that is not one of the corpus' towns: a place-shaped run that
  * stands as a word (its start and end fall on word boundaries), so 特色田园乡村 names no 田园乡.
  */
-export function unknownPlaceIn(text: string, knownTowns: readonly string[]): string | undefined {
+export function unknownPlaceIn(text: string, knownTowns: readonly string[], segmenter: Segmenter): string | undefined {
   let cuts: Set<number> | undefined;
   for (const { name, stem, index } of placeRuns(text)) {
     if (knownTowns.some((t) => t.includes(stem) || name.includes(t))) continue;
-    cuts ??= boundaries(text);
+    cuts ??= boundaries(text, segmenter);
     if (!cuts.has(index) || !cuts.has(index + name.length)) continue;
     return name;
   }
@@ -106,13 +114,18 @@ const LIST_ASK = /(哪些|什么|几项|多少项)(承诺|计划|目标|任务|�
 const NOT_INDICATOR =
   /多少[个家条项套处所座名人户起次件批场台辆本类轮间栋盏张支位只艘篇门村亩元钱]?|几[个家条项套处所座名人户起次件批场台辆本类]?|什么时候|何时|多久|哪一年|哪些|哪个|什么|是否|有没有|能不能|怎么样|如何|多大|多长|多高|计划|打算|目标|准备|力争|确保|承诺|将要|还要|要|将|已经|已|实际|完成了|实现了|一共|累计|共计|共|请问|写总结要用|呢|吗|了|的|是|有|达到|为|今年|去年|明年|前年|上半年|下半年|全年|年底|年内|镇上|镇里|[??!!。,,:\s]/g;
 
+/** Does the (NFKC-normalised) question ask for a list of promises (有哪些承诺/目标/计划/任务)? */
+export function asksForList(q: string): boolean {
+  return LIST_ASK.test(q);
+}
+
 const RELATIVE: Record<string, number> = { 今年: 0, 去年: -1, 明年: 1, 前年: -2 };
 
 /** Reads a question (see the module comment). */
 export function annotateQuestion(question: string, context: QuestionContext): QuestionAnnotation {
   const q = question.normalize('NFKC');
   const towns = townsNamed(q, context.knownTowns);
-  const unknownPlace = towns.length === 0 ? unknownPlaceIn(q, context.knownTowns) : undefined;
+  const unknownPlace = towns.length === 0 ? unknownPlaceIn(q, context.knownTowns, context.segmenter) : undefined;
   let years = yearsIn(q);
   const relative = q.match(/今年|去年|明年|前年/)?.[0];
   if (years.length === 0 && relative && towns.length > 0) {
@@ -134,7 +147,7 @@ export function annotateQuestion(question: string, context: QuestionContext): Qu
     ...(stance ? { stance } : {}),
     ...(asks ? { asks } : {}),
     deadline: DEADLINE_ASK.test(q),
-    list: LIST_ASK.test(q),
+    list: asksForList(q),
     indicator,
   };
 }
@@ -157,12 +170,11 @@ function generalSpecificity(word: string): number | undefined {
 }
 
 /**
- * Builds what annotateQuestion reads on first use (jieba's general segmenter, its IDF table; a few
- * hundred ms) a slice at a time with the event loop running between slices: a server calls it
- * before it answers, so its first question does not hold the loop for them.
+ * Builds what annotateQuestion reads on first use (jieba's IDF table; about a hundred ms) a slice
+ * at a time with the event loop running between slices: a server calls it before it answers, so
+ * its first question does not hold the loop for it. (The segmenter is the index's, built with it.)
  */
 export async function prepareQuestionReader(): Promise<void> {
-  await prepareGeneralJieba();
   const table = generalIdfTable();
   while (!table.complete) {
     table.read(IDF_LINES_PER_SLICE);
@@ -174,9 +186,9 @@ export async function prepareQuestionReader(): Promise<void> {
  * The nouns of a question's indicator (what is left once town, period, stance and asking words are
  * gone) that jieba's general dictionary lists, each with its general specificity.
  */
-export function topicsOf(indicator: string): Topic[] {
+export function topicsOf(indicator: string, segmenter: Segmenter): Topic[] {
   const out: Topic[] = [];
-  for (const { word, tag } of generalJieba().tag(indicator, true)) {
+  for (const { word, tag } of segmenter.tag(indicator, true)) {
     if (word.length < 2 || !/^(n|nz|nt|nw|ng)$/.test(tag) || !/^[\u4e00-\u9fff]+$/.test(word)) continue;
     // A run jieba's table lacks is a segmenter's guess (交上, 当过兵), not a dictionary noun.
     const specificity = generalSpecificity(word);

@@ -279,8 +279,8 @@ const PUBLIC_REASON: Partial<Record<AnswerDiagnostics['reason'], AnswerReason>> 
 };
 
 /** The question's annotation against the index (今年/去年 against each town's latest report). */
-export function questionOf(index: Pick<IndexContext, 'towns' | 'townFacts'>, retrieval: Pick<Retrieval, 'question'>): QuestionAnnotation {
-  return annotateQuestion(retrieval.question, { knownTowns: index.towns, reportYearOf: (t) => index.townFacts.get(t)?.reportYear });
+export function questionOf(index: Pick<IndexContext, 'towns' | 'townFacts' | 'tokenizer'>, retrieval: Pick<Retrieval, 'question'>): QuestionAnnotation {
+  return annotateQuestion(retrieval.question, { knownTowns: index.towns, segmenter: index.tokenizer.segmenter, reportYearOf: (t) => index.townFacts.get(t)?.reportYear });
 }
 
 /**
@@ -307,7 +307,7 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
   const maxKnownWeight = Math.max(1e-9, ...known.map((t) => weights.get(t)!));
   const rarest = question.asks ? terms.filter((t) => t.length >= 2 && stats.known(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
   const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !stats.inTowns(rarest, retrieval.scopeTowns) ? rarest : undefined;
-  const topics = topicsOf(question.indicator);
+  const topics = topicsOf(question.indicator, index.tokenizer.segmenter);
   const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(index, retrieval, topics, retrieval.scopeTowns) : [];
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {

@@ -6,6 +6,7 @@
  */
 import { rewriteFollowUp, type HistoryTurn } from '../retrieve/follow-up.js';
 import type { Citation } from '../domain/answer.js';
+import type { Segmenter } from '../text/jieba.js';
 import { checkGrounding, explainFailures, type CheckResult } from './grounding-checks.js';
 import { buildAnswerMessages, buildRetryMessages, buildRewriteMessages, LlmError, parseRewrite, type LlmClient, type LlmFailure } from './llm.js';
 
@@ -144,6 +145,8 @@ export interface StandaloneQuestion {
 export interface StandaloneOptions {
   llm?: LlmClient | undefined;
   knownTowns: readonly string[];
+  /** The index's segmenter, for reading the questions (QuestionContext.segmenter). */
+  segmenter: Segmenter;
   /** Longest rewrite accepted from the model, in characters. */
   maxChars: number;
   /** Time allowed for the model's rewrite before the rules take over, in ms. */
@@ -172,7 +175,7 @@ export async function standaloneQuestion(question: string, history: readonly His
     }
   }
   return {
-    question: rewriteFollowUp(question, history, options.knownTowns, { ...(options.yearsOf ? { yearsOf: options.yearsOf } : {}), ...(options.town ? { town: options.town } : {}), ...(options.reportYearOf ? { reportYearOf: options.reportYearOf } : {}) }).question,
+    question: rewriteFollowUp(question, history, options.knownTowns, options.segmenter, { ...(options.yearsOf ? { yearsOf: options.yearsOf } : {}), ...(options.town ? { town: options.town } : {}), ...(options.reportYearOf ? { reportYearOf: options.reportYearOf } : {}) }).question,
     by: 'rules',
   };
 }

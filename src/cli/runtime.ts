@@ -139,7 +139,7 @@ export async function openRuntime(config: Config, log: Logger, embedder?: Embedd
   }
   // Without blocking (the file store reads with openIndex): a server opens the next generation while it answers from the current one.
   const snapshot = await store.snapshot();
-  // The question reader's segmenter and IDF table, else built in one block by the first question.
+  // The question reader's IDF table, else built in one block by the first question (its segmenter is the index's).
   await prepareQuestionReader();
   const llm = openLlm(config, log);
   const service = withAnswerCache(await createQaService(snapshot, model, { defaultTopK: config.defaultTopK, threshold: DEFAULT_THRESHOLD, llm }), config.answerCacheSize);

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const questions: Array<{ vector: Float32Array; tokens: string[]; towns: string[] }> = [];
   for (const line of fs.readFileSync(config.evalFile, 'utf8').split('\n').filter((l) => l.trim())) {
     const { question } = JSON.parse(line) as { question: string };
-    questions.push({ vector: await embedder.embedQuery(question), tokens: tokenizer.tokenize(question), towns: analyzeQuery(question, towns).towns });
+    questions.push({ vector: await embedder.embedQuery(question), tokens: tokenizer.tokenize(question), towns: analyzeQuery(question, towns, tokenizer.segmenter).towns });
   }
 
   const external = opts.databaseUrl ?? config.databaseUrl;

@@ -7,7 +7,8 @@
 import type { Answer, Citation } from '../domain/answer.js';
 import { analyzeQuery } from '../retrieve/query.js';
 import type { IndexSnapshot } from '../store/index-store.js';
-import { annotateQuestion } from '../annotate/question.js';
+import { asksForList } from '../annotate/question.js';
+import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
 import type { CommitmentBook } from './book.js';
 import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
@@ -62,8 +63,8 @@ export interface CommitmentAnswerSource {
   towns: readonly string[];
   /** The request's filters: a town filter narrows, a role filter of `review` turns this path off. */
   filters?: SearchFilters;
-  /** Content words of a text (the keyword tokenizer: jieba, no stop words). */
-  tokenize: (text: string) => string[];
+  /** The index's keyword tokenizer: content words of a text, and its segmenter for reading the question. */
+  tokenizer: Tokenizer;
   /** The generation the book belongs to: the chunks cited, term weights and document metadata. */
   snapshot: Pick<IndexSnapshot, 'getChunks' | 'termStats' | 'listDocuments'>;
 }
@@ -88,7 +89,7 @@ export function asksAboutCommitments(question: string): 'list' | 'outcome' | und
   if (OUTCOME_INTENT.test(q) && (STRONG_OUTCOME.test(q) || /承诺|计划|目标|任务|打算|要|将/.test(q))) return 'outcome';
   // Only a question that asks for a list (有哪些承诺/目标/计划/任务) gets one: "…有什么安排?" about
   // one named thing is a question for retrieval.
-  if (LIST_INTENT.test(q) && PLAN_CONTEXT.test(q) && annotateQuestion(q, { knownTowns: [] }).list) return 'list';
+  if (LIST_INTENT.test(q) && PLAN_CONTEXT.test(q) && asksForList(q)) return 'list';
   return undefined;
 }
 
@@ -151,7 +152,7 @@ export async function answerFromCommitments(question: string, book: CommitmentBo
   const intent = asksAboutCommitments(question);
   if (!intent || source.filters?.role === 'review') return undefined;
   const q = question.normalize('NFKC');
-  const analysis = analyzeQuery(q, source.towns);
+  const analysis = analyzeQuery(q, source.towns, source.tokenizer.segmenter);
   if (analysis.unknownPlace) return undefined;
   const towns = source.filters?.town ? [source.filters.town] : analysis.towns;
   const years = source.filters?.year !== undefined ? [source.filters.year] : analysis.years;
@@ -162,7 +163,8 @@ export async function answerFromCommitments(question: string, book: CommitmentBo
   if (scoped.length === 0) return undefined;
   // Everything composing may cite or weigh, in three reads: the passages of the commitments in
   // scope and of their evidence, the subject words' weights, the documents' titles and dates.
-  const words = subjectWords(q, towns, source.tokenize);
+  const tokenize = (text: string) => source.tokenizer.tokenize(text);
+  const words = subjectWords(q, towns, tokenize);
   const chunkIds = [...new Set(scoped.flatMap((c) => [c.chunkId, ...(book.followUps.get(c.id)?.evidence ?? []).map((e) => e.result.chunkId)]).filter((id): id is string => !!id))];
   const [chunks, stats, metas] = await Promise.all([source.snapshot.getChunks(chunkIds), source.snapshot.termStats(words), source.snapshot.listDocuments()]);
   const byId = new Map(chunks.flatMap((c) => (c ? [[c.id, c] as const] : [])));
@@ -172,7 +174,7 @@ export async function answerFromCommitments(question: string, book: CommitmentBo
     ...(source.filters ? { filters: source.filters } : {}),
     chunk: (id) => byId.get(id),
     document: (id) => byDoc.get(id),
-    tokenize: source.tokenize,
+    tokenize,
     weightOf: (t) => stats.terms[t]?.idf ?? 0,
   };
   return intent === 'list' ? listAnswer(q, words, scoped, book, context, towns, years) : outcomeAnswer(words, scoped, book, context);

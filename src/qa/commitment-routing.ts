@@ -17,5 +17,5 @@ export function holdCommitmentBook(build: () => Promise<CommitmentBook>): () => 
 
 /** The commitment book's answer to a list or outcome question, else undefined (retrieval answers). */
 export function routeToCommitments(question: string, filters: SearchFilters | undefined, book: () => Promise<CommitmentBook>, index: IndexContext): Promise<Answer | undefined> {
-  return answerCommitmentQuestion(question, book, { towns: index.towns, tokenize: (t) => index.tokenizer.tokenize(t), snapshot: index.snapshot, ...(filters ? { filters } : {}) });
+  return answerCommitmentQuestion(question, book, { towns: index.towns, tokenizer: index.tokenizer, snapshot: index.snapshot, ...(filters ? { filters } : {}) });
 }

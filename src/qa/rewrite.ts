@@ -5,6 +5,7 @@
  */
 import { standaloneQuestion, type StandaloneQuestion } from '../answer/grounded.js';
 import type { LlmClient } from '../answer/llm.js';
+import type { Segmenter } from '../text/jieba.js';
 import type { AskInput } from './types.js';
 
 /** Longest standalone question accepted from the model's rewrite of a follow-up, in characters. */
@@ -15,6 +16,8 @@ export const REWRITE_TIMEOUT_MS = 8000;
 /** What the rewrite knows of the corpus. */
 export interface RewriteScope {
   towns: readonly string[];
+  /** The index's segmenter, for reading the questions (QuestionContext.segmenter). */
+  segmenter: Segmenter;
   /** Years a town's reports cover: a follow-up carries a year only to a town whose reports cover it. */
   yearsOf: (town: string) => readonly number[];
   /** Year of a town's latest report, against which 今年/去年 are read. */
@@ -26,6 +29,7 @@ export function searchedQuestion(input: Pick<AskInput, 'question' | 'history' | 
   return standaloneQuestion(input.question, input.history ?? [], {
     llm,
     knownTowns: scope.towns,
+    segmenter: scope.segmenter,
     maxChars: REWRITE_MAX_CHARS,
     timeoutMs: REWRITE_TIMEOUT_MS,
     yearsOf: scope.yearsOf,

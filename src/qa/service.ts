@@ -64,7 +64,7 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
     compose: { model: options.model ?? DECISION_MODEL, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) },
     llm: options.llm,
     filterScope,
-    rewriteScope: { towns: index.towns, yearsOf: (town) => index.townFacts.get(town)?.coveredYears ?? [], reportYearOf: (town) => index.townFacts.get(town)?.reportYear },
+    rewriteScope: { towns: index.towns, segmenter: index.tokenizer.segmenter, yearsOf: (town) => index.townFacts.get(town)?.coveredYears ?? [], reportYearOf: (town) => index.townFacts.get(town)?.reportYear },
     commitments,
   };
 

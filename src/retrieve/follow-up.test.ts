@@ -1,16 +1,18 @@
 /** Tests for rule-based follow-up rewriting: what is carried from the previous turn, and what is swapped. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createTokenizer } from '../text/tokenize.js';
 import { rewriteFollowUp, type HistoryTurn } from './follow-up.js';
 
 const TOWNS = ['梅李镇', '牛塘镇', '淀山湖镇', '临湖镇', '天生港镇街道'];
+const SEGMENTER = createTokenizer(TOWNS).segmenter;
 const after = (question: string): HistoryTurn[] => [{ question, answer: '……[1]。' }];
 const rewrite = (question: string, previous: string, yearsOf?: (town: string) => readonly number[]) =>
-  rewriteFollowUp(question, after(previous), TOWNS, yearsOf ? { yearsOf } : {});
+  rewriteFollowUp(question, after(previous), TOWNS, SEGMENTER, yearsOf ? { yearsOf } : {});
 
 describe('rewriteFollowUp', () => {
   it('leaves a question alone when there is no history', () => {
-    expect(rewriteFollowUp('那下半年呢?', [], TOWNS)).toEqual({ question: '那下半年呢?', rewritten: false, carried: [] });
+    expect(rewriteFollowUp('那下半年呢?', [], TOWNS, SEGMENTER)).toEqual({ question: '那下半年呢?', rewritten: false, carried: [] });
   });
 
   it('leaves a question that names its own town alone', () => {
@@ -55,7 +57,7 @@ describe('rewriteFollowUp', () => {
       { question: '牛塘镇2022年上半年申报了多少家国家高新技术企业?', answer: '35家[1]。' },
       { question: '临湖镇呢?', answer: '58家[1]。' },
     ];
-    expect(rewriteFollowUp('2023年呢?', history, TOWNS).question).toMatch(/^临湖镇2023年.*高新技术企业/);
+    expect(rewriteFollowUp('2023年呢?', history, TOWNS, SEGMENTER).question).toMatch(/^临湖镇2023年.*高新技术企业/);
   });
 
   it('always names the town a "X呢?" follow-up names, whatever came before (property)', () => {

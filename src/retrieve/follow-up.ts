@@ -6,6 +6,7 @@
 import { parseYear } from '../domain/numbers.js';
 import { townAliases } from '../domain/towns.js';
 import { analyzeQuery } from './query.js';
+import type { Segmenter } from '../text/jieba.js';
 
 /** One earlier turn of a conversation, as the client sends it. */
 export interface HistoryTurn {
@@ -129,7 +130,7 @@ function insertAfterTown(question: string, towns: Parts['towns'], insert: string
  * Rewrites one question against the previous standalone question. Exposed for tests; callers
  * use rewriteFollowUp, which folds over the whole history.
  */
-export function rewriteAgainst(question: string, previous: string, knownTowns: readonly string[], options: FollowUpOptions = {}): FollowUpRewrite {
+export function rewriteAgainst(question: string, previous: string, knownTowns: readonly string[], segmenter: Segmenter, options: FollowUpOptions = {}): FollowUpRewrite {
   const cur = parse(question, knownTowns);
   const prev = parse(previous, knownTowns);
   const unchanged: FollowUpRewrite = { question, rewritten: false, carried: [] };
@@ -149,7 +150,7 @@ export function rewriteAgainst(question: string, previous: string, knownTowns: r
   if (!cur.anaphor && !elliptical && !subjectless && !brief) {
     // A question of its own. It keeps the conversation's town when it names none.
     // With a town filter the filter scopes it: nothing to carry.
-    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town || analyzeQuery(cur.text, knownTowns).unknownPlace !== undefined) return unchanged;
+    if (cur.towns.length > 0 || prev.towns.length === 0 || options.town || analyzeQuery(cur.text, knownTowns, segmenter).unknownPlace !== undefined) return unchanged;
     const town = prev.towns[0]!.town;
     let own = cur.text.replace(/^(那么|那|另外|还有|请问)[,,]?/, '');
     const prevYear = absoluteYear(prev.years[0]);
@@ -270,16 +271,16 @@ function finish(original: string, rewritten: string, carried: Set<Carried>): Fol
  * Rewrites a follow-up into a standalone question using the conversation so far: each earlier
  * question is resolved against the one before it, then the new one against the last.
  */
-export function rewriteFollowUp(question: string, history: readonly HistoryTurn[], knownTowns: readonly string[], options: FollowUpOptions = {}): FollowUpRewrite {
+export function rewriteFollowUp(question: string, history: readonly HistoryTurn[], knownTowns: readonly string[], segmenter: Segmenter, options: FollowUpOptions = {}): FollowUpRewrite {
   let previous: string | undefined;
   for (const turn of history) {
     const q = turn.question.trim();
     if (!q) continue;
-    previous = previous === undefined ? q : rewriteAgainst(q, previous, knownTowns, options).question;
+    previous = previous === undefined ? q : rewriteAgainst(q, previous, knownTowns, segmenter, options).question;
   }
   if (previous === undefined) return { question, rewritten: false, carried: [] };
   if (options.town) previous = withTown(previous, options.town, knownTowns);
-  const result = rewriteAgainst(question, previous, knownTowns, options);
+  const result = rewriteAgainst(question, previous, knownTowns, segmenter, options);
   if (!options.town) return result;
   // The filter wins: a town the rewrite brought in from the history gives way to the filter's.
   const own = parse(question, knownTowns).towns;

@@ -94,13 +94,13 @@ const SENTENCE_WEIGHT = 1;
 const PLANNED = /计划|将|拟|力争|确保|预计|年内|月底前/;
 
 /** The question annotated with the index's towns and their report years. */
-export function annotationOf(context: Pick<IndexContext, 'towns' | 'townFacts'>, question: string): QuestionAnnotation {
-  return annotateQuestion(question, { knownTowns: context.towns, reportYearOf: (t) => context.townFacts.get(t)?.reportYear });
+export function annotationOf(context: Pick<IndexContext, 'towns' | 'townFacts' | 'tokenizer'>, question: string): QuestionAnnotation {
+  return annotateQuestion(question, { knownTowns: context.towns, segmenter: context.tokenizer.segmenter, reportYearOf: (t) => context.townFacts.get(t)?.reportYear });
 }
 
 /** The terms whose statistics the composer weighs: the question's tokens, its topics' words and their parts. */
 function termsOfInterest(context: IndexContext, queryTokens: readonly string[], annotation: QuestionAnnotation): string[] {
-  const words = topicsOf(annotation.indicator).map((t) => t.word);
+  const words = topicsOf(annotation.indicator, context.tokenizer.segmenter).map((t) => t.word);
   return [...new Set([...queryTokens, ...words, ...words.flatMap((w) => context.tokenizer.tokenize(w))])];
 }
 
@@ -108,7 +108,7 @@ function termsOfInterest(context: IndexContext, queryTokens: readonly string[], 
 export async function retrieve(context: IndexContext, embedder: Embedder, question: string, options: RetrieveOptions): Promise<Retrieval> {
   const { snapshot } = context;
   const filters = options.filters ?? {};
-  const analysis = analyzeQuery(question, context.towns);
+  const analysis = analyzeQuery(question, context.towns, context.tokenizer.segmenter);
   const hints = options.useHints !== false;
   const towns = filters.town ? [filters.town] : hints ? analysis.towns : [];
   // Applied by the store before ranking; within named towns its dense search is exact.

@@ -5,6 +5,7 @@
 import type { Role } from '../domain/types.js';
 import { yearsIn } from '../corpus/structure.js';
 import { unknownPlaceIn } from '../annotate/question.js';
+import type { Segmenter } from '../text/jieba.js';
 import { townAliases, townsNamed } from '../domain/towns.js';
 
 export interface QueryAnalysis {
@@ -31,12 +32,12 @@ export function focusOf(question: string, towns: readonly string[]): string {
   return focus.trim() || question;
 }
 
-/** Reads town, year and plan/result intent from a question, given the corpus' towns. */
-export function analyzeQuery(question: string, knownTowns: readonly string[]): QueryAnalysis {
+/** Reads town, year and plan/result intent from a question, given the corpus' towns and a segmenter (QuestionContext). */
+export function analyzeQuery(question: string, knownTowns: readonly string[], segmenter: Segmenter): QueryAnalysis {
   const text = question.normalize('NFKC');
   const towns = townsNamed(text, knownTowns);
   // A place only when it stands as a word: 特色田园乡村 names no town 田园乡.
-  const unknownPlace = towns.length === 0 ? unknownPlaceIn(text, knownTowns) : undefined;
+  const unknownPlace = towns.length === 0 ? unknownPlaceIn(text, knownTowns, segmenter) : undefined;
   const plan = text.match(PLAN_INTENT)?.length ?? 0;
   const review = text.match(REVIEW_INTENT)?.length ?? 0;
   const role = plan > review ? 'plan' : review > plan ? 'review' : undefined;

@@ -2,13 +2,20 @@
  * The one place jieba is loaded: segmenters over the general dictionary, extended with words of
  * the corpus (town names, quoted policy terms, the commitment verbs) that must stay whole. The
  * keyword index, the question reader and the commitment extractor all segment with segmenters
- * made here, so they cut the same text the same way.
+ * made here, so they cut the same text the same way. Each holds about 35 MB: a server keeps one
+ * per live index (its keyword tokenizer's, which the question reader shares).
  */
 import { Jieba } from '@node-rs/jieba';
 import { dict, idf } from '@node-rs/jieba/dict.js';
 import { IdfTable } from './idf-table.js';
 
 export type { Jieba };
+
+/**
+ * What the question reader needs of a segmenter. A server passes its index's (the keyword
+ * tokenizer's: general dictionary plus the corpus' words), so it holds one jieba, not two.
+ */
+export type Segmenter = Pick<Jieba, 'cut' | 'tag'>;
 
 /** A word to add to the dictionary, with its part-of-speech tag (n, nz, v …). */
 export interface DictionaryWord {
@@ -59,18 +66,6 @@ export async function loadJieba(words: readonly DictionaryWord[] = []): Promise<
     await new Promise((resolve) => setImmediate(resolve));
   }
   return withAddedWords(jieba, words);
-}
-
-let general: Jieba | undefined;
-/** One shared segmenter over the general dictionary alone, made on first use. Never extend it. */
-export function generalJieba(): Jieba {
-  general ??= createJieba();
-  return general;
-}
-
-/** Builds the shared general segmenter without holding the event loop (a server, before it answers). */
-export async function prepareGeneralJieba(): Promise<void> {
-  general ??= await loadJieba();
 }
 
 let generalIdfs: IdfTable | undefined;

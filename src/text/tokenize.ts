@@ -2,7 +2,7 @@
  * Chinese tokenisation for the keyword index and for sentence scoring: jieba in search mode,
  * extended with the corpus' own place names and policy terms so that 梅李镇 or 千村美居 stay whole.
  */
-import { addedWordsDict, createJieba, loadJieba, type DictionaryWord, type Jieba } from './jieba.js';
+import { addedWordsDict, createJieba, loadJieba, type DictionaryWord, type Jieba, type Segmenter } from './jieba.js';
 import { placeStem } from '../domain/towns.js';
 
 /** Function words and question words: they carry no evidence, yet a question is full of them. */
@@ -17,10 +17,13 @@ const STOPWORDS = new Set(
 export interface Tokenizer {
   /** Tokens for indexing and matching: lower-cased, no punctuation, no stop words. */
   tokenize(text: string): string[];
+  /** The jieba it cuts with, for the question reader (src/annotate/question.ts). */
+  segmenter: Segmenter;
 }
 
 function tokenizerOf(jieba: Jieba): Tokenizer {
   return {
+    segmenter: jieba,
     tokenize(text: string): string[] {
       const tokens: string[] = [];
       for (const raw of jieba.cutForSearch(text.normalize('NFKC').toLowerCase(), true)) {

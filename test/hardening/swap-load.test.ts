@@ -93,9 +93,10 @@ describe('prepareTokenizer', () => {
 });
 
 describe('prepareQuestionReader', () => {
-  it('gives annotateQuestion the tables it would build on first use', async () => {
+  it('gives annotateQuestion the IDF table it would build on first use', async () => {
     const questions = ['张家镇去年新建了多少个游泳馆?', '梅李镇2023年计划完成多少公里农村公路提档升级?', '护照办理的时候需要什么?', '牛塘镇上半年申报了多少家国家高新技术企业?'];
-    const context = { knownTowns: ['梅李镇', '牛塘镇'] };
+    const segmenter = createTokenizer(['梅李镇', '牛塘镇']).segmenter;
+    const context = { knownTowns: ['梅李镇', '牛塘镇'], segmenter };
     vi.resetModules();
     const lazy = await import('../../src/annotate/question.js');
     const onFirstUse = questions.map((q) => lazy.annotateQuestion(q, context));
@@ -104,7 +105,7 @@ describe('prepareQuestionReader', () => {
     await prepared.prepareQuestionReader();
     expect(questions.map((q) => prepared.annotateQuestion(q, context))).toEqual(onFirstUse);
     // And the same IDF table: 游泳馆 is specific, 时候 is not.
-    const topics = (q: typeof lazy) => q.topicsOf('游泳馆 时候 农村公路');
+    const topics = (q: typeof lazy) => q.topicsOf('游泳馆 时候 农村公路', segmenter);
     expect(topics(prepared)).toEqual(topics(lazy));
     expect(topics(prepared).length).toBeGreaterThan(1);
   });

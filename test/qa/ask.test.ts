@@ -30,7 +30,7 @@ beforeAll(async () => {
     compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD },
     llm: undefined,
     filterScope: { towns: context.towns, years: coveredYearsOf(index.documents) },
-    rewriteScope: { towns: context.towns, yearsOf: (t) => context.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => context.townFacts.get(t)?.reportYear },
+    rewriteScope: { towns: context.towns, segmenter: context.tokenizer.segmenter, yearsOf: (t) => context.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => context.townFacts.get(t)?.reportYear },
     commitments: book,
   };
 });

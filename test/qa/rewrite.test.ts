@@ -12,7 +12,7 @@ let llm: ScriptedLlmServer;
 beforeAll(async () => {
   const { service } = await openTestService();
   const searchable = service.index;
-  scope = { towns: service.towns, yearsOf: (t) => searchable.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => searchable.townFacts.get(t)?.reportYear };
+  scope = { towns: service.towns, segmenter: searchable.tokenizer.segmenter, yearsOf: (t) => searchable.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => searchable.townFacts.get(t)?.reportYear };
   llm = await startScriptedLlm();
 });
 afterAll(async () => {

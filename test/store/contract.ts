@@ -54,7 +54,7 @@ export function loadReference(): Promise<Reference> {
     const questions = [];
     for (const line of lines) {
       const { question } = JSON.parse(line) as { question: string };
-      questions.push({ question, vector: await embedder.embedQuery(question), tokens: tokenizer.tokenize(question), towns: analyzeQuery(question, towns).towns });
+      questions.push({ question, vector: await embedder.embedQuery(question), tokens: tokenizer.tokenize(question), towns: analyzeQuery(question, towns, tokenizer.segmenter).towns });
     }
     return { index, embedder, tokenizer, questions, towns, years };
   })();
