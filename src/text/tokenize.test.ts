@@ -1,5 +1,6 @@
 /** Tests for Chinese tokenisation: corpus terms stay whole, question words and punctuation go, clauses split into words. */
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +110,25 @@ describe('createTokenizer', () => {
   it('gives the same tokens for the same text every time', () => {
     const sentence = sentencesWith('千村美居')[0]!;
     expect(tokenizer.tokenize(sentence)).toEqual(tokenizer.tokenize(sentence));
+  });
+});
+
+describe('tokenizers in use', () => {
+  it('shares one per lexicon while it is used, and lets one go once nothing uses it (real child process, --expose-gc)', () => {
+    // Each holds a jieba of about 35 MB: a server whose reindex changed the lexicon must not keep the old one.
+    const url = new URL('./tokenize.ts', import.meta.url).href;
+    const code = `const { createTokenizer } = await import(${JSON.stringify(url)});
+let old = createTokenizer(['甲乙丙丁']);
+const shared = createTokenizer(['甲乙丙丁']) === old;
+let released = false;
+const registry = new FinalizationRegistry(() => { released = true; });
+registry.register(old, 'old');
+const live = createTokenizer(['戊己庚辛']);
+old = undefined;
+for (let i = 0; i < 20 && !released; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+process.stdout.write(JSON.stringify({ shared, released, live: live.tokenize('戊己庚辛').length }));`;
+    const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ shared: true, released: true, live: 1 });
   });
 });

@@ -39,22 +39,25 @@ function tokenizerOf(jieba: Jieba): Tokenizer {
 const nouns = (extraWords: readonly string[]): DictionaryWord[] => extraWords.map((word) => ({ word, tag: 'n' }));
 
 /**
- * Tokenizers built lately, by their added words. Loading jieba's 5 MB dictionary takes 100-200 ms
- * of one thread; a tokenizer only reads its dictionary once built, so generations with the same
- * lexicon (a reindex that adds no new term) share one. Two are kept: the live one and the next.
+ * Tokenizers in use, by their added words. Loading jieba's 5 MB dictionary takes 100-200 ms of one
+ * thread and each segmenter holds about 35 MB; a tokenizer only reads its dictionary once built,
+ * so generations with the same lexicon (a reindex that adds no new term) share one. Held weakly:
+ * the index contexts that use a tokenizer keep it, and the one a reindex replaced is let go.
  */
-const recent = new Map<string, Tokenizer>();
+const inUse = new Map<string, WeakRef<Tokenizer>>();
+function known(key: string): Tokenizer | undefined {
+  return inUse.get(key)?.deref();
+}
 function remember(key: string, tokenizer: Tokenizer): Tokenizer {
-  recent.delete(key);
-  recent.set(key, tokenizer);
-  while (recent.size > 2) recent.delete(recent.keys().next().value!);
+  for (const [k, ref] of inUse) if (!ref.deref()) inUse.delete(k);
+  inUse.set(key, new WeakRef(tokenizer));
   return tokenizer;
 }
 
 /** Creates a tokenizer whose dictionary also holds `extraWords` (each kept whole). */
 export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
   const key = addedWordsDict(nouns(extraWords));
-  return remember(key, recent.get(key) ?? tokenizerOf(createJieba(nouns(extraWords))));
+  return known(key) ?? remember(key, tokenizerOf(createJieba(nouns(extraWords))));
 }
 
 /**
@@ -63,8 +66,7 @@ export function createTokenizer(extraWords: readonly string[] = []): Tokenizer {
  */
 export async function prepareTokenizer(extraWords: readonly string[] = []): Promise<Tokenizer> {
   const key = addedWordsDict(nouns(extraWords));
-  const known = recent.get(key);
-  return remember(key, known ?? tokenizerOf(await loadJieba(nouns(extraWords))));
+  return known(key) ?? remember(key, tokenizerOf(await loadJieba(nouns(extraWords))));
 }
 
 /**
