@@ -320,9 +320,13 @@ async function askLoop(base: string, questions: readonly string[], clients: numb
   };
 }
 
-/** Texts per second of `threads` raw onnxruntime sessions (one intra-op thread each) embedding `texts` for `seconds`. */
-async function ortCeiling(modelDir: string, modelId: string, texts: readonly string[], threads: number, seconds: number): Promise<number> {
-  // One after the other, as the pool starts its workers (two loading onnxruntime at once can crash the process).
+/**
+ * `threads` raw onnxruntime sessions (one intra-op thread each), each in a worker thread, started
+ * one after the other as the pool starts its workers (two loading onnxruntime at once can crash
+ * the process). They are never terminated, for the same reason as the pool's: unref'd, they let
+ * the process exit.
+ */
+async function ortSessions(modelDir: string, modelId: string, threads: number): Promise<Worker[]> {
   const workers: Worker[] = [];
   for (let i = 0; i < threads; i++) {
     const worker = startWorker(new URL('./bench-ort-worker.ts', import.meta.url), { modelDir, modelId });
@@ -330,8 +334,16 @@ async function ortCeiling(modelDir: string, modelId: string, texts: readonly str
       worker.once('message', () => resolve());
       worker.once('error', reject);
     });
+    worker.unref();
     workers.push(worker);
   }
+  return workers;
+}
+
+/** Texts per second of the raw sessions `workers` embedding `texts` for `seconds`. */
+async function ortCeiling(workers: readonly Worker[], texts: readonly string[], seconds: number): Promise<number> {
+  // Busy workers keep the process alive until their answers are in (as the pool's do).
+  for (const w of workers) w.ref();
   // First runs allocate the session's buffers: not part of the rate.
   await Promise.all(workers.map((w) => new Promise((resolve) => {
     w.once('message', resolve);
@@ -356,7 +368,7 @@ async function ortCeiling(modelDir: string, modelId: string, texts: readonly str
     }),
   );
   const rate = done / ((performance.now() - started) / 1000);
-  await Promise.all(workers.map((w) => w.terminate()));
+  for (const w of workers) w.unref();
   return Math.round(rate * 10) / 10;
 }
 
@@ -376,8 +388,9 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const eightInThread = await askLoop(inThread.base, questions, 8, seconds, 5_000);
   await stopServer(inThread);
   const texts = Array.from({ length: 400 }, (_, i) => uniqueQuestion(questions, i));
-  const ceiling = await ortCeiling(config.modelDir, config.embeddingModel, texts, cores, seconds);
-  const single = await ortCeiling(config.modelDir, config.embeddingModel, texts, 1, seconds);
+  const sessions = await ortSessions(config.modelDir, config.embeddingModel, cores);
+  const ceiling = await ortCeiling(sessions, texts, seconds);
+  const single = await ortCeiling(sessions.slice(0, 1), texts, seconds);
   // Vectors from the pool against the in-thread embedder's, on the questions and the index's chunks.
   const inThreadEmbedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
   const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: cores });
