@@ -123,7 +123,10 @@ export async function createEmbedderPool(options: EmbedderPoolOptions): Promise<
 
   // Workers load the model one at a time: two threads loading onnxruntime-node 1.14 at once
   // now and then corrupt the process' heap (a segfault or "corrupted double-linked list" before
-  // the server is ready: 6 of 100 starts of two threads at once, 0 of 100 one after the other).
+  // the server is ready: 17 of 100 starts of a compiled pool of two; 0 of 100 one at a time).
+  // One such crash stopped V8 in napi_delete_reference called from the addon's
+  // InferenceSessionWrap::Init: each thread's Init replaces one process-wide reference, deleting
+  // the previous thread's. A replacement for a lost worker waits its turn too.
   let loading: Promise<unknown> = Promise.resolve();
   const start = (): Promise<void> => {
     const started = loading.then(startNow, startNow);
