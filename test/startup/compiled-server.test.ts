@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_ID } from '../../src/embed/model-files.js';
 import { buildDocx } from '../fixtures/report-files.js';
 import { call, copyReports, eventually, expectOrderlyExit, postJson, ROOT, scratch, SMALL_REPORT, startServer, stop, type Child } from '../hardening/helpers.js';
 
@@ -91,7 +92,7 @@ describe('the compiled embedding pool', () => {
     // loads its workers one at a time. Twenty starts catch the old way 97 times in 100.
     const poolUrl = pathToFileURL(path.join(ROOT, 'dist/embed/pool.js')).href;
     const code = `const { createEmbedderPool } = await import(${JSON.stringify(poolUrl)});
-const p = await createEmbedderPool({ modelDir: ${JSON.stringify(path.join(ROOT, 'models'))}, modelId: 'Xenova/bge-small-zh-v1.5', queryInstruction: false, size: 2 });
+const p = await createEmbedderPool({ modelDir: ${JSON.stringify(path.join(ROOT, 'models'))}, modelId: ${JSON.stringify(DEFAULT_MODEL_ID)}, queryInstruction: false, size: 2 });
 await p.embedQuery('测试');
 await p.close();
 process.exit(0);`;
