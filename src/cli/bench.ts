@@ -19,6 +19,7 @@ import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
 import { createEmbedder, type Embedder } from '../embed/embedder.js';
 import type { Worker } from 'node:worker_threads';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
+import { startEntry } from './start-entry.js';
 import { allChunkIds, openIndexContext } from '../retrieve/context.js';
 import { openRecordedFileStore } from '../store/open.js';
 import { modelPathOf, ONNX_MODEL_FILE } from '../embed/model-files.js';
@@ -139,7 +140,7 @@ let built = false;
 function serverEntry(): string {
   if (!built) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   built = true;
-  return 'dist/cli/serve.js';
+  return startEntry();
 }
 
 /** Starts `npm start`'s entry point as a child process and waits for its first answer. */

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEntry } from '../../src/cli/start-entry.js';
 import { DEFAULT_MODEL_ID } from '../../src/embed/model-files.js';
 import { buildDocx } from '../fixtures/report-files.js';
 import { call, copyReports, eventually, expectOrderlyExit, postJson, ROOT, scratch, SMALL_REPORT, startServer, stop, type Child } from '../hardening/helpers.js';
@@ -20,19 +21,14 @@ import { call, copyReports, eventually, expectOrderlyExit, postJson, ROOT, scrat
 const TOKEN = 'test-admin-token-compiled-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-/**
- * What `npm start` runs after its build, read from package.json, so this test follows the script
- * (a start script back on the sources would fail here, not pass unnoticed).
- */
-const START = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-const ENTRY = /^npm run --silent build && exec node (dist\/\S+\.js)$/.exec(START)?.[1];
+/** What `npm start` runs after its build, read from its script (throws when it no longer runs dist/). */
+const ENTRY = startEntry(ROOT);
 
 let work: { dir: string; remove: () => void };
 let server: (Child & { base: string }) | undefined;
 
 beforeAll(async () => {
   work = scratch('compiled');
-  if (!ENTRY) throw new Error(`npm start no longer builds and runs dist/: ${START}`);
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
   const corpusDir = path.join(work.dir, 'corpus');
   copyReports(corpusDir, [SMALL_REPORT]);
