@@ -305,7 +305,7 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
   const known = terms.filter((t) => stats.known(t));
   const knownWeight = known.reduce((a, t) => a + weights.get(t)!, 0) || 1;
   const maxKnownWeight = Math.max(1e-9, ...known.map((t) => weights.get(t)!));
-  const rarest = question.asks ? terms.filter((t) => t.length >= 2 && stats.known(t)).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
+  const rarest = question.asks ? known.filter((t) => t.length >= 2).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
   const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !stats.inTowns(rarest, retrieval.scopeTowns) ? rarest : undefined;
   const topics = topicsOf(question.indicator, index.tokenizer.segmenter);
   const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(index, retrieval, topics, retrieval.scopeTowns) : [];
