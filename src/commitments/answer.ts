@@ -10,7 +10,7 @@ import type { IndexSnapshot } from '../store/index-store.js';
 import { asksForList } from '../annotate/question.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, DocumentMeta, SearchFilters } from '../domain/types.js';
-import type { CommitmentBook } from './book.js';
+import type { CommitmentBook, CommitmentBookReader } from './book.js';
 import type { Commitment, FollowUp, Result, SourceRef, Topic } from '../domain/commitment.js';
 import { FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 import { townAliases } from '../domain/towns.js';
@@ -82,6 +82,9 @@ interface CommitmentAnswerContext {
   weightOf: (token: string) => number;
 }
 
+/** Most towns a question that names none is answered for from the book (the shipped corpus has 5). */
+const UNSCOPED_TOWNS_MAX = 20;
+
 /** Cheap test, before the book is needed: does the question ask for commitments at all? */
 export function asksAboutCommitments(question: string): 'list' | 'outcome' | undefined {
   const q = question.normalize('NFKC');
@@ -148,13 +151,16 @@ const answered = (answer: string, citations: Citation[]): Answer => ({
  * The answer to a list or outcome question from the commitment book, or undefined when the
  * question is neither (or the book has nothing that fits, so retrieval should answer it).
  */
-export async function answerFromCommitments(question: string, book: CommitmentBook, source: CommitmentAnswerSource): Promise<Answer | undefined> {
-  const intent = asksAboutCommitments(question);
-  if (!intent || source.filters?.role === 'review') return undefined;
+async function answerFromCommitments(question: string, intent: 'list' | 'outcome', readBook: CommitmentBookReader, source: CommitmentAnswerSource): Promise<Answer | undefined> {
+  if (source.filters?.role === 'review') return undefined;
   const q = question.normalize('NFKC');
   const analysis = analyzeQuery(q, source.towns, source.tokenizer.segmenter);
   if (analysis.unknownPlace) return undefined;
   const towns = source.filters?.town ? [source.filters.town] : analysis.towns;
+  // Promises of every town of a large corpus are no answer (and would read its whole book): retrieval answers.
+  if (towns.length === 0 && source.towns.length > UNSCOPED_TOWNS_MAX) return undefined;
+  // Only the towns asked about are read (all of them when none is named).
+  const book = await readBook(towns.length > 0 ? towns : undefined);
   const years = source.filters?.year !== undefined ? [source.filters.year] : analysis.years;
   const halfYear = /下半年/.test(q);
   const scoped = book.commitments.filter(
@@ -285,7 +291,7 @@ function laterTitles(f: FollowUp, context: CommitmentAnswerContext): string {
  * need through `book`), else undefined so that retrieval answers. Other questions cost one
  * regular-expression test.
  */
-export async function answerCommitmentQuestion(question: string, book: () => Promise<CommitmentBook>, source: CommitmentAnswerSource): Promise<Answer | undefined> {
-  if (!asksAboutCommitments(question)) return undefined;
-  return answerFromCommitments(question, await book(), source);
+export async function answerCommitmentQuestion(question: string, book: CommitmentBookReader, source: CommitmentAnswerSource): Promise<Answer | undefined> {
+  const intent = asksAboutCommitments(question);
+  return intent ? answerFromCommitments(question, intent, book, source) : undefined;
 }

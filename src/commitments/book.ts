@@ -8,6 +8,7 @@
 import type { Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
 import type { DerivedRecord, IndexSnapshot } from '../store/index-store.js';
+import { RecentlyUsed } from '../store/shared.js';
 import type { Tokenizer } from '../text/tokenize.js';
 import type { Chunk, ParsedDocument } from '../domain/types.js';
 import { assignIds, createSegmenter, extractCommitments, extractResults, type Segmenter } from './extract.js';
@@ -16,15 +17,27 @@ import { createTopicClassifier, embedTopicPrototypes, sentenceVectorLookup, type
 import type { Commitment, FollowUp, FollowUpStatus, Result, Topic } from '../domain/commitment.js';
 import { FIRMNESS_LABELS, FOLLOW_UP_STATUS_LABELS } from '../domain/labels.js';
 
-/** Derived kinds of the book (src/index/derive.ts): one record per commitment, one per result, and its summary. */
+/**
+ * Derived kinds of the book (src/index/derive.ts): one record per commitment, one per result, one
+ * per town listing the town's records, and the summary.
+ */
 export const COMMITMENTS_KIND = 'commitments';
 export const RESULTS_KIND = 'commitment-results';
+export const TOWN_BOOK_KIND = 'commitment-towns';
 export const BOOK_KIND = 'commitment-book';
 
 /** The value of the 'commitment-book' record (key 'summary'): present in every index that holds a book. */
 export interface BookSummaryValue {
   commitments: number;
   results: number;
+  /** Towns with commitments or results, in corpus order (keys of the 'commitment-towns' records). */
+  towns: string[];
+}
+
+/** The value of a 'commitment-towns' record (key: the town): its records' ids, in document order. */
+export interface TownBookValue {
+  commitments: string[];
+  results: string[];
 }
 
 /** The value of a 'commitments' record: the commitment, its follow-up and its place in document order. */
@@ -51,7 +64,7 @@ export interface BookContent {
 export interface CommitmentBook extends BookContent {
   indexVersion: string;
   byId: Map<string, Commitment>;
-  /** Towns with commitments, in corpus order. */
+  /** Towns the book holds (all of the index's, or those it was read for), in corpus order. */
   towns: string[];
   /** Milliseconds spent reading the stored records (the book is computed at ingest). */
   timings: { readMs: number };
@@ -133,48 +146,123 @@ export async function computeCommitmentBook(source: BookSource, parts?: Partial<
 /** The book as derived records (JSON-serialisable plain data). */
 export function commitmentRecords(book: BookContent): DerivedRecord[] {
   const records: DerivedRecord[] = [];
+  const byTown = new Map<string, TownBookValue>();
+  const townOf = (town: string) => {
+    let entry = byTown.get(town);
+    if (!entry) byTown.set(town, (entry = { commitments: [], results: [] }));
+    return entry;
+  };
   book.commitments.forEach((commitment, order) => {
     const followUp = book.followUps.get(commitment.id);
     if (!followUp) throw new Error(`commitments: ${commitment.id} has no follow-up`);
     const value: CommitmentRecordValue = { order, commitment, followUp };
     records.push({ kind: COMMITMENTS_KIND, key: commitment.id, value });
+    townOf(commitment.town).commitments.push(commitment.id);
   });
   book.results.forEach((result, order) => {
     const value: ResultRecordValue = { order, result };
     records.push({ kind: RESULTS_KIND, key: result.id, value });
+    townOf(result.town).results.push(result.id);
   });
-  const summary: BookSummaryValue = { commitments: book.commitments.length, results: book.results.length };
+  for (const [town, value] of byTown) records.push({ kind: TOWN_BOOK_KIND, key: town, value });
+  const summary: BookSummaryValue = { commitments: book.commitments.length, results: book.results.length, towns: [...byTown.keys()] };
   records.push({ kind: BOOK_KIND, key: 'summary', value: summary });
   return records;
 }
 
-/** Reads the book a generation stores (a few ms: no extraction, no model). */
-export async function readCommitmentBook(snapshot: Pick<IndexSnapshot, 'generation' | 'getDerived'>): Promise<CommitmentBook> {
-  const started = performance.now();
-  const [summary, stored, storedResults] = await Promise.all([
-    snapshot.getDerived<BookSummaryValue>(BOOK_KIND, ['summary']),
-    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND),
-    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND),
-  ]);
-  // An index written before ingest stored the book (or by a store that lost records) says so,
-  // rather than serving an empty list. Derivers run at every ingest: no re-embedding needed.
-  const expected = summary[0]?.value;
-  if (!expected) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`');
-  if (expected.commitments !== stored.length || expected.results !== storedResults.length) {
-    throw new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${stored.length} of ${expected.commitments} commitments and ${storedResults.length} of ${expected.results} results; run \`npm run ingest -- --full\``);
-  }
-  // A store need not keep records in the order written: `order` restores document order.
-  const values = stored.map((r) => r.value).sort((a, b) => a.order - b.order);
+type BookSnapshot = Pick<IndexSnapshot, 'generation' | 'getDerived'>;
+
+/** The stored summary; an index written before ingest stored the book (or its towns) is refused, saying what to run. */
+async function bookSummary(snapshot: BookSnapshot): Promise<BookSummaryValue> {
+  const summary = (await snapshot.getDerived<BookSummaryValue>(BOOK_KIND, ['summary']))[0]?.value;
+  // Derivers run at every ingest: an incremental ingest writes the book again, with no re-embedding.
+  if (!summary?.towns) throw new AppError('E_INDEX_MISMATCH', 'commitments: this index holds no commitment book (built by an older version); run `npm run ingest`');
+  return summary;
+}
+
+/** Stored records, kept in document order by their `order`: plain data, whichever towns they came from. */
+interface BookRecords {
+  commitments: CommitmentRecordValue[];
+  results: ResultRecordValue[];
+}
+
+function bookOf(snapshot: BookSnapshot, towns: string[], parts: readonly BookRecords[], started: number): CommitmentBook {
+  // A store need not keep records in the order written, and towns come in any order: `order` restores document order.
+  const values = parts.flatMap((p) => p.commitments).sort((a, b) => a.order - b.order);
   const commitments = values.map((v) => v.commitment);
-  const results = storedResults.map((r) => r.value).sort((a, b) => a.order - b.order).map((v) => v.result);
   return {
     indexVersion: snapshot.generation.id,
     commitments,
-    results,
+    results: parts.flatMap((p) => p.results).sort((a, b) => a.order - b.order).map((v) => v.result),
     followUps: new Map(values.map((v) => [v.commitment.id, v.followUp])),
     byId: new Map(commitments.map((c) => [c.id, c])),
-    towns: [...new Set(commitments.map((c) => c.town))],
+    towns,
     timings: { readMs: Math.round(performance.now() - started) },
+  };
+}
+
+const corrupt = (what: string, held: number, expected: number, kind: string) =>
+  new AppError('E_INDEX_CORRUPT', `commitments: the index holds ${held} of ${expected} ${kind}${what}; run \`npm run ingest -- --full\``);
+
+/** Every commitment and result of the generation (the CLI, evaluation, an unfiltered listing). */
+export async function readCommitmentBook(snapshot: BookSnapshot): Promise<CommitmentBook> {
+  const started = performance.now();
+  const [summary, commitments, results] = await Promise.all([
+    bookSummary(snapshot),
+    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND),
+    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND),
+  ]);
+  if (summary.commitments !== commitments.length) throw corrupt('', commitments.length, summary.commitments, 'commitments');
+  if (summary.results !== results.length) throw corrupt('', results.length, summary.results, 'results');
+  return bookOf(snapshot, summary.towns, [{ commitments: commitments.map((r) => r.value), results: results.map((r) => r.value) }], started);
+}
+
+/** One town's records, read by the ids its 'commitment-towns' record lists. */
+async function readTownRecords(snapshot: BookSnapshot, town: string): Promise<BookRecords> {
+  const index = (await snapshot.getDerived<TownBookValue>(TOWN_BOOK_KIND, [town]))[0]?.value ?? { commitments: [], results: [] };
+  const [commitments, results] = await Promise.all([
+    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND, index.commitments),
+    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND, index.results),
+  ]);
+  if (commitments.length !== index.commitments.length) throw corrupt(` of ${town}`, commitments.length, index.commitments.length, 'commitments');
+  if (results.length !== index.results.length) throw corrupt(` of ${town}`, results.length, index.results.length, 'results');
+  return { commitments: commitments.map((r) => r.value), results: results.map((r) => r.value) };
+}
+
+/** Commitments plus results a reader keeps, in all: the shipped corpus' whole book is about 1,300. */
+export const BOOK_READER_CAPACITY = 20_000;
+
+/** Reads the book for some towns, or all of it; see {@link commitmentBookReader}. */
+export type CommitmentBookReader = (towns?: readonly string[]) => Promise<CommitmentBook>;
+
+/**
+ * The book of one generation as a service reads it: a town's records on first need, kept while
+ * they fit `capacity` (least recently used dropped first), so that a replica's memory does not
+ * grow with the corpus (500 reports' whole book is ~130 MB of objects). Asked for no towns, it
+ * reads every town (an unfiltered listing) through the same cache. A failed read is kept for
+ * no one: the next call reads again.
+ */
+export function commitmentBookReader(snapshot: BookSnapshot, capacity = BOOK_READER_CAPACITY): CommitmentBookReader {
+  let summary: Promise<BookSummaryValue> | undefined;
+  const held = new RecentlyUsed<BookRecords>(capacity, (r) => r.commitments.length + r.results.length + 1);
+  const reading = new Map<string, Promise<BookRecords>>();
+  const townRecords = (town: string): Promise<BookRecords> => {
+    const kept = held.get(town);
+    if (kept) return Promise.resolve(kept);
+    let read = reading.get(town);
+    if (!read) {
+      read = readTownRecords(snapshot, town).finally(() => reading.delete(town));
+      reading.set(town, read);
+      read.then((r) => held.set(town, r), () => {});
+    }
+    return read;
+  };
+  return async (towns) => {
+    const started = performance.now();
+    summary ??= bookSummary(snapshot).catch((err: unknown) => ((summary = undefined), Promise.reject(err)));
+    const stored = (await summary).towns;
+    const wanted = towns ? stored.filter((t) => towns.includes(t)) : stored;
+    return bookOf(snapshot, wanted, await Promise.all(wanted.map(townRecords)), started);
   };
 }
 

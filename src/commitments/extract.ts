@@ -417,6 +417,11 @@ function makeCommitment(doc: ParsedDocument, s: SentenceSpan, clause: Clause, ac
   };
 }
 
+/** The document a commitment or result id (assignIds) belongs to. */
+export function docIdOfRecord(id: string): string {
+  return id.slice(0, id.lastIndexOf(':'));
+}
+
 /** Gives each record a stable id: its document, sentence offset and place in the sentence. */
 export function assignIds<T extends { id: string; docId: string; sentenceStart: number }>(records: T[], kind: 'c' | 'r'): T[] {
   const seen = new Map<string, number>();

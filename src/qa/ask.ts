@@ -7,7 +7,7 @@
 import type { AnswerDiagnostics, ExtractiveOptions } from '../answer/extractive.js';
 import type { LlmClient } from '../answer/llm.js';
 import { answerFromRetrieval } from '../answer/retrieved.js';
-import type { CommitmentBook } from '../commitments/book.js';
+import type { CommitmentBookReader } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
 import { nextTurn } from '../turns.js';
@@ -30,8 +30,8 @@ export interface QuestionContext {
   llm: LlmClient | undefined;
   filterScope: FilterScope;
   rewriteScope: RewriteScope;
-  /** The commitment book, built on first need. */
-  commitments: () => Promise<CommitmentBook>;
+  /** The commitment book, read on first need, a town at a time. */
+  commitments: CommitmentBookReader;
 }
 
 /** Everything up to the model's part: the standalone question and its extractive (or commitment) answer. */

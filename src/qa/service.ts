@@ -7,14 +7,13 @@
  */
 import { DECISION_MODEL, type DecisionModel } from '../answer/decision.js';
 import type { LlmClient } from '../answer/llm.js';
-import { readCommitmentBook } from '../commitments/book.js';
+import { commitmentBookReader } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
 import { openIndexContext, type IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';
 import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import { askQuestion, askQuestionStream, type QuestionContext } from './ask.js';
-import { holdCommitmentBook } from './commitment-routing.js';
 import { checkFilters, coveredYearsOf, type FilterScope } from './filters.js';
 import type { DocumentSummary, QaService } from './types.js';
 
@@ -46,7 +45,7 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
   // What the service reads of the index, all here: the context's documents and towns, the stored book.
   const documentList = [...index.documents.values()];
   const filterScope: FilterScope = { towns: index.towns, years: coveredYearsOf(documentList) };
-  const commitments = holdCommitmentBook(() => readCommitmentBook(index.snapshot));
+  const commitments = commitmentBookReader(index.snapshot);
   const summarize = (docId: string): DocumentSummary | undefined => {
     const doc = index.documents.get(docId);
     if (!doc) return undefined;

@@ -87,8 +87,11 @@ export interface QaService {
   stats(): { documents: number; chunks: number };
   /** The same retrieval as a LangChain retriever. */
   asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
-  /** Commitments of the plan sections with their follow-up (src/commitments): computed at ingest, read on first use, then kept. */
-  commitments(): Promise<CommitmentBook>;
+  /**
+   * Commitments of the plan sections with their follow-up (src/commitments), of these towns or of
+   * all: computed at ingest, read on first use, kept while they fit (CommitmentBookReader).
+   */
+  commitments(towns?: readonly string[]): Promise<CommitmentBook>;
   /** Records ingest derived for this generation (IndexSnapshot.getDerived), e.g. 'suggestions'. */
   getDerived: IndexSnapshot['getDerived'];
   /** The answer cache's counts when the service is wrapped in one (qa/cache.ts), else undefined. */

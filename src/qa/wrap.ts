@@ -31,7 +31,7 @@ export function wrapService(inner: QaService, overrides: ServiceOverrides): QaSe
     getDocument: (docId) => inner.getDocument(docId),
     stats: () => inner.stats(),
     asRetriever: (options) => inner.asRetriever(options),
-    commitments: () => inner.commitments(),
+    commitments: (towns) => inner.commitments(towns),
     getDerived: (kind, keys) => inner.getDerived(kind, keys),
     cacheStats: overrides.cacheStats ?? (() => inner.cacheStats()),
   };

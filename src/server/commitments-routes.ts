@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
 import type { QaService } from '../qa/service.js';
 import { commitmentsToCsv, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
+import { docIdOfRecord } from '../commitments/extract.js';
 import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
@@ -174,7 +175,8 @@ export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router
       const started = performance.now();
       const service = options.requireService();
       const { filter, format } = parseCommitmentQuery(req.query as Record<string, unknown>, service.towns);
-      const book = await service.commitments();
+      // A town's listing reads that town's records only.
+      const book = await service.commitments(filter.town ? [filter.town] : undefined);
       const rows = listCommitments(book, filter);
       if (format === 'csv') {
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
@@ -191,9 +193,11 @@ export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router
     .get(async (req, res) => {
       const service = options.requireService();
       const id = req.params['id'] ?? '';
-      const book = await service.commitments();
-      const commitment = COMMITMENT_ID.test(id) ? book.byId.get(id) : undefined;
-      if (!commitment) {
+      // The book of the town of the commitment's document holds it.
+      const town = COMMITMENT_ID.test(id) ? service.documentSummary(docIdOfRecord(id))?.town : undefined;
+      const book = town === undefined ? undefined : await service.commitments([town]);
+      const commitment = book?.byId.get(id);
+      if (!book || !commitment) {
         throw new AppError('E_NOT_FOUND', COMMITMENT_ID.test(id) ? `commitments: no commitment "${id}"; GET /api/commitments lists them` : 'commitments: no such commitment; GET /api/commitments lists them', { status: 404 });
       }
       res.json(detailOut(book, commitment, service));

@@ -4,25 +4,24 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DECISION_MODEL, DEFAULT_THRESHOLD } from '../../src/answer/decision.js';
-import { readCommitmentBook, type CommitmentBook } from '../../src/commitments/book.js';
+import { commitmentBookReader, type CommitmentBookReader } from '../../src/commitments/book.js';
 import { snapshotOfLoadedIndex } from '../../src/store/file-store.js';
-import type { IndexSnapshot } from '../../src/store/index-store.js';
 import { loadIndex } from '../../src/index/store.js';
 import { askQuestion, prepareQuestion, type QuestionContext } from '../../src/qa/ask.js';
-import { holdCommitmentBook } from '../../src/qa/commitment-routing.js';
 import { coveredYearsOf } from '../../src/qa/filters.js';
 import { retrieve } from '../../src/retrieve/hybrid.js';
 import { openTestService, testIndexDir } from '../services.js';
 
 let ctx: QuestionContext;
+/** Reads of the commitment book. */
 let builds = 0;
-let snapshot: IndexSnapshot;
 
 beforeAll(async () => {
   const { service, embedder } = await openTestService();
   const index = loadIndex(testIndexDir(), { embeddingModel: embedder.id, dimension: embedder.dimension });
   const context = service.index;
-  const book: () => Promise<CommitmentBook> = ((snapshot = snapshotOfLoadedIndex(index)), holdCommitmentBook(() => (builds++, readCommitmentBook(snapshot))));
+  const read = commitmentBookReader(snapshotOfLoadedIndex(index));
+  const book: CommitmentBookReader = (towns) => (builds++, read(towns));
   ctx = {
     index: context,
     embedder,
