@@ -251,9 +251,11 @@ export function commitmentBookReader(snapshot: BookSnapshot, capacity = BOOK_REA
     if (kept) return Promise.resolve(kept);
     let read = reading.get(town);
     if (!read) {
-      read = readTownRecords(snapshot, town).finally(() => reading.delete(town));
+      // Kept before it leaves `reading`, so that no call in between reads the town again.
+      read = readTownRecords(snapshot, town)
+        .then((records) => (held.set(town, records), records))
+        .finally(() => reading.delete(town));
       reading.set(town, read);
-      read.then((r) => held.set(town, r), () => {});
     }
     return read;
   };
