@@ -17,7 +17,7 @@ import type { KeywordIndexData } from './lexical.js';
 import { readVectorIndex, readVectorIndexAsync, type VectorIndex } from './vector.js';
 
 /** Bumped whenever the files' layout or meaning changes; older indexes must be rebuilt. */
-export const INDEX_FORMAT_VERSION = 8;
+export const INDEX_FORMAT_VERSION = 9;
 
 export interface FileEntry {
   /** sha256 of the report's bytes, plus its sidecar's when it has one. */
@@ -79,6 +79,8 @@ export interface IndexData {
    * of a kind and a key, the same that IndexSnapshot.getDerived serves. Since format version 5;
    * version 6 adds retrieval's kinds (src/retrieve/derive.ts: sentence tokens and annotations,
    * town facts, document chunks, indicators), which the query side reads instead of the fields above.
+   * Version 9 writes them as JSON Lines (derived.jsonl, one record a line): they are the largest
+   * part (about 11 KB per chunk), and as one JSON text 5,000 reports passed V8's string limit.
    */
   derived: DerivedRecord[];
 }
@@ -118,6 +120,42 @@ function decodeEmbeddings(bytes: Buffer, dimension: number, count: number, name:
   return Array.from({ length: count }, (_, i) => all.subarray(i * dimension, (i + 1) * dimension));
 }
 
+/**
+ * Records as JSON Lines, encoded a line at a time into one buffer: no single string holds them
+ * all (V8 caps a string at ~512 M characters; a Buffer may reach 4 GB). JSON.stringify escapes
+ * line breaks inside strings, so a newline byte always ends a record.
+ */
+function jsonLines(records: readonly unknown[]): Buffer {
+  const parts: Buffer[] = [];
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = (): void => {
+    parts.push(Buffer.from(pending.join(''), 'utf8'));
+    pending = [];
+    pendingLength = 0;
+  };
+  for (const record of records) {
+    const line = `${JSON.stringify(record)}\n`;
+    pending.push(line);
+    pendingLength += line.length;
+    if (pendingLength > 8_000_000) flush();
+  }
+  flush();
+  return Buffer.concat(parts);
+}
+
+/** The values of a JSON Lines buffer, a line at a time (see jsonLines); throws on a line that is no JSON. */
+function parseJsonLines(bytes: Buffer): unknown[] {
+  const values: unknown[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
+    if (end > start) values.push(JSON.parse(bytes.toString('utf8', start, end)));
+    start = end + 1;
+  }
+  return values;
+}
+
 /** Writes a new generation and makes it live. Returns its name. */
 export function writeIndex(indexDir: string, data: IndexData, vectors: VectorIndex, checkpoints: WriteCheckpoints = {}): string {
   fs.mkdirSync(indexDir, { recursive: true });
@@ -139,7 +177,7 @@ export function writeIndex(indexDir: string, data: IndexData, vectors: VectorInd
     write('sentence-embeddings.f32', encodeEmbeddings(data.sentenceEmbeddings, data.manifest.dimension));
     write('keywords.json', JSON.stringify(data.keywords));
     write('lexicon.json', JSON.stringify(data.lexicon));
-    write('derived.json', JSON.stringify(data.derived));
+    write('derived.jsonl', jsonLines(data.derived));
     // hnswlib writes straight to its target, so give it a temporary name and make that durable ourselves.
     const graphTmp = path.join(dir, 'vectors.hnsw.tmp');
     vectors.save(graphTmp);
@@ -319,11 +357,18 @@ function verifyChecksum(name: string, file: FileBytes, checksums: Record<string,
   }
 }
 
-/** derived.json's records: a list of { kind, key, value }; E_INDEX_CORRUPT otherwise. */
+/** derived.jsonl's records, one { kind, key, value } a line; E_INDEX_CORRUPT otherwise. */
 function parseDerivedRecords(file: FileBytes, sums: Record<string, string> | undefined): DerivedRecord[] {
-  const records = parseJson<DerivedRecord[]>('derived.json', file, sums);
-  const ok = Array.isArray(records) && records.every((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.key === 'string' && 'value' in r);
-  if (!ok) throw new AppError('E_INDEX_CORRUPT', 'index: derived.json does not hold a list of derived records; run `npm run ingest -- --full`');
+  const name = 'derived.jsonl';
+  verifyChecksum(name, file, sums);
+  let records: DerivedRecord[];
+  try {
+    records = parseJsonLines(file.bytes) as DerivedRecord[];
+  } catch (cause) {
+    throw unreadable(name, cause);
+  }
+  const ok = records.every((r) => r !== null && typeof r === 'object' && typeof r.kind === 'string' && typeof r.key === 'string' && 'value' in r);
+  if (!ok) throw new AppError('E_INDEX_CORRUPT', `index: ${name} does not hold derived records, one a line; run \`npm run ingest -- --full\``);
   return records;
 }
 
@@ -399,7 +444,7 @@ function* loadSteps(indexDir: string, expect: Expectations): Generator<LoadReque
   }
   const keywords = yield* json<KeywordIndexData>('keywords.json');
   const lexicon = yield* json<string[]>('lexicon.json');
-  const derived = parseDerivedRecords(yield* read('derived.json'), sums);
+  const derived = parseDerivedRecords(yield* read('derived.jsonl'), sums);
   return { manifest, documents, chunks, embeddings, sentenceEmbeddings, sentenceRows, keywords, lexicon, derived, vectors };
 }
 

@@ -84,10 +84,10 @@ describe('the indicator table', () => {
     expect(found.map((f) => ({ period: f.period, kind: f.kind }))).toContainEqual({ period, kind });
   });
 
-  it('is built at ingest: the generation holds it as a derived record (derived.json, checksummed), equal to extracting afresh', async () => {
+  it('is built at ingest: the generation holds it as a derived record (derived.jsonl, checksummed), equal to extracting afresh', async () => {
     const dir = path.join(testIndexDir(), currentGeneration(testIndexDir())!);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { checksums: Record<string, string> };
-    expect(manifest.checksums['derived.json']).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.checksums['derived.jsonl']).toMatch(/^[0-9a-f]{64}$/);
     const [record] = await service.index.snapshot.getDerived<IndicatorFigure[]>(INDICATORS);
     const stored = record!.value;
     expect(stored.length).toBeGreaterThanOrEqual(25);

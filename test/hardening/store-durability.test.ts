@@ -82,7 +82,7 @@ describe('writeIndex', () => {
     const events = observe(() => writeIndex(indexDir, data, recordingVectors(saves)));
     const genDir = path.join(indexDir, data.manifest.indexVersion);
     const files = fs.readdirSync(genDir).sort();
-    expect(files).toEqual(['chunks.json', 'derived.json', 'documents.json', 'embeddings.f32', 'keywords.json', 'lexicon.json', 'manifest.json', 'sentence-embeddings.f32', 'vectors.hnsw']);
+    expect(files).toEqual(['chunks.json', 'derived.jsonl', 'documents.json', 'embeddings.f32', 'keywords.json', 'lexicon.json', 'manifest.json', 'sentence-embeddings.f32', 'vectors.hnsw']);
 
     // Nothing is ever written, or saved by hnswlib, under a final name.
     for (const e of events.filter((x) => x.op === 'write')) expect(e.path).toMatch(/\.tmp$|\.write\.lock$/);
