@@ -7,9 +7,9 @@
 import type { QaService } from '../qa/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
-import { allChunkIds, storeFiltersOf, toPassage, type IndexContext } from '../retrieve/context.js';
-import { passesFilters } from '../store/shared.js';
+import { storeFiltersOf, toPassage, type IndexContext } from '../retrieve/context.js';
 import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
+import type { IndexSnapshot } from '../store/index-store.js';
 
 /** [start, end) offsets into a passage's `text`. */
 export type Span = [number, number];
@@ -115,9 +115,10 @@ export function highlightTerms(index: Pick<IndexContext, 'tokenizer'>, q: string
   return long.length > 0 ? long : tokens;
 }
 
-/** Chunks by id, in the order asked, skipping unknown ids. */
-async function chunksById(index: IndexContext, ids: readonly string[]): Promise<Chunk[]> {
-  return (await index.snapshot.getChunks(ids)).filter((c): c is Chunk => c !== undefined);
+/** The hits' chunks with their scores, in the hits' order (an id the snapshot no longer has is skipped). */
+async function withChunks(snapshot: IndexSnapshot, hits: ReadonlyArray<{ chunkId: string; score: number }>): Promise<Array<{ chunk: Chunk; score: number }>> {
+  const found = await snapshot.getChunks(hits.map((h) => h.chunkId));
+  return hits.flatMap((h, i) => (found[i] ? [{ chunk: found[i]!, score: h.score }] : []));
 }
 
 /** Groups passages by town, then report, in order of first appearance; counts over `all`. */
@@ -163,8 +164,7 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
     if (!source || !vector) throw new AppError('E_NOT_FOUND', `search: like: no passage "${like.slice(0, 120)}" in the index`, { kind: 'unknown-reference' });
     // One more than wanted, since the source itself is among the nearest.
     const hits = (await snapshot.searchChunks(vector, LIKE_CANDIDATES + 2, storeFiltersOf(filters))).filter((h) => h.chunkId !== like).slice(0, LIKE_CANDIDATES + 1);
-    const found = await snapshot.getChunks(hits.map((h) => h.chunkId));
-    ranked = hits.flatMap((h, i) => (found[i] ? [{ chunk: found[i]!, score: h.score }] : []));
+    ranked = await withChunks(snapshot, hits);
     // The source's most distinctive words (by BM25 idf) are what a reader looks for in a passage
     // said to be like it; all of its words would colour half of every passage.
     const words = [...new Set(highlightTerms(index, source.text))];
@@ -177,19 +177,14 @@ export async function draftSearch(service: QaService, request: DraftSearchReques
     if (phrase !== undefined) {
       mode = 'exact';
       const wanted = phrase;
-      // Every passage read and compared: a phrase is matched as written, not as tokens.
-      ranked = (await chunksById(index, allChunkIds(index)))
-        .filter((c) => passesFilters(c, storeFiltersOf(filters)) && c.text.includes(wanted))
-        .map((chunk) => ({ chunk, score: findTerms(chunk.text, [wanted]).length }))
-        // Most occurrences first; ties keep the reports' own order (stable sort).
-        .sort((a, b) => b.score - a.score)
-        .slice(0, EXACT_CANDIDATES);
+      // Matched as written, not as tokens, by the store (most occurrences first, ties in the
+      // reports' order).
+      ranked = await withChunks(snapshot, await snapshot.findPhrase(wanted, EXACT_CANDIDATES, storeFiltersOf(filters)));
       terms = [wanted];
     } else {
       mode = 'semantic';
       const { results } = await service.search(q, SEMANTIC_CANDIDATES, Object.keys(filters).length > 0 ? filters : undefined);
-      const found = await snapshot.getChunks(results.map((p) => p.chunkId));
-      ranked = results.flatMap((p, i) => (found[i] ? [{ chunk: found[i]!, score: p.score }] : []));
+      ranked = await withChunks(snapshot, results);
       terms = highlightTerms(index, q);
     }
   }

@@ -23,7 +23,7 @@ import type {
   WatchOptions,
 } from './index-store.js';
 import { pollGeneration } from './index-store.js';
-import { checkGenerationId, GenerationCheck, dotProduct, newGenerationId, passesFilters } from './shared.js';
+import { checkGenerationId, countOccurrences, GenerationCheck, dotProduct, newGenerationId, passesFilters } from './shared.js';
 
 export interface FileStoreOptions {
   /** The index folder (config INDEX_DIR). */
@@ -105,6 +105,16 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
     },
     async searchKeywords(tokens, k, filters) {
       return toHits(searchKeywordIndex(index.keywords, tokens, k, accept(filters)));
+    },
+    async findPhrase(phrase, limit, filters) {
+      if (!phrase || limit <= 0) return [];
+      const ok = accept(filters);
+      const hits: ScoredIndex[] = [];
+      index.chunks.forEach((chunk, row) => {
+        const n = ok(row) ? countOccurrences(chunk.text, phrase) : 0;
+        if (n > 0) hits.push({ index: row, score: n });
+      });
+      return toHits(hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, limit));
     },
     async getChunks(ids) {
       return ids.map((id) => {

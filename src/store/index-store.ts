@@ -164,6 +164,13 @@ export interface IndexSnapshot {
    * term weights being those of the whole generation whatever the filters.
    */
   searchKeywords(tokens: readonly string[], k: number, filters?: StoreFilters): Promise<ChunkHit[]>;
+  /**
+   * Chunks whose text holds `phrase` as written (drafting's exact-phrase search: no tokens, no
+   * normalising), that pass the filters: `score` is how many times, counted without overlaps
+   * from the left; most first, ties in ingest order; at most `limit`. Done by the store, so that
+   * no caller reads every chunk to compare.
+   */
+  findPhrase(phrase: string, limit: number, filters?: StoreFilters): Promise<ChunkHit[]>;
   /** Chunks by id, in the order asked; an unknown id gives undefined at its place. */
   getChunks(ids: readonly string[]): Promise<Array<Chunk | undefined>>;
   /** Chunk embeddings by chunk id, in the order asked; undefined for an unknown id. */

@@ -1,7 +1,7 @@
 /**
  * Rules every index store implementation shares, so that they agree: which chunk passes the
- * filters, how a generation is checked before it is published, how generations are named, and
- * the ranking order of vector hits.
+ * filters, how a phrase is counted, how a generation is checked before it is published, how
+ * generations are named, and the ranking order of vector hits.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -15,6 +15,17 @@ export function passesFilters(chunk: Pick<Chunk, 'town' | 'role' | 'years'>, fil
   if (filters.role && chunk.role !== filters.role) return false;
   if (filters.year !== undefined && !chunk.years.includes(filters.year)) return false;
   return true;
+}
+
+/**
+ * How many times `phrase` stands in `text`, counted from the left without overlaps (findPhrase;
+ * the PostgreSQL store counts the same way with SQL's replace).
+ */
+export function countOccurrences(text: string, phrase: string): number {
+  if (!phrase) return 0;
+  let n = 0;
+  for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + phrase.length)) n++;
+  return n;
 }
 
 /** Dot product: the cosine similarity of two unit vectors. */

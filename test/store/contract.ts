@@ -263,6 +263,27 @@ export function describeIndexStore(name: string, makeHarness: () => Promise<Stor
         expect(await snap.searchKeywords(['constructor', '不存在的词'], 10)).toEqual([]);
       });
 
+      it('finds a phrase as written: counted from the left without overlaps, most first, then in ingest order, under each filter', async () => {
+        // '00' and '000' stand in numbers like 10000 (two and one without overlaps, three and two
+        // with); '%' and a quote are matched literally, not as patterns or SQL.
+        const phrases = ['镇', '建设', '00', '000', '%', '2022年', "'", '不存在的短语'];
+        for (const phrase of phrases) {
+          for (const { name, filters } of filterCases(ref)) {
+            const expected = ref.index.chunks
+              .map((chunk, row) => ({ row, chunk, score: chunk.text.split(phrase).length - 1 }))
+              .filter((h) => h.score > 0 && passesFilters(h.chunk, filters))
+              .sort((a, b) => b.score - a.score || a.row - b.row)
+              .slice(0, 25)
+              .map((h) => ({ chunkId: h.chunk.id, score: h.score }));
+            expect(await snap.findPhrase(phrase, 25, filters), `${phrase}, ${name}`).toEqual(expected);
+          }
+        }
+        expect((await snap.findPhrase('镇', 25)).length).toBe(25);
+        expect((await snap.findPhrase('000', 1000)).some((h) => h.score > 0)).toBe(true);
+        expect(await snap.findPhrase('', 10)).toEqual([]);
+        expect(await snap.findPhrase('镇', 0)).toEqual([]);
+      });
+
       it('gives term statistics equal to the keyword index', async () => {
         const terms = [...new Set(ref.questions.flatMap((q) => q.tokens)), 'constructor'];
         const stats = await snap.termStats(terms);

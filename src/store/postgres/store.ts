@@ -209,6 +209,22 @@ class PostgresSnapshot implements IndexSnapshot {
     return top.map((h, i) => ({ chunkId: ids[i]!, score: h.score }));
   }
 
+  async findPhrase(phrase: string, limit: number, filters?: StoreFilters): Promise<ChunkHit[]> {
+    if (!phrase || limit <= 0) return [];
+    const params: unknown[] = [this.row.id, phrase, Math.floor(limit)];
+    // A scan of the generation's chunks (of the asked towns, by chunks_by_town): staff's search for
+    // prior wording, not a question's path. replace() counts as countOccurrences does.
+    const text = "(c.chunk->>'text')";
+    const rows = (
+      await this.pool.query<{ chunk_id: string; n: number }>(
+        `SELECT chunk_id, n FROM (SELECT c.chunk_id, c.ord, (char_length(${text}) - char_length(replace(${text}, $2::text, ''))) / char_length($2::text) AS n ` +
+          `FROM chunks c WHERE c.generation_id = $1 AND strpos(${text}, $2::text) > 0${filterSql(filters, params, 'c')}) AS m ORDER BY n DESC, ord LIMIT $3`,
+        params,
+      )
+    ).rows;
+    return rows.map((r) => ({ chunkId: r.chunk_id, score: Number(r.n) }));
+  }
+
   /**
    * Each term's postings passing the filters, in the terms' order (empty for a term no chunk
    * holds). Kept by term and towns (recentPostings): a town's questions come back to the same
