@@ -124,7 +124,7 @@ describe('answers', () => {
 
 describe('the LangChain retriever', () => {
   it('returns Documents with the passage text and citation metadata', async () => {
-    const docs = await service.asRetriever({ k: 3 }).invoke('临湖镇2023年计划新增多少个智改数转项目?');
+    const docs = await (await service.asRetriever({ k: 3 })).invoke('临湖镇2023年计划新增多少个智改数转项目?');
     expect(docs).toHaveLength(3);
     expect(docs.some((d) => d.pageContent.includes('新增智改数转项目40个'))).toBe(true);
     expect(docs[0]!.metadata).toMatchObject({ town: '临湖镇', docId: 'linhu-2022-summary-2023-plan' });

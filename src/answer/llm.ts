@@ -4,7 +4,7 @@
  * questions are data: they are wrapped in tags the model is told never to obey, and whatever it
  * writes is checked afterwards (grounding-checks.ts) before anyone sees it as final.
  */
-import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
+import type { BaseMessage } from '@langchain/core/messages';
 import type { ChatOpenAI } from '@langchain/openai';
 import type { HistoryTurn } from '../retrieve/follow-up.js';
 import type { Passage } from '../domain/types.js';
@@ -53,9 +53,6 @@ export interface LlmOptions {
   maxTokens?: number;
 }
 
-function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
-  return messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'assistant' ? new AIMessage(m.content) : new HumanMessage(m.content)));
-}
 
 /** Aborts on the caller's signal or after the deadline, whichever comes first. */
 function deadline(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
@@ -93,11 +90,15 @@ function chatModel(ChatModel: typeof ChatOpenAI, options: LlmOptions): ChatOpenA
 
 /**
  * Builds the client for an OpenAI-compatible endpoint. No network traffic until the first call.
- * The OpenAI client module (~14 MB) is loaded here, in the background, not when this module is
- * imported: a server without an LLM configured never loads it.
+ * LangChain (its core and the OpenAI client, ~30 MB) is loaded here, in the background, not when
+ * this module is imported: a server without an LLM configured never loads it.
  */
 export function createLlmClient(options: LlmOptions): LlmClient {
-  const loading = import('@langchain/openai').then(({ ChatOpenAI }) => chatModel(ChatOpenAI, options));
+  const loading = Promise.all([import('@langchain/openai'), import('@langchain/core/messages')]).then(([{ ChatOpenAI }, { AIMessage, HumanMessage, SystemMessage }]) => ({
+    model: chatModel(ChatOpenAI, options),
+    toLangChain: (messages: readonly ChatMessage[]): BaseMessage[] =>
+      messages.map((m) => (m.role === 'system' ? new SystemMessage(m.content) : m.role === 'assistant' ? new AIMessage(m.content) : new HumanMessage(m.content))),
+  }));
   // Reported by the first call; it must not also surface as an unhandled rejection.
   loading.catch(() => undefined);
 
@@ -108,7 +109,8 @@ export function createLlmClient(options: LlmOptions): LlmClient {
       const timeoutMs = Math.min(callOptions.timeoutMs ?? options.timeoutMs, options.timeoutMs);
       const signal = deadline(timeoutMs, callOptions.signal);
       try {
-        const reply = await (await loading).invoke(toLangChain(messages), { signal, timeout: timeoutMs });
+        const { model, toLangChain } = await loading;
+        const reply = await model.invoke(toLangChain(messages), { signal, timeout: timeoutMs });
         return reply.text;
       } catch (err) {
         throw classify(err, signal, timeoutMs, options.model);
@@ -119,7 +121,8 @@ export function createLlmClient(options: LlmOptions): LlmClient {
       const timeoutMs = Math.min(callOptions.timeoutMs ?? options.timeoutMs, options.timeoutMs);
       const signal = deadline(timeoutMs, callOptions.signal);
       try {
-        const chunks = await (await loading).stream(toLangChain(messages), { signal, timeout: timeoutMs });
+        const { model, toLangChain } = await loading;
+        const chunks = await model.stream(toLangChain(messages), { signal, timeout: timeoutMs });
         for await (const chunk of chunks) {
           if (signal.aborted) throw signal.reason;
           const text = chunk.text;

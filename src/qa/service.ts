@@ -11,7 +11,6 @@ import { commitmentBookReader } from '../commitments/book.js';
 import type { Embedder } from '../embed/embedder.js';
 import { openIndexContext, type IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';
-import { ReportRetriever } from '../retrieve/langchain-retriever.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 import { askQuestion, askQuestionStream, type QuestionContext } from './ask.js';
 import { checkFilters, coveredYearsOf, type FilterScope } from './filters.js';
@@ -100,8 +99,10 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
       return { documents: index.generation.documents, chunks: index.generation.chunks };
     },
 
-    asRetriever(retrieverOptions = {}) {
+    async asRetriever(retrieverOptions = {}) {
       checkFilters(retrieverOptions.filters, filterScope);
+      // LangChain's core (~15 MB) is loaded on first use: the server never uses this.
+      const { ReportRetriever } = await import('../retrieve/langchain-retriever.js');
       return new ReportRetriever({ index, embedder, ...retrieverOptions });
     },
 

@@ -85,8 +85,8 @@ export interface QaService {
   /** A document's summary with its text, read from the store (the service keeps no report text). */
   getDocument(docId: string): Promise<(DocumentSummary & { text: string }) | undefined>;
   stats(): { documents: number; chunks: number };
-  /** The same retrieval as a LangChain retriever. */
-  asRetriever(options?: { k?: number; filters?: SearchFilters }): ReportRetriever;
+  /** The same retrieval as a LangChain retriever (LangChain loaded on first use). */
+  asRetriever(options?: { k?: number; filters?: SearchFilters }): Promise<ReportRetriever>;
   /**
    * Commitments of the plan sections with their follow-up (src/commitments), of these towns or of
    * all: computed at ingest, read on first use, kept while they fit (CommitmentBookReader).
