@@ -1,7 +1,8 @@
 /*
  * The commitments view (/commitments): filters (town, year, topic, status, words), the matching
  * commitments grouped by topic with targets, deadline, status and a link to the sentence in the
- * report, follow-up evidence on demand, and CSV export. Data: GET /api/commitments and
+ * report, follow-up evidence on demand, and CSV export. The list comes in pages (the API's limit);
+ * a button under it loads the next. Data: GET /api/commitments and
  * GET /api/commitments/:id. Every text from the API is inserted with textContent, never as HTML.
  */
 import { basketButton, el, fillSelect, formParams, navigation, setFormFields } from '/assets/drafting-common.js';
@@ -130,11 +131,51 @@ function render(data) {
       ),
     );
   });
-  $('results').replaceChildren(...(sections.length ? sections : [el('p', { className: 'muted', textContent: '没有符合条件的承诺。' })]));
+  const more = [];
+  if (data.commitments.length < data.total) {
+    // The API's page size (its limit), not a number of this page's own.
+    const button = el('button', { type: 'button', className: 'btn more', textContent: `再显示 ${Math.min(data.limit, data.total - data.commitments.length)} 项` });
+    button.addEventListener('click', () => loadMore(data));
+    more.push(button);
+  }
+  $('results').replaceChildren(...(sections.length ? sections : [el('p', { className: 'muted', textContent: '没有符合条件的承诺。' })]), ...more);
   const statusText = Object.entries(data.byStatus)
     .map(([s, n]) => `${STATUS[s] ?? s} ${n}`)
     .join('，');
-  $('summary').textContent = `共 ${data.total} 项承诺${statusText ? `（${statusText}）` : ''}，按主题分组。`;
+  const shown = data.commitments.length < data.total ? `，已显示 ${data.commitments.length} 项` : '';
+  $('summary').textContent = `共 ${data.total} 项承诺${statusText ? `（${statusText}）` : ''}，按主题分组${shown}。`;
+}
+
+/** One page of the list for the filters in `query`, from `offset`; undefined when it failed (the summary says why). */
+async function fetchPage(query, offset) {
+  const params = new URLSearchParams(query);
+  // A page size in the page's own address (?limit=50) goes to the API; otherwise the API's default.
+  const limit = new URLSearchParams(location.search).get('limit');
+  if (limit) params.set('limit', limit);
+  if (offset > 0) params.set('offset', String(offset));
+  const text = params.toString();
+  try {
+    const res = await fetch(`/api/commitments${text ? `?${text}` : ''}`, { headers: { accept: 'application/json' } });
+    if (res.status === 503) {
+      $('summary').textContent = '索引正在加载，请稍后刷新。';
+      return undefined;
+    }
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      $('summary').textContent = `查询失败：${body?.error?.message ?? `HTTP ${res.status}`}`;
+      return undefined;
+    }
+    return { ...(await res.json()), query };
+  } catch {
+    $('summary').textContent = '承诺清单暂时无法加载。';
+    return undefined;
+  }
+}
+
+/** The next page appended to what is shown (same filters). */
+async function loadMore(shown) {
+  const next = await fetchPage(shown.query, shown.commitments.length);
+  if (next) render({ ...next, commitments: [...shown.commitments, ...next.commitments] });
 }
 
 async function load(params, { push = false } = {}) {
@@ -142,21 +183,8 @@ async function load(params, { push = false } = {}) {
   $('csv').href = `/api/commitments?${query ? `${query}&` : ''}format=csv`;
   if (push) history.pushState(null, '', query ? `?${query}` : location.pathname);
   $('summary').textContent = '正在加载…';
-  try {
-    const res = await fetch(`/api/commitments${query ? `?${query}` : ''}`, { headers: { accept: 'application/json' } });
-    if (res.status === 503) {
-      $('summary').textContent = '索引正在加载，请稍后刷新。';
-      return;
-    }
-    if (!res.ok) {
-      const body = await res.json().catch(() => ({}));
-      $('summary').textContent = `查询失败：${body?.error?.message ?? `HTTP ${res.status}`}`;
-      return;
-    }
-    render(await res.json());
-  } catch {
-    $('summary').textContent = '承诺清单暂时无法加载。';
-  }
+  const data = await fetchPage(query, 0);
+  if (data) render(data);
 }
 
 $('filters').addEventListener('submit', (event) => {

@@ -340,7 +340,13 @@ export function csvCell(value: string | number): string {
 
 /** CSV with a UTF-8 byte order mark (so Excel reads the Chinese) and CRLF line ends. */
 export function commitmentsToCsv(rows: readonly CommitmentRow[]): string {
-  const lines = [CSV_COLUMNS.map(([name]) => csvCell(name)).join(',')];
-  for (const r of rows) lines.push(CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return COMMITMENTS_CSV_HEAD + commitmentCsvLines(rows);
+}
+
+/** The start of the CSV: a UTF-8 byte order mark (Excel reads the file as UTF-8) and the header line. */
+export const COMMITMENTS_CSV_HEAD = `\uFEFF${CSV_COLUMNS.map(([name]) => csvCell(name)).join(',')}\r\n`;
+
+/** CSV lines of rows, each ending in CRLF: written after COMMITMENTS_CSV_HEAD, in as many parts as wanted. */
+export function commitmentCsvLines(rows: readonly CommitmentRow[]): string {
+  return rows.map((r) => `${CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(',')}\r\n`).join('');
 }

@@ -1,13 +1,14 @@
 /**
  * HTTP routes of the commitments feature: `GET /api/commitments` (filter by town, year, topic,
- * status and words; JSON, or CSV with a UTF-8 BOM for Excel), `GET /api/commitments/:id` (one
+ * status and words; JSON in pages of `limit` from `offset`, or the whole list as CSV with a UTF-8
+ * BOM for Excel; read a few towns at a time), `GET /api/commitments/:id` (one
  * commitment with its follow-up evidence), and the staff view at `/commitments` (web/commitments.*).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
 import type { QaService } from '../qa/service.js';
-import { commitmentsToCsv, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
+import { commitmentCsvLines, COMMITMENTS_CSV_HEAD, listCommitments, rowOf, type CommitmentBook, type CommitmentFilter, type CommitmentRow } from '../commitments/book.js';
 import { docIdOfRecord } from '../commitments/extract.js';
 import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';
@@ -19,12 +20,28 @@ export interface CommitmentRoutesOptions {
   requireService: () => QaService;
   /** Folder holding commitments.html/.js/.css. Default: the project's web/. */
   webDir?: string;
+  /** Towns read at a time by a listing over all towns. Default {@link LISTING_TOWNS_PER_READ}. */
+  townsPerRead?: number;
+}
+
+/**
+ * Towns whose records a listing over all towns reads at a time (and then lets go): its memory is
+ * that of a few towns' records, not of the whole book (500 reports' book is ~130 MB of objects).
+ */
+export const LISTING_TOWNS_PER_READ = 20;
+/** Most commitments one JSON page holds, and the default (the shipped corpus has 556 in all). */
+export const MAX_PAGE_COMMITMENTS = 1000;
+
+/** Which rows of a listing a JSON response holds. */
+export interface ListingPage {
+  offset: number;
+  limit: number;
 }
 
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Parameters GET /api/commitments accepts. Anything else is a client mistake worth a 400. */
-const LIST_PARAMS = new Set(['town', 'year', 'topic', 'status', 'q', 'format']);
+const LIST_PARAMS = new Set(['town', 'year', 'topic', 'status', 'q', 'format', 'limit', 'offset']);
 const MAX_Q_CHARS = 200;
 /** Commitment ids as extract.ts makes them: <docId>:c<offset>-<n>. */
 const COMMITMENT_ID = /^[\w\u4e00-\u9fff-]{1,200}:c\d{1,9}-\d{1,4}$/;
@@ -39,7 +56,7 @@ function single(query: Record<string, unknown>, name: string): string | undefine
 }
 
 /** Validates the query of GET /api/commitments. */
-export function parseCommitmentQuery(query: Record<string, unknown>, towns: readonly string[]): { filter: CommitmentFilter; format: 'json' | 'csv' } {
+export function parseCommitmentQuery(query: Record<string, unknown>, towns: readonly string[]): { filter: CommitmentFilter; format: 'json' | 'csv'; page: ListingPage } {
   const unknown = Object.keys(query).filter((k) => !LIST_PARAMS.has(k));
   if (unknown.length > 0) {
     throw new AppError('E_UNKNOWN_FILTER', `commitments: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use ${[...LIST_PARAMS].join(', ')}`, { status: 400 });
@@ -72,7 +89,18 @@ export function parseCommitmentQuery(query: Record<string, unknown>, towns: read
   }
   const format = single(query, 'format') ?? 'json';
   if (format !== 'json' && format !== 'csv') throw new AppError('E_BAD_REQUEST', 'commitments: format must be json or csv', { status: 400 });
-  return { filter, format };
+  const whole = (name: string, max: number, min: number): number | undefined => {
+    const value = single(query, name);
+    if (value === undefined) return undefined;
+    if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) throw new AppError('E_BAD_REQUEST', `commitments: ${name} must be a whole number from ${min} to ${max}`, { status: 400 });
+    return Number(value);
+  };
+  const limit = whole('limit', MAX_PAGE_COMMITMENTS, 1);
+  const offset = whole('offset', 100_000_000, 0);
+  if (format === 'csv' && (limit !== undefined || offset !== undefined)) {
+    throw new AppError('E_BAD_REQUEST', 'commitments: the CSV export holds the whole list; limit and offset page the JSON only', { status: 400 });
+  }
+  return { filter, format, page: { offset: offset ?? 0, limit: limit ?? MAX_PAGE_COMMITMENTS } };
 }
 
 /** Where a record's sentence is, in the citation shape the rest of the API uses (quote: the clause). */
@@ -148,14 +176,17 @@ function detailOut(book: CommitmentBook, c: Commitment, service: QaService) {
   };
 }
 
-function counts(rows: readonly CommitmentRow[]) {
-  const byStatus: Record<string, number> = {};
-  const byTopic: Record<string, number> = {};
-  for (const r of rows) {
-    byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-    byTopic[r.topic] = (byTopic[r.topic] ?? 0) + 1;
+/**
+ * The listing's rows, a few towns at a time (a town named: that town), in the order of the towns
+ * and, within a town, of its reports; with the book each part was read from.
+ */
+async function* listingParts(service: QaService, filter: CommitmentFilter, townsPerRead: number): AsyncGenerator<{ book: CommitmentBook; rows: CommitmentRow[] }> {
+  const towns = filter.town ? [filter.town] : service.towns;
+  // At least one read, even of no towns: it names the generation.
+  for (let i = 0; i === 0 || i < towns.length; i += townsPerRead) {
+    const book = await service.commitments(towns.slice(i, i + townsPerRead));
+    yield { book, rows: listCommitments(book, filter) };
   }
-  return { byStatus, byTopic };
 }
 
 /** A file name for the CSV download: ASCII fallback plus the UTF-8 name (承诺-牛塘镇-2022.csv). */
@@ -168,23 +199,56 @@ function csvFileName(filter: CommitmentFilter): string {
 export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router {
   const router = Router();
   const webDir = path.resolve(options.webDir ?? DEFAULT_WEB_DIR);
+  const townsPerRead = options.townsPerRead ?? LISTING_TOWNS_PER_READ;
 
   router
     .route('/api/commitments')
     .get(async (req, res) => {
       const started = performance.now();
       const service = options.requireService();
-      const { filter, format } = parseCommitmentQuery(req.query as Record<string, unknown>, service.towns);
-      // A town's listing reads that town's records only.
-      const book = await service.commitments(filter.town ? [filter.town] : undefined);
-      const rows = listCommitments(book, filter);
+      const { filter, format, page } = parseCommitmentQuery(req.query as Record<string, unknown>, service.towns);
+      const parts = listingParts(service, filter, townsPerRead);
       if (format === 'csv') {
-        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-        res.setHeader('Content-Disposition', csvFileName(filter));
-        res.send(commitmentsToCsv(rows));
+        // Written a part at a time: the whole list of a large corpus is never one string. A read
+        // that fails after the first part ends the response early (the client sees it cut).
+        let first = true;
+        for await (const { rows } of parts) {
+          if (first) {
+            res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+            res.setHeader('Content-Disposition', csvFileName(filter));
+            res.write(COMMITMENTS_CSV_HEAD);
+            first = false;
+          }
+          res.write(commitmentCsvLines(rows));
+        }
+        res.end();
         return;
       }
-      res.json({ commitments: rows.map(commitmentOut), total: rows.length, ...counts(rows), indexVersion: book.indexVersion, tookMs: Math.round(performance.now() - started) });
+      const out: ReturnType<typeof commitmentOut>[] = [];
+      const byStatus: Record<string, number> = {};
+      const byTopic: Record<string, number> = {};
+      let total = 0;
+      let indexVersion = '';
+      for await (const { book, rows } of parts) {
+        indexVersion ||= book.indexVersion;
+        for (const r of rows) {
+          if (total >= page.offset && total < page.offset + page.limit) out.push(commitmentOut(r));
+          total++;
+          byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+          byTopic[r.topic] = (byTopic[r.topic] ?? 0) + 1;
+        }
+      }
+      res.json({
+        commitments: out,
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        hasMore: page.offset + out.length < total,
+        byStatus,
+        byTopic,
+        indexVersion,
+        tookMs: Math.round(performance.now() - started),
+      });
     })
     .all(methodNotAllowed('GET, HEAD'));
 

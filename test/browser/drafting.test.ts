@@ -352,6 +352,24 @@ describe.skipIf(!chromiumPath)('the drafting workspace', () => {
     await context.close();
   });
 
+  it('shows the commitments a page at a time, the next page under the list on request', async () => {
+    const { context, page, problems } = await freshPage();
+    const all = (await (await fetch(`${app.origin}/api/commitments`)).json()) as { total: number; commitments: Array<{ id: string }> };
+    expect(all.total).toBeGreaterThan(100);
+    await page.goto(`${app.origin}/commitments?limit=50`);
+    await page.locator('#results tbody tr').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('#results tbody tr:not(.detail-row)').count()).toBe(50);
+    expect(await page.locator('#summary').textContent()).toContain(`共 ${all.total} 项承诺`);
+    expect(await page.locator('#summary').textContent()).toContain('已显示 50 项');
+    await page.locator('#results button.more').click();
+    await page.waitForFunction(() => document.getElementById('summary')?.textContent?.includes('已显示 100 项'));
+    expect(await page.locator('#results tbody tr:not(.detail-row)').count()).toBe(100);
+    // The CSV link is the whole list: no page size in it.
+    expect(await page.locator('#csv').getAttribute('href')).toBe('/api/commitments?format=csv');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('fits a 360 px phone on every drafting view', async () => {
     const { context, page, problems } = await freshPage({ width: 360, height: 740 });
     const chunk = chunks.find((c) => c.text.includes('乡村振兴'))!;

@@ -7,35 +7,50 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../src/domain/commitment.js';
+import express, { type Express } from 'express';
 import { createApp } from '../../src/server/app.js';
+import { createCommitmentRoutes } from '../../src/server/commitments-routes.js';
 import { openTestService } from '../services.js';
 
 let server: Server;
 let base = '';
+/** A second server on the same service whose listings read two towns at a time; the towns of each read. */
+let stepped: Server;
+let steppedBase = '';
+const reads: Array<readonly string[] | undefined> = [];
+
+const listen = async (app: Express): Promise<{ server: Server; base: string }> => {
+  const listening = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    listening.once('listening', resolve);
+    listening.once('error', reject);
+  });
+  return { server: listening, base: `http://127.0.0.1:${(listening.address() as AddressInfo).port}` };
+};
 
 beforeAll(async () => {
   const { service, config } = await openTestService();
   // Read before the first request (ingest computed it), so that request timings below do not include it.
   await service.commitments();
-  server = createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK }).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
+  const recording = { ...service, commitments: (towns?: readonly string[]) => (reads.push(towns), service.commitments(towns)) };
+  // The routes alone, on a bare app: the same code as the server's, with a smaller step.
+  ({ server: stepped, base: steppedBase } = await listen(express().use(createCommitmentRoutes({ requireService: () => recording, townsPerRead: 2 }))));
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const s of [server, stepped]) {
+    s?.closeAllConnections();
+    await new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+  }
 });
 
-const get = async (path: string) => {
-  const res = await fetch(base + path);
+const get = async (path: string, at = base) => {
+  const res = await fetch(at + path);
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 };
-const getJson = async (path: string) => {
-  const r = await get(path);
+const getJson = async (path: string, at = base) => {
+  const r = await get(path, at);
   return { ...r, body: JSON.parse(new TextDecoder().decode(r.bytes)) };
 };
 const ask = async (question: string) => {
@@ -99,6 +114,43 @@ describe('GET /api/commitments', () => {
     expect(lines[1]).toContain('梅李镇');
   });
 
+  it('pages the JSON list (limit, offset): the pages put together are the whole list, the counts are of the whole list', async () => {
+    const whole = (await getJson('/api/commitments')).body;
+    expect(whole).toMatchObject({ offset: 0, limit: 1000, hasMore: false });
+    expect(whole.commitments).toHaveLength(whole.total);
+    expect(whole.total).toBeGreaterThan(400);
+    const pages = [];
+    for (let offset = 0; ; offset += 150) {
+      const page = (await getJson(q({ limit: '150', offset: String(offset) }))).body;
+      expect(page).toMatchObject({ total: whole.total, byStatus: whole.byStatus, byTopic: whole.byTopic, offset, limit: 150 });
+      pages.push(...page.commitments);
+      expect(page.hasMore).toBe(offset + 150 < whole.total);
+      if (!page.hasMore) break;
+    }
+    expect(pages).toEqual(whole.commitments);
+    const beyond = (await getJson(q({ offset: String(whole.total + 10) }))).body;
+    expect(beyond).toMatchObject({ commitments: [], total: whole.total, hasMore: false });
+  });
+
+  it('reads a listing over all towns a few towns at a time, with the same rows and CSV as one read', async () => {
+    reads.length = 0;
+    const one = (await getJson('/api/commitments')).body;
+    const stepwise = (await getJson('/api/commitments', steppedBase)).body;
+    expect({ ...stepwise, tookMs: 0 }).toEqual({ ...one, tookMs: 0 });
+    // Five towns, two at a time: three reads, none of the whole book.
+    expect(reads.map((towns) => towns?.length)).toEqual([2, 2, 1]);
+    expect(new Set(reads.flat())).toEqual(new Set(one.commitments.map((c: { town: string }) => c.town)));
+    reads.length = 0;
+    const csv = new TextDecoder().decode((await get('/api/commitments?format=csv')).bytes);
+    expect(new TextDecoder().decode((await get('/api/commitments?format=csv', steppedBase)).bytes)).toBe(csv);
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(one.total + 1);
+    expect(reads).toHaveLength(3);
+    // A town named: that town alone.
+    reads.length = 0;
+    await getJson(q({ town: '梅李镇' }), steppedBase);
+    expect(reads).toEqual([['梅李镇']]);
+  });
+
   it('refuses unknown parameters and values with 400 and names the choices', async () => {
     for (const [params, code] of [
       [{ town: '火星镇' }, 'E_UNKNOWN_FILTER'],
@@ -107,6 +159,11 @@ describe('GET /api/commitments', () => {
       [{ year: '二〇二三' }, 'E_BAD_REQUEST'],
       [{ format: 'xlsx' }, 'E_BAD_REQUEST'],
       [{ sort: 'year' }, 'E_UNKNOWN_FILTER'],
+      [{ limit: '0' }, 'E_BAD_REQUEST'],
+      [{ limit: '1001' }, 'E_BAD_REQUEST'],
+      [{ limit: '10.5' }, 'E_BAD_REQUEST'],
+      [{ offset: '-1' }, 'E_BAD_REQUEST'],
+      [{ format: 'csv', limit: '10' }, 'E_BAD_REQUEST'],
     ] as const) {
       const { status, body } = await getJson(q(params));
       expect(status, JSON.stringify(params)).toBe(400);
