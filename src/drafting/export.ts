@@ -4,18 +4,7 @@
  * report), then written as a Word document with one real footnote per quote and a source list,
  * or as Markdown with numbered footnotes.
  */
-import {
-  AlignmentType,
-  Document,
-  FootnoteReferenceRun,
-  HeadingLevel,
-  LineRuleType,
-  Packer,
-  Paragraph,
-  TextRun,
-  convertMillimetersToTwip,
-  type IFontAttributesProperties,
-} from 'docx';
+import type { IFontAttributesProperties, Paragraph } from 'docx';
 import { AppError } from '../errors.js';
 import type { IndexContext } from '../retrieve/context.js';
 import { ROLE_LABELS } from '../domain/labels.js';
@@ -137,6 +126,8 @@ const SIZE = { body: 32, title: 44, heading: 28, footnote: 18, small: 24 };
 
 /** Word: a real footnote (w:footnoteReference) after each quote, a source list at the end. */
 export async function exportDocx(title: string | undefined, items: readonly ResolvedItem[], now = new Date()): Promise<Buffer> {
+  // Loaded on the first export, not with the server: a process that never exports never holds it.
+  const { AlignmentType, Document, FootnoteReferenceRun, HeadingLevel, LineRuleType, Packer, Paragraph, TextRun, convertMillimetersToTwip } = await import('docx');
   const heading = title || DEFAULT_TITLE;
   const footnotes: Record<number, { children: Paragraph[] }> = {};
   const body: Paragraph[] = [

@@ -14,7 +14,6 @@ import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
 import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, type IndicatorFilter } from '../drafting/indicators.js';
-import writeExcelFile from 'write-excel-file/node';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
@@ -242,6 +241,8 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     if (format === 'xlsx') {
       const header = indicatorColumns().map((value) => ({ value, fontWeight: 'bold' as const }));
       const rows = indicatorRows(figures).map((row) => row.map((value) => ({ value })));
+      // Loaded on the first spreadsheet, not with the server.
+      const { default: writeExcelFile } = await import('write-excel-file/node');
       const buffer = await writeExcelFile([header, ...rows], { sheet: '指标对照', stickyRowsCount: 1 }).toBuffer();
       res.setHeader('Content-Disposition', `attachment; filename="indicators.xlsx"; filename*=UTF-8''${encodeURIComponent('指标对照.xlsx')}`);
       res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(buffer);
