@@ -40,7 +40,7 @@ export function openSnapshot(indexDir: string, embedder: Pick<Embedder, 'id' | '
 
 /** Every chunk of a service's index, in corpus order (read through its snapshot). */
 export async function allChunks(index: IndexContext): Promise<Chunk[]> {
-  return (await index.snapshot.getChunks(allChunkIds(index))).filter((c): c is Chunk => c !== undefined);
+  return (await index.snapshot.getChunks(await allChunkIds(index))).filter((c): c is Chunk => c !== undefined);
 }
 
 /** Every report of the index with its text, by id, read through the store once (the context holds no text). */

@@ -396,7 +396,7 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const inThreadEmbedder = await createEmbedder({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction });
   const pool = await createEmbedderPool({ modelDir: config.modelDir, modelId: config.embeddingModel, batchSize: config.embedBatchSize, queryInstruction: config.queryInstruction, size: cores });
   const snapshot = await openRecordedFileStore(indexDir).snapshot();
-  const chunkTexts = (await snapshot.getChunks(allChunkIds(await openIndexContext(snapshot)))).flatMap((c) => (c ? [c.text] : []));
+  const chunkTexts = (await snapshot.getChunks(await allChunkIds(await openIndexContext(snapshot)))).flatMap((c) => (c ? [c.text] : []));
   const cosine = (x: Float32Array, y: Float32Array) => {
     let dot = 0;
     let nx = 0;
@@ -614,7 +614,7 @@ async function main(): Promise<void> {
 
   // Embedding throughput against the plain onnxruntime loop, on the same texts.
   const built = await openRecordedFileStore(indexDir).snapshot();
-  const sample = (await built.getChunks(allChunkIds(await openIndexContext(built)).slice(0, 60))).map((c) => c!.text);
+  const sample = (await built.getChunks((await allChunkIds(await openIndexContext(built))).slice(0, 60))).map((c) => c!.text);
   const ortRate = await plainOrtThroughput(config.modelDir, config.embeddingModel, sample);
   const ours = await embedderThroughput(embedder, sample);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentSummary } from '../qa/service.js';
+import type { DocumentView } from '../qa/types.js';
 import { suggestionCandidates } from './suggestion-candidates.js';
 
-type Doc = DocumentSummary & { text: string };
+type Doc = DocumentView;
 
 function doc(town: string, years: number[], sections: Array<[string, string[], 'review' | 'plan' | 'other', number[]]>, text = ''): Doc {
   return {

@@ -96,7 +96,7 @@ export async function findSimilarSentences(index: IndexContext, request: Similar
   // A chunk without sentence vectors (cannot happen for an index this code built) falls back to the passage vector.
   const query = overlapped > 0 ? normalize(sum) : (await snapshot.getChunkVectors([chunk.id]))[0]!;
   const sourceDoc = index.documents.get(chunk.docId);
-  const sourceYears = new Set(sourceDoc?.meta.years ?? []);
+  const sourceYears = new Set(sourceDoc?.years ?? []);
 
   // Every sentence of the other towns, and of the same town's reports of other years, by similarity.
   const all = index.generation.sentences;
@@ -112,7 +112,7 @@ export async function findSimilarSentences(index: IndexContext, request: Similar
   for (const hit of hits) {
     const c = chunks.get(hit.chunkId);
     if (!c) continue;
-    if (hit.relation === 'other-year' && (c.docId === chunk.docId || (index.documents.get(c.docId)?.meta.years ?? []).every((y) => sourceYears.has(y)))) continue;
+    if (hit.relation === 'other-year' && (c.docId === chunk.docId || (index.documents.get(c.docId)?.years ?? []).every((y) => sourceYears.has(y)))) continue;
     const [s, e] = c.sentences[hit.sentence]!;
     if (e - s < MIN_SENTENCE_CHARS) continue;
     if (HEADING.test(chunkText(c, s, Math.min(e, s + 8)))) continue;

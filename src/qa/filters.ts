@@ -14,8 +14,8 @@ export interface FilterScope {
 }
 
 /** The years a set of reports covers, ascending, without repeats (the scope's `years`). */
-export function coveredYearsOf(documents: ReadonlyArray<{ meta: { years: readonly number[] } }>): number[] {
-  return [...new Set(documents.flatMap((d) => d.meta.years))].sort((a, b) => a - b);
+export function coveredYearsOf(documents: ReadonlyArray<{ years: readonly number[] }>): number[] {
+  return [...new Set(documents.flatMap((d) => d.years))].sort((a, b) => a - b);
 }
 
 /** Throws E_UNKNOWN_FILTER for a town or year outside the scope; passes anything else. */

@@ -46,13 +46,8 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
   const filterScope: FilterScope = { towns: index.towns, years: coveredYearsOf(documentList) };
   const commitments = commitmentBookReader(index.snapshot);
   const summarize = (docId: string): DocumentSummary | undefined => {
-    const doc = index.documents.get(docId);
-    if (!doc) return undefined;
-    return {
-      ...doc.meta,
-      chunks: index.chunksOf(docId).length,
-      sections: doc.sections.map((s) => ({ heading: s.heading, path: s.path, role: s.role, years: s.years, start: s.start, end: s.end })),
-    };
+    const meta = index.documents.get(docId);
+    return meta ? { ...meta, chunks: index.chunkCountOf(docId) } : undefined;
   };
 
   const context: QuestionContext = {
@@ -84,7 +79,7 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
     },
 
     listDocuments() {
-      return documentList.map((d) => summarize(d.meta.docId)!);
+      return documentList.map((d) => summarize(d.docId)!);
     },
 
     documentSummary: summarize,
@@ -92,7 +87,9 @@ export function createQaServiceOver(index: IndexContext, embedder: Embedder, opt
     async getDocument(docId) {
       const summary = summarize(docId);
       const [doc] = summary ? await index.snapshot.getDocuments([docId]) : [];
-      return summary && doc ? { ...summary, text: doc.text } : undefined;
+      if (!summary || !doc) return undefined;
+      const sections = doc.sections.map((s) => ({ heading: s.heading, path: s.path, role: s.role, years: s.years, start: s.start, end: s.end }));
+      return { ...summary, sections, text: doc.text };
     },
 
     stats() {

@@ -56,9 +56,15 @@ export type AskStreamEvent =
   | { type: 'replace'; text: string }
   | { type: 'done'; response: AskOutput };
 
+/** A document as listed: its metadata and chunk count. */
 export interface DocumentSummary extends DocumentMeta {
   chunks: number;
+}
+
+/** One document whole, as GET /api/documents/:docId returns it: its outline and cleaned text too. */
+export interface DocumentView extends DocumentSummary {
   sections: Array<{ heading: string; path: string[]; role: string; years: number[]; start: number; end: number }>;
+  text: string;
 }
 
 /** Cumulative counts of an answer cache (qa/cache.ts), since its service was built. */
@@ -80,10 +86,10 @@ export interface QaService {
   askStream(input: AskInput): AsyncGenerator<AskStreamEvent>;
   search(query: string, k: number, filters?: SearchFilters): Promise<{ results: Passage[]; tookMs: number }>;
   listDocuments(): DocumentSummary[];
-  /** A document's summary (metadata, outline), at hand. */
+  /** A document's summary (metadata, chunk count), at hand. */
   documentSummary(docId: string): DocumentSummary | undefined;
-  /** A document's summary with its text, read from the store (the service keeps no report text). */
-  getDocument(docId: string): Promise<(DocumentSummary & { text: string }) | undefined>;
+  /** A document with its outline and text, read from the store (the service keeps neither). */
+  getDocument(docId: string): Promise<DocumentView | undefined>;
   stats(): { documents: number; chunks: number };
   /** The same retrieval as a LangChain retriever (LangChain loaded on first use). */
   asRetriever(options?: { k?: number; filters?: SearchFilters }): Promise<ReportRetriever>;

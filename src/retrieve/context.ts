@@ -1,20 +1,18 @@
 /**
  * The read context of one index generation: what every question needs at hand, read once from
- * the index store's snapshot (tokenizer from its lexicon, each document's metadata and outline,
- * the towns and their facts, each document's chunk list) and nothing computed over the corpus
- * here: whatever is derived was computed at ingest (src/retrieve/derive.ts). Everything else
- * (report texts, chunks, vectors, postings, annotations) stays in the store and is fetched when
- * needed, by id: a server on a database store holds no report text, however large the corpus.
+ * the index store's snapshot (tokenizer from its lexicon, each document's metadata, the towns and
+ * their facts) and nothing computed over the corpus here: whatever is derived was computed at
+ * ingest (src/retrieve/derive.ts). Everything else (report texts and outlines, chunk lists,
+ * chunks, vectors, postings, annotations) stays in the store and is fetched when needed, by id: a
+ * server on a database store holds no report text, however large the corpus (5,000 reports'
+ * outlines and chunk lists alone are ~45 MB of objects).
  */
 import { idfOfCount } from '../index/lexical.js';
 import type { IndexSnapshot, GenerationInfo, StoreFilters, TermStats } from '../store/index-store.js';
 import { prepareTokenizer, type Tokenizer } from '../text/tokenize.js';
-import type { Chunk, ParsedDocument, Passage, SearchFilters } from '../domain/types.js';
-import { DOCUMENT_CHUNKS, DOCUMENT_SECTIONS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
+import type { Chunk, DocumentMeta, Passage, SearchFilters } from '../domain/types.js';
+import { DOCUMENT_CHUNKS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
-
-/** A document as the context holds it: metadata and section tree, not the text. */
-export type DocumentOutline = Pick<ParsedDocument, 'meta' | 'sections'>;
 
 export interface IndexContext {
   /** The store's snapshot every per-question read goes to. */
@@ -22,36 +20,31 @@ export interface IndexContext {
   readonly generation: GenerationInfo;
   /** The keyword tokenizer, with the corpus lexicon (the one ingest used). */
   readonly tokenizer: Tokenizer;
-  /** Every document's metadata and outline by id, in ingest order (texts: snapshot.getDocuments). */
-  readonly documents: ReadonlyMap<string, DocumentOutline>;
+  /** Every document's metadata by id, in ingest order (texts and outlines: snapshot.getDocuments). */
+  readonly documents: ReadonlyMap<string, DocumentMeta>;
   /** Towns with a report, in corpus order. */
   readonly towns: string[];
   /** What each town's reports say about time (TownFacts). */
   readonly townFacts: ReadonlyMap<string, TownFacts>;
-  /** Each document's chunks (ids and spans), in the document's order. */
-  readonly chunksOf: (docId: string) => readonly ChunkSpan[];
+  /** How many chunks each document has (from the generation's file records). */
+  readonly chunkCountOf: (docId: string) => number;
+  /** A document's chunks (ids and spans), in the document's order, read from the store. */
+  chunkSpansOf(docId: string): Promise<readonly ChunkSpan[]>;
   /**
-   * A chunk's place in the corpus (ingest order: its document's place, then its own): ties of a
-   * ranking are broken by it, as they were by row number.
+   * A chunk's place in the corpus (ingest order: its document's place, then its own, which is the
+   * order of its start offset): ties of a ranking are broken by it, as they were by row number.
    */
-  readonly orderOf: (chunk: Pick<Chunk, 'id' | 'docId'>) => number;
+  readonly orderOf: (chunk: Pick<Chunk, 'docId' | 'start'>) => number;
   /** The indicator table (read from the store on first use, then kept). */
   indicators(): Promise<IndicatorFigure[]>;
 }
 
 /** Builds the context of a snapshot: a handful of reads. */
 export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexContext> {
-  const [lexicon, metas, facts, spans, outlines] = await Promise.all([
-    snapshot.lexicon(),
-    snapshot.listDocuments(),
-    snapshot.getDerived<TownFacts>(TOWN_FACTS),
-    snapshot.getDerived<ChunkSpan[]>(DOCUMENT_CHUNKS),
-    snapshot.getDerived<ParsedDocument['sections']>(DOCUMENT_SECTIONS),
-  ]);
+  const [lexicon, metas, facts] = await Promise.all([snapshot.lexicon(), snapshot.listDocuments(), snapshot.getDerived<TownFacts>(TOWN_FACTS)]);
   const ids = metas.map((m) => m.docId);
-  const sectionsOf = new Map(outlines.map((r) => [r.key, r.value]));
-  const documents = new Map<string, DocumentOutline>(metas.map((meta) => [meta.docId, { meta, sections: sectionsOf.get(meta.docId) ?? [] }]));
-  const chunkLists = new Map(spans.map((r) => [r.key, r.value]));
+  const documents = new Map<string, DocumentMeta>(metas.map((meta) => [meta.docId, meta]));
+  const chunkCounts = new Map(Object.values(snapshot.generation.files).map((f) => [f.docId, f.chunks]));
   const documentOrder = new Map(ids.map((id, i) => [id, i]));
   let indicators: Promise<IndicatorFigure[]> | undefined;
   return {
@@ -62,9 +55,12 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
     documents,
     towns: [...new Set(metas.map((m) => m.town).filter(Boolean))],
     townFacts: new Map(facts.map((r) => [r.key, r.value])),
-    chunksOf: (docId) => chunkLists.get(docId) ?? [],
-    // Its document's place, then its own within the document (a document has far fewer than 2^20 chunks).
-    orderOf: (chunk) => (documentOrder.get(chunk.docId) ?? ids.length) * 2 ** 20 + (chunkLists.get(chunk.docId)?.findIndex((s) => s.id === chunk.id) ?? 0),
+    chunkCountOf: (docId) => chunkCounts.get(docId) ?? 0,
+    async chunkSpansOf(docId) {
+      return (await snapshot.getDerived<ChunkSpan[]>(DOCUMENT_CHUNKS, [docId]))[0]?.value ?? [];
+    },
+    // Its document's place, then its start offset (a report is far shorter than 2^32 characters).
+    orderOf: (chunk) => (documentOrder.get(chunk.docId) ?? ids.length) * 2 ** 32 + chunk.start,
     indicators() {
       indicators ??= snapshot.getDerived<IndicatorFigure[]>(INDICATORS, [INDICATORS_KEY]).then((r) => r[0]?.value ?? []);
       return indicators;
@@ -81,9 +77,10 @@ export function storeFiltersOf(filters: SearchFilters, towns: readonly string[] 
   };
 }
 
-/** Ids of every chunk, in corpus order. */
-export function allChunkIds(context: IndexContext): string[] {
-  return [...context.documents.keys()].flatMap((docId) => context.chunksOf(docId).map((s) => s.id));
+/** Ids of every chunk, in corpus order (benchmarks; it reads every document's chunk list). */
+export async function allChunkIds(context: IndexContext): Promise<string[]> {
+  const lists = new Map((await context.snapshot.getDerived<ChunkSpan[]>(DOCUMENT_CHUNKS)).map((r) => [r.key, r.value]));
+  return [...context.documents.keys()].flatMap((docId) => (lists.get(docId) ?? []).map((s) => s.id));
 }
 
 /** Where a chunk stands (document, town, date, section, role): the citation fields every result shares. */
@@ -92,9 +89,9 @@ export function citationFieldsOf(context: Pick<IndexContext, 'documents'>, chunk
   return {
     chunkId: chunk.id,
     docId: chunk.docId,
-    title: doc?.meta.title ?? '',
+    title: doc?.title ?? '',
     town: chunk.town,
-    date: doc?.meta.date ?? '',
+    date: doc?.date ?? '',
     section: chunk.sectionPath.join(' > '),
     role: chunk.role,
   };

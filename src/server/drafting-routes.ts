@@ -193,7 +193,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
   }).all(methodNotAllowed('POST'));
 
   // A selection in the document view, as the passage that holds its start (clipped to that passage).
-  router.route('/api/drafts/locate').get((req, res) => {
+  router.route('/api/drafts/locate').get(async (req, res) => {
     const service = requireService();
     const query = req.query as Record<string, unknown>;
     const docId = single(query, 'docId', 'locate');
@@ -201,7 +201,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const start = integer(single(query, 'start', 'locate'), 'start', 0, 1e9, 'locate');
     const end = integer(single(query, 'end', 'locate'), 'end', 1, 1e9, 'locate');
     if (start === undefined || end === undefined || start >= end) throw new AppError('E_BAD_REQUEST', 'locate: start and end are required, start < end', { status: 400 });
-    const chunk = service.index.chunksOf(docId).find((c) => c.start <= start && start < c.end);
+    const chunk = (await service.index.chunkSpansOf(docId)).find((c) => c.start <= start && start < c.end);
     if (!chunk) throw new AppError('E_NOT_FOUND', `locate: no passage of "${docId}" holds offset ${start}`, { status: 404 });
     res.json({ chunkId: chunk.id, docId, start, end: Math.min(end, chunk.end), clipped: end > chunk.end });
   }).all(methodNotAllowed('GET, HEAD'));

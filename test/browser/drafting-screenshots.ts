@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const browser = await launchBrowser(chromiumPath);
   fs.mkdirSync(OUT, { recursive: true });
   const shot = (name: string) => path.join(OUT, name);
-  const chunks = (await service.index.snapshot.getChunks(allChunkIds(service.index))).filter((c): c is Chunk => c !== undefined);
+  const chunks = (await service.index.snapshot.getChunks(await allChunkIds(service.index))).filter((c): c is Chunk => c !== undefined);
   const docs = new Map((await service.index.snapshot.getDocuments([...service.index.documents.keys()])).flatMap((d) => (d ? [[d.meta.docId, d] as const] : [])));
   const sentenceWith = (phrase: string, town: string) => {
     const chunk = chunks.find((c) => c.town === town && c.text.includes(phrase))!;

@@ -28,7 +28,7 @@ beforeAll(async () => {
     defaultTopK: 5,
     compose: { model: DECISION_MODEL, threshold: DEFAULT_THRESHOLD },
     llm: undefined,
-    filterScope: { towns: context.towns, years: coveredYearsOf(index.documents) },
+    filterScope: { towns: context.towns, years: coveredYearsOf(index.documents.map((d) => d.meta)) },
     rewriteScope: { towns: context.towns, segmenter: context.tokenizer.segmenter, yearsOf: (t) => context.townFacts.get(t)?.coveredYears ?? [], reportYearOf: (t) => context.townFacts.get(t)?.reportYear },
     commitments: book,
   };
