@@ -164,3 +164,13 @@ export function buildIndicatorTable(documents: readonly ParsedDocument[], chunks
   }
   return out;
 }
+
+/** The indicators a table holds, in INDICATORS order (地区生产总值 first), each growth rate after its amount. */
+export function indicatorNames(table: readonly IndicatorFigure[]): string[] {
+  const rank = (name: string): number => {
+    const base = name.endsWith(GROWTH_SUFFIX) ? name.slice(0, -GROWTH_SUFFIX.length) : name;
+    const at = INDICATORS.findIndex((e) => e.name === base);
+    return (at < 0 ? INDICATORS.length : at) * 2 + (base === name ? 0 : 1);
+  };
+  return [...new Set(table.map((f) => f.indicator))].sort((a, b) => rank(a) - rank(b));
+}

@@ -3,19 +3,9 @@
  * the CSV and spreadsheet rows of /api/indicators. The table itself is extracted at ingest
  * (src/annotate/indicators.ts, run by src/index/build.ts) and read from the loaded index.
  */
-import { GROWTH_SUFFIX, INDICATORS, type IndicatorFigure, type IndicatorKind } from '../annotate/indicators.js';
+import type { IndicatorFigure, IndicatorKind } from '../annotate/indicators.js';
 
-export { buildIndicatorTable, INDICATORS, type IndicatorFigure, type IndicatorKind } from '../annotate/indicators.js';
-
-/** The indicators a table holds, in INDICATORS order (地区生产总值 first), each growth rate after its amount. */
-export function indicatorNames(table: readonly IndicatorFigure[]): string[] {
-  const rank = (name: string): number => {
-    const base = name.endsWith(GROWTH_SUFFIX) ? name.slice(0, -GROWTH_SUFFIX.length) : name;
-    const at = INDICATORS.findIndex((e) => e.name === base);
-    return (at < 0 ? INDICATORS.length : at) * 2 + (base === name ? 0 : 1);
-  };
-  return [...new Set(table.map((f) => f.indicator))].sort((a, b) => rank(a) - rank(b));
-}
+export { buildIndicatorTable, indicatorNames, INDICATORS, type IndicatorFigure, type IndicatorKind } from '../annotate/indicators.js';
 
 export interface IndicatorFilter {
   town?: string;

@@ -80,7 +80,8 @@ export interface IndexData {
    * version 6 adds retrieval's kinds (src/retrieve/derive.ts: sentence tokens and annotations,
    * town facts, document chunks, indicators), which the query side reads instead of the fields above.
    * Version 9 writes them as JSON Lines (derived.jsonl, one record a line): they are the largest
-   * part (about 11 KB per chunk), and as one JSON text 5,000 reports passed V8's string limit.
+   * part (about 11 KB per chunk), and as one JSON text 5,000 reports passed V8's string limit;
+   * and the indicator table a town a record, with a summary (src/retrieve/derive.ts).
    */
   derived: DerivedRecord[];
 }

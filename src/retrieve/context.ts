@@ -11,7 +11,7 @@ import { idfOfCount } from '../index/lexical.js';
 import type { IndexSnapshot, GenerationInfo, StoreFilters, TermStats } from '../store/index-store.js';
 import { prepareTokenizer, type Tokenizer } from '../text/tokenize.js';
 import type { Chunk, DocumentMeta, Passage, SearchFilters } from '../domain/types.js';
-import { DOCUMENT_CHUNKS, INDICATORS, INDICATORS_KEY, TOWN_FACTS, type ChunkSpan, type TownFacts } from './derive.js';
+import { DOCUMENT_CHUNKS, INDICATOR_SUMMARY, INDICATOR_SUMMARY_KEY, INDICATORS, TOWN_FACTS, type ChunkSpan, type IndicatorSummary, type TownFacts } from './derive.js';
 import type { IndicatorFigure } from '../annotate/indicators.js';
 
 export interface IndexContext {
@@ -35,8 +35,10 @@ export interface IndexContext {
    * order of its start offset): ties of a ranking are broken by it, as they were by row number.
    */
   readonly orderOf: (chunk: Pick<Chunk, 'docId' | 'start'>) => number;
-  /** The indicator table (read from the store on first use, then kept). */
-  indicators(): Promise<IndicatorFigure[]>;
+  /** The indicator table's figures of these towns, in their order, read from the store (not kept). */
+  indicators(towns: readonly string[]): Promise<IndicatorFigure[]>;
+  /** The indicators and years of the whole table (read on first use, then kept: it is small). */
+  indicatorSummary(): Promise<IndicatorSummary>;
 }
 
 /** Builds the context of a snapshot: a handful of reads. */
@@ -46,7 +48,7 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
   const documents = new Map<string, DocumentMeta>(metas.map((meta) => [meta.docId, meta]));
   const chunkCounts = new Map(Object.values(snapshot.generation.files).map((f) => [f.docId, f.chunks]));
   const documentOrder = new Map(ids.map((id, i) => [id, i]));
-  let indicators: Promise<IndicatorFigure[]> | undefined;
+  let summary: Promise<IndicatorSummary> | undefined;
   return {
     snapshot,
     generation: snapshot.generation,
@@ -61,9 +63,16 @@ export async function openIndexContext(snapshot: IndexSnapshot): Promise<IndexCo
     },
     // Its document's place, then its start offset (a report is far shorter than 2^32 characters).
     orderOf: (chunk) => (documentOrder.get(chunk.docId) ?? ids.length) * 2 ** 32 + chunk.start,
-    indicators() {
-      indicators ??= snapshot.getDerived<IndicatorFigure[]>(INDICATORS, [INDICATORS_KEY]).then((r) => r[0]?.value ?? []);
-      return indicators;
+    async indicators(towns) {
+      return (await snapshot.getDerived<IndicatorFigure[]>(INDICATORS, towns)).flatMap((r) => r.value);
+    },
+    indicatorSummary() {
+      // A failed read is not kept: the next call reads again.
+      summary ??= snapshot
+        .getDerived<IndicatorSummary>(INDICATOR_SUMMARY, [INDICATOR_SUMMARY_KEY])
+        .then((r) => r[0]?.value ?? { indicators: [], years: [] })
+        .catch((err: unknown) => ((summary = undefined), Promise.reject(err)));
+      return summary;
     },
   };
 }

@@ -11,7 +11,7 @@
  *   found back in its passage, chunk counts, the order of the corpus);
  * - 'indicators', one record 'all': the indicator table of /api/indicators.
  */
-import { buildIndicatorTable, type IndicatorFigure } from '../annotate/indicators.js';
+import { buildIndicatorTable, indicatorNames, type IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { DeriveInput } from '../store/index-store.js';
 import type { DerivedRecord } from '../store/index-store.js';
@@ -22,9 +22,17 @@ export const TOWN_FACTS = 'town-facts';
 export const DOCUMENT_CHUNKS = 'document-chunks';
 /** Each document's section tree (its ParsedDocument.sections), by document id. */
 export const DOCUMENT_SECTIONS = 'document-sections';
+/** The indicator table a town at a time: key the town, value its figures in the table's order. */
 export const INDICATORS = 'indicators';
-/** Key of the one 'indicators' record. */
-export const INDICATORS_KEY = 'all';
+/** The one record of what the whole table holds (key {@link INDICATOR_SUMMARY_KEY}): IndicatorSummary. */
+export const INDICATOR_SUMMARY = 'indicator-summary';
+export const INDICATOR_SUMMARY_KEY = 'all';
+
+/** The indicators (in indicatorNames' order) and years of the whole table. */
+export interface IndicatorSummary {
+  indicators: string[];
+  years: number[];
+}
 
 /** What the reports of one town say about time. */
 export interface TownFacts {
@@ -79,7 +87,16 @@ export function deriveRetrievalRecords(input: DeriveInput): DerivedRecord[] {
   for (const [docId, list] of spans) records.push({ kind: DOCUMENT_CHUNKS, key: docId, value: list });
   // The outline without the text, so that a reader keeps every document's outline at hand, never every text.
   for (const d of input.documents) records.push({ kind: DOCUMENT_SECTIONS, key: d.meta.docId, value: d.sections });
+  // By town, so that a reader holds the towns it is asked for (5,000 reports' table is ~100 MB of objects).
   const table: IndicatorFigure[] = buildIndicatorTable(input.documents, input.chunks, input.sentenceAnnotations.flat());
-  records.push({ kind: INDICATORS, key: INDICATORS_KEY, value: table });
+  const byTown = new Map<string, IndicatorFigure[]>();
+  for (const f of table) {
+    const figures = byTown.get(f.town);
+    if (figures) figures.push(f);
+    else byTown.set(f.town, [f]);
+  }
+  for (const [town, figures] of byTown) records.push({ kind: INDICATORS, key: town, value: figures });
+  const summary: IndicatorSummary = { indicators: indicatorNames(table), years: [...new Set(table.map((f) => f.year))].sort((a, b) => a - b) };
+  records.push({ kind: INDICATOR_SUMMARY, key: INDICATOR_SUMMARY_KEY, value: summary });
   return records;
 }

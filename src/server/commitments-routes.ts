@@ -13,6 +13,7 @@ import { docIdOfRecord } from '../commitments/extract.js';
 import { FOLLOW_UP_STATUSES, TOPICS, type Commitment, type FollowUpStatus, type Result, type Topic } from '../domain/commitment.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
+import { townBatches } from './town-batches.js';
 import { hasControlChars } from '../domain/text.js';
 
 export interface CommitmentRoutesOptions {
@@ -20,15 +21,10 @@ export interface CommitmentRoutesOptions {
   requireService: () => QaService;
   /** Folder holding commitments.html/.js/.css. Default: the project's web/. */
   webDir?: string;
-  /** Towns read at a time by a listing over all towns. Default {@link LISTING_TOWNS_PER_READ}. */
+  /** Towns read at a time by a listing over all towns. Default TOWNS_PER_READ (town-batches.ts). */
   townsPerRead?: number;
 }
 
-/**
- * Towns whose records a listing over all towns reads at a time (and then lets go): its memory is
- * that of a few towns' records, not of the whole book (500 reports' book is ~130 MB of objects).
- */
-export const LISTING_TOWNS_PER_READ = 20;
 /** Most commitments one JSON page holds, and the default (the shipped corpus has 556 in all). */
 export const MAX_PAGE_COMMITMENTS = 1000;
 
@@ -180,11 +176,9 @@ function detailOut(book: CommitmentBook, c: Commitment, service: QaService) {
  * The listing's rows, a few towns at a time (a town named: that town), in the order of the towns
  * and, within a town, of its reports; with the book each part was read from.
  */
-async function* listingParts(service: QaService, filter: CommitmentFilter, townsPerRead: number): AsyncGenerator<{ book: CommitmentBook; rows: CommitmentRow[] }> {
-  const towns = filter.town ? [filter.town] : service.towns;
-  // At least one read, even of no towns: it names the generation.
-  for (let i = 0; i === 0 || i < towns.length; i += townsPerRead) {
-    const book = await service.commitments(towns.slice(i, i + townsPerRead));
+async function* listingParts(service: QaService, filter: CommitmentFilter, townsPerRead?: number): AsyncGenerator<{ book: CommitmentBook; rows: CommitmentRow[] }> {
+  for (const part of townBatches(filter.town ? [filter.town] : service.towns, townsPerRead)) {
+    const book = await service.commitments(part);
     yield { book, rows: listCommitments(book, filter) };
   }
 }
@@ -199,7 +193,6 @@ function csvFileName(filter: CommitmentFilter): string {
 export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router {
   const router = Router();
   const webDir = path.resolve(options.webDir ?? DEFAULT_WEB_DIR);
-  const townsPerRead = options.townsPerRead ?? LISTING_TOWNS_PER_READ;
 
   router
     .route('/api/commitments')
@@ -207,7 +200,7 @@ export function createCommitmentRoutes(options: CommitmentRoutesOptions): Router
       const started = performance.now();
       const service = options.requireService();
       const { filter, format, page } = parseCommitmentQuery(req.query as Record<string, unknown>, service.towns);
-      const parts = listingParts(service, filter, townsPerRead);
+      const parts = listingParts(service, filter, options.townsPerRead);
       if (format === 'csv') {
         // Written a part at a time: the whole list of a large corpus is never one string. A read
         // that fails after the first part ends the response early (the client sees it cut).

@@ -13,7 +13,8 @@ import type { QaService } from '../qa/service.js';
 import { exportDocx, exportMarkdown, EXPORT_FORMATS, MAX_EXPORT_ITEMS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, resolveDraftItems } from '../drafting/export.js';
 import { draftSearch, type DraftSearchRequest } from '../drafting/search.js';
 import { findSimilarSentences } from '../drafting/similar.js';
-import { filterIndicators, indicatorColumns, indicatorNames, indicatorRows, indicatorsToCsv, type IndicatorFilter } from '../drafting/indicators.js';
+import { filterIndicators, indicatorColumns, indicatorRows, indicatorsToCsv, type IndicatorFigure, type IndicatorFilter } from '../drafting/indicators.js';
+import { townBatches } from './town-batches.js';
 import { AppError } from '../errors.js';
 import { methodNotAllowed } from './errors.js';
 import { DEFAULT_WEB_DIR } from './static.js';
@@ -211,15 +212,14 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const query = req.query as Record<string, unknown>;
     const unknown = Object.keys(query).filter((k) => !['town', 'indicator', 'year', 'format'].includes(k));
     if (unknown.length > 0) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown parameter ${unknown.map((k) => `"${k.slice(0, 30)}"`).join(', ')}; use town, indicator, year, format`, { status: 400 });
-    // Extracted at ingest and stored in the generation: a request only filters it.
-    const table = await service.index.indicators();
+    // Extracted at ingest and stored by town: a request reads the towns it lists and filters them.
+    const { indicators, years } = await service.index.indicatorSummary();
     const filter: IndicatorFilter = {};
     const town = single(query, 'town', 'indicators');
     if (town !== undefined) {
       if (!service.towns.includes(town)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown town "${town.slice(0, 50)}"; known: ${service.towns.join(', ')}`, { status: 400 });
       filter.town = town;
     }
-    const indicators = indicatorNames(table);
     const indicator = single(query, 'indicator', 'indicators');
     if (indicator !== undefined) {
       if (!indicators.includes(indicator)) throw new AppError('E_UNKNOWN_FILTER', `indicators: unknown indicator "${indicator.slice(0, 50)}"; known: ${indicators.join(', ')}`, { status: 400 });
@@ -228,9 +228,14 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
     const year = integer(single(query, 'year', 'indicators'), 'year', 1949, 2100, 'indicators');
     if (year !== undefined) filter.year = year;
     const format = single(query, 'format', 'indicators') ?? 'json';
-    const figures = filterIndicators(table, filter);
+    if (!['json', 'csv', 'xlsx'].includes(format)) throw new AppError('E_BAD_REQUEST', 'indicators: format must be json, csv or xlsx', { status: 400 });
+    // A few towns at a time (town-batches.ts), keeping only the figures asked for: an indicator or a
+    // year over 5,000 towns is a small list, their whole table is not.
+    const towns = filter.town ? [filter.town] : service.towns;
+    const figures: IndicatorFigure[] = [];
+    for (const part of townBatches(towns)) figures.push(...filterIndicators(await service.index.indicators(part), filter));
     if (format === 'json') {
-      res.json({ figures, total: figures.length, indicators, towns: service.towns, years: [...new Set(table.map((f) => f.year))].sort() });
+      res.json({ figures, total: figures.length, indicators, towns: service.towns, years });
       return;
     }
     if (format === 'csv') {
@@ -246,9 +251,7 @@ export function createDraftingRoutes(options: DraftingRoutesOptions): Router {
       const buffer = await writeExcelFile([header, ...rows], { sheet: '指标对照', stickyRowsCount: 1 }).toBuffer();
       res.setHeader('Content-Disposition', `attachment; filename="indicators.xlsx"; filename*=UTF-8''${encodeURIComponent('指标对照.xlsx')}`);
       res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(buffer);
-      return;
     }
-    throw new AppError('E_BAD_REQUEST', 'indicators: format must be json, csv or xlsx', { status: 400 });
   }).all(methodNotAllowed('GET, HEAD'));
 
   for (const [route, file] of Object.entries(PAGES)) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQaService, type QaService } from '../../src/qa/service.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import type { IndexSnapshot } from '../../src/store/index-store.js';
-import { buildIndicatorTable, type IndicatorFigure } from '../../src/drafting/indicators.js';
+import { buildIndicatorTable, indicatorNames, type IndicatorFigure } from '../../src/drafting/indicators.js';
 import { annotateSentences } from '../../src/annotate/sentence.js';
 import { currentGeneration } from '../../src/index/store.js';
 import { createApp } from '../../src/server/app.js';
@@ -27,7 +27,7 @@ let server: import('node:http').Server;
 beforeAll(async () => {
   let config;
   ({ service, config, embedder } = await openTestService());
-  table = await service.index.indicators();
+  table = await service.index.indicators(service.towns);
   ({ server, base } = await listen(createApp({ service, maxQuestionChars: config.maxQuestionChars, defaultTopK: config.defaultTopK })));
 });
 
@@ -84,17 +84,21 @@ describe('the indicator table', () => {
     expect(found.map((f) => ({ period: f.period, kind: f.kind }))).toContainEqual({ period, kind });
   });
 
-  it('is built at ingest: the generation holds it as a derived record (derived.jsonl, checksummed), equal to extracting afresh', async () => {
+  it('is built at ingest: the generation holds it a town a record (derived.jsonl, checksummed), with a summary, equal to extracting afresh', async () => {
     const dir = path.join(testIndexDir(), currentGeneration(testIndexDir())!);
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { checksums: Record<string, string> };
     expect(manifest.checksums['derived.jsonl']).toMatch(/^[0-9a-f]{64}$/);
-    const [record] = await service.index.snapshot.getDerived<IndicatorFigure[]>(INDICATORS);
-    const stored = record!.value;
-    expect(stored.length).toBeGreaterThanOrEqual(25);
-    expect(stored).toEqual(table);
     const documents = [...(await allReports(service.index)).values()];
     const chunks = await allChunks(service.index);
-    expect(buildIndicatorTable(documents, chunks, annotateSentences(documents, chunks))).toEqual(stored);
+    const fresh = buildIndicatorTable(documents, chunks, annotateSentences(documents, chunks));
+    expect(fresh.length).toBeGreaterThanOrEqual(25);
+    const records = await service.index.snapshot.getDerived<IndicatorFigure[]>(INDICATORS);
+    expect(records.map((r) => r.key).sort()).toEqual([...new Set(fresh.map((f) => f.town))].sort());
+    for (const r of records) expect(r.value).toEqual(fresh.filter((f) => f.town === r.key));
+    // Read by towns, in the towns' order.
+    expect(table).toEqual(service.towns.flatMap((town) => fresh.filter((f) => f.town === town)));
+    expect(await service.index.indicators(['梅李镇', '不存在镇'])).toEqual(fresh.filter((f) => f.town === '梅李镇'));
+    expect(await service.index.indicatorSummary()).toEqual({ indicators: indicatorNames(fresh), years: [...new Set(fresh.map((f) => f.year))].sort((a, b) => a - b) });
   });
 });
 
