@@ -217,16 +217,25 @@ export async function readCommitmentBook(snapshot: BookSnapshot): Promise<Commit
   return bookOf(snapshot, summary.towns, [{ commitments: commitments.map((r) => r.value), results: results.map((r) => r.value) }], started);
 }
 
-/** One town's records, read by the ids its 'commitment-towns' record lists. */
-async function readTownRecords(snapshot: BookSnapshot, town: string): Promise<BookRecords> {
-  const index = (await snapshot.getDerived<TownBookValue>(TOWN_BOOK_KIND, [town]))[0]?.value ?? { commitments: [], results: [] };
+/**
+ * Some towns' records, read by the ids their 'commitment-towns' records list: three reads however
+ * many towns (their ids, then their commitments and results), not three per town.
+ */
+async function readTownRecords(snapshot: BookSnapshot, towns: readonly string[]): Promise<Map<string, BookRecords>> {
+  const lists = new Map((await snapshot.getDerived<TownBookValue>(TOWN_BOOK_KIND, towns)).map((r) => [r.key, r.value]));
   const [commitments, results] = await Promise.all([
-    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND, index.commitments),
-    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND, index.results),
+    snapshot.getDerived<CommitmentRecordValue>(COMMITMENTS_KIND, towns.flatMap((t) => lists.get(t)?.commitments ?? [])),
+    snapshot.getDerived<ResultRecordValue>(RESULTS_KIND, towns.flatMap((t) => lists.get(t)?.results ?? [])),
   ]);
-  if (commitments.length !== index.commitments.length) throw corrupt(` of ${town}`, commitments.length, index.commitments.length, 'commitments');
-  if (results.length !== index.results.length) throw corrupt(` of ${town}`, results.length, index.results.length, 'results');
-  return { commitments: commitments.map((r) => r.value), results: results.map((r) => r.value) };
+  const out = new Map<string, BookRecords>(towns.map((t) => [t, { commitments: [], results: [] }]));
+  for (const r of commitments) out.get(r.value.commitment.town)?.commitments.push(r.value);
+  for (const r of results) out.get(r.value.result.town)?.results.push(r.value);
+  for (const [town, records] of out) {
+    const list = lists.get(town) ?? { commitments: [], results: [] };
+    if (records.commitments.length !== list.commitments.length) throw corrupt(` of ${town}`, records.commitments.length, list.commitments.length, 'commitments');
+    if (records.results.length !== list.results.length) throw corrupt(` of ${town}`, records.results.length, list.results.length, 'results');
+  }
+  return out;
 }
 
 /** Commitments plus results a reader keeps, in all: the shipped corpus' whole book is about 1,300. */
@@ -246,25 +255,38 @@ export function commitmentBookReader(snapshot: BookSnapshot, capacity = BOOK_REA
   let summary: Promise<BookSummaryValue> | undefined;
   const held = new RecentlyUsed<BookRecords>(capacity, (r) => r.commitments.length + r.results.length + 1);
   const reading = new Map<string, Promise<BookRecords>>();
-  const townRecords = (town: string): Promise<BookRecords> => {
-    const kept = held.get(town);
-    if (kept) return Promise.resolve(kept);
-    let read = reading.get(town);
-    if (!read) {
-      // Kept before it leaves `reading`, so that no call in between reads the town again.
-      read = readTownRecords(snapshot, town)
-        .then((records) => (held.set(town, records), records))
-        .finally(() => reading.delete(town));
-      reading.set(town, read);
+  /** The towns' records: kept ones, ones another call is reading, the rest in one read. */
+  const townRecords = (towns: readonly string[]): Promise<BookRecords[]> => {
+    const kept = new Map(towns.flatMap((t) => {
+      const records = held.get(t);
+      return records ? [[t, records] as const] : [];
+    }));
+    const missing = towns.filter((t) => !kept.has(t) && !reading.has(t));
+    if (missing.length > 0) {
+      const read = readTownRecords(snapshot, missing);
+      for (const town of missing) {
+        // Kept before it leaves `reading`, so that no call in between reads the town again.
+        const one = read.then((all) => {
+          const records = all.get(town)!;
+          held.set(town, records);
+          return records;
+        });
+        reading.set(town, one);
+        one.then(
+          () => reading.delete(town),
+          () => reading.delete(town),
+        );
+      }
     }
-    return read;
+    return Promise.all(towns.map((t) => kept.get(t) ?? reading.get(t)!));
   };
   return async (towns) => {
     const started = performance.now();
     summary ??= bookSummary(snapshot).catch((err: unknown) => ((summary = undefined), Promise.reject(err)));
     const stored = (await summary).towns;
-    const wanted = towns ? stored.filter((t) => towns.includes(t)) : stored;
-    return bookOf(snapshot, wanted, await Promise.all(wanted.map(townRecords)), started);
+    const asked = towns ? new Set(towns) : undefined;
+    const wanted = asked ? stored.filter((t) => asked.has(t)) : stored;
+    return bookOf(snapshot, wanted, await townRecords(wanted), started);
   };
 }
 

@@ -78,6 +78,25 @@ describe('commitmentBookReader', () => {
     expect(reads.length).toBe(count);
   });
 
+  it('reads the towns of one call together: their ids, their commitments and their results, three reads however many towns', async () => {
+    const { snapshot, reads } = recordingSnapshot();
+    const read = commitmentBookReader(snapshot);
+    const [a, b, ...rest] = whole.towns as [string, string, ...string[]];
+    await read([a]);
+    reads.length = 0;
+    // a is kept: only the others are read, in one go.
+    expect(contentOf(await read())).toEqual(contentOf(whole));
+    expect(reads.map((r) => r.kind)).toEqual([TOWN_BOOK_KIND, COMMITMENTS_KIND, RESULTS_KIND]);
+    expect(reads[0]!.keys).toEqual([b, ...rest]);
+    // Two calls at once share the read of a town neither holds.
+    const fresh = recordingSnapshot();
+    const twice = commitmentBookReader(fresh.snapshot);
+    const [one, two] = await Promise.all([twice([b]), twice([b, a])]);
+    expect(one.commitments).toEqual(whole.commitments.filter((c) => c.town === b));
+    expect(two.commitments).toEqual(whole.commitments.filter((c) => c.town === a || c.town === b));
+    expect(fresh.reads.filter((r) => r.kind === TOWN_BOOK_KIND).map((r) => r.keys)).toEqual([[b], [a]]);
+  });
+
   it('lets the least recently used town go when the next one does not fit, and reads it again when asked', async () => {
     const { snapshot, reads } = recordingSnapshot();
     const [a, b] = whole.towns as [string, string];
