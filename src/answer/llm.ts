@@ -53,7 +53,6 @@ export interface LlmOptions {
   maxTokens?: number;
 }
 
-
 /** Aborts on the caller's signal or after the deadline, whichever comes first. */
 function deadline(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
   const timer = AbortSignal.timeout(timeoutMs);

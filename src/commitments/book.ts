@@ -257,10 +257,11 @@ export function commitmentBookReader(snapshot: BookSnapshot, capacity = BOOK_REA
   const reading = new Map<string, Promise<BookRecords>>();
   /** The towns' records: kept ones, ones another call is reading, the rest in one read. */
   const townRecords = (towns: readonly string[]): Promise<BookRecords[]> => {
-    const kept = new Map(towns.flatMap((t) => {
+    const kept = new Map<string, BookRecords>();
+    for (const t of towns) {
       const records = held.get(t);
-      return records ? [[t, records] as const] : [];
-    }));
+      if (records) kept.set(t, records);
+    }
     const missing = towns.filter((t) => !kept.has(t) && !reading.has(t));
     if (missing.length > 0) {
       const read = readTownRecords(snapshot, missing);

@@ -8,6 +8,7 @@ import type { QaService } from '../qa/service.js';
 import { toHalfWidth } from '../corpus/clean.js';
 import { AppError } from '../errors.js';
 import { storeFiltersOf, toPassage, type IndexContext } from '../retrieve/context.js';
+import { occurrences } from '../store/shared.js';
 import type { Chunk, Passage, SearchFilters } from '../domain/types.js';
 import type { IndexSnapshot } from '../store/index-store.js';
 
@@ -103,7 +104,7 @@ export function findTerms(text: string, terms: readonly string[]): Span[] {
   const spans: Span[] = [];
   for (const term of new Set(terms)) {
     if (!term) continue;
-    for (let at = text.indexOf(term); at >= 0; at = text.indexOf(term, at + term.length)) spans.push([at, at + term.length]);
+    for (const at of occurrences(text, term)) spans.push([at, at + term.length]);
   }
   return mergeSpans(spans);
 }

@@ -8,8 +8,10 @@
  * - 'town-facts', per town: its latest report year, the years its reports cover (metadata) and the
  *   years they mention in the text (今年/去年 and "does any report speak of 2018?" read these);
  * - 'document-chunks', per document id: its chunks' ids and spans in order (a document offset
- *   found back in its passage, chunk counts, the order of the corpus);
- * - 'indicators', one record 'all': the indicator table of /api/indicators.
+ *   found back in its passage);
+ * - 'document-sections', per document id: its outline;
+ * - 'indicators', per town: that town's figures of the indicator table of /api/indicators, and
+ *   'indicator-summary', one record 'all': the table's indicators and years.
  */
 import { buildIndicatorTable, indicatorNames, type IndicatorFigure } from '../annotate/indicators.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
@@ -85,7 +87,7 @@ export function deriveRetrievalRecords(input: DeriveInput): DerivedRecord[] {
   const spans = new Map<string, ChunkSpan[]>(input.documents.map((d) => [d.meta.docId, []]));
   for (const c of input.chunks) spans.get(c.docId)?.push({ id: c.id, start: c.start, end: c.end });
   for (const [docId, list] of spans) records.push({ kind: DOCUMENT_CHUNKS, key: docId, value: list });
-  // The outline without the text, so that a reader keeps every document's outline at hand, never every text.
+  // The outline without the text, so that a document's outline is read without its text.
   for (const d of input.documents) records.push({ kind: DOCUMENT_SECTIONS, key: d.meta.docId, value: d.sections });
   // By town, so that a reader holds the towns it is asked for (5,000 reports' table is ~100 MB of objects).
   const table: IndicatorFigure[] = buildIndicatorTable(input.documents, input.chunks, input.sentenceAnnotations.flat());

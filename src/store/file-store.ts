@@ -23,7 +23,7 @@ import type {
   WatchOptions,
 } from './index-store.js';
 import { pollGeneration } from './index-store.js';
-import { checkGenerationId, countOccurrences, GenerationCheck, dotProduct, newGenerationId, passesFilters } from './shared.js';
+import { checkGenerationId, GenerationCheck, occurrences, dotProduct, newGenerationId, passesFilters } from './shared.js';
 
 export interface FileStoreOptions {
   /** The index folder (config INDEX_DIR). */
@@ -111,7 +111,7 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
       const ok = accept(filters);
       const hits: ScoredIndex[] = [];
       index.chunks.forEach((chunk, row) => {
-        const n = ok(row) ? countOccurrences(chunk.text, phrase) : 0;
+        const n = ok(row) ? occurrences(chunk.text, phrase).length : 0;
         if (n > 0) hits.push({ index: row, score: n });
       });
       return toHits(hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, limit));

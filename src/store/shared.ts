@@ -18,14 +18,15 @@ export function passesFilters(chunk: Pick<Chunk, 'town' | 'role' | 'years'>, fil
 }
 
 /**
- * How many times `phrase` stands in `text`, counted from the left without overlaps (findPhrase;
- * the PostgreSQL store counts the same way with SQL's replace).
+ * Where `phrase` stands in `text`, found from the left without overlaps: the start offsets
+ * (findPhrase counts them, the PostgreSQL store the same way with SQL's replace; the drafting
+ * search highlights them). None for an empty phrase.
  */
-export function countOccurrences(text: string, phrase: string): number {
-  if (!phrase) return 0;
-  let n = 0;
-  for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + phrase.length)) n++;
-  return n;
+export function occurrences(text: string, phrase: string): number[] {
+  const starts: number[] = [];
+  if (!phrase) return starts;
+  for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + phrase.length)) starts.push(at);
+  return starts;
 }
 
 /** Dot product: the cosine similarity of two unit vectors. */

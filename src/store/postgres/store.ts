@@ -213,12 +213,13 @@ class PostgresSnapshot implements IndexSnapshot {
     if (!phrase || limit <= 0) return [];
     const params: unknown[] = [this.row.id, phrase, Math.floor(limit)];
     // A scan of the generation's chunks (of the asked towns, by chunks_by_town): staff's search for
-    // prior wording, not a question's path. replace() counts as countOccurrences does.
-    const text = "(c.chunk->>'text')";
+    // prior wording, not a question's path. replace() counts as occurrences() (shared.ts) finds.
+    // The text is taken out of each row's JSON once (OFFSET 0 keeps the planner from inlining it).
     const rows = (
       await this.pool.query<{ chunk_id: string; n: number }>(
-        `SELECT chunk_id, n FROM (SELECT c.chunk_id, c.ord, (char_length(${text}) - char_length(replace(${text}, $2::text, ''))) / char_length($2::text) AS n ` +
-          `FROM chunks c WHERE c.generation_id = $1 AND strpos(${text}, $2::text) > 0${filterSql(filters, params, 'c')}) AS m ORDER BY n DESC, ord LIMIT $3`,
+        `SELECT chunk_id, (char_length(t) - char_length(replace(t, $2::text, ''))) / char_length($2::text) AS n FROM ` +
+          `(SELECT c.chunk_id, c.ord, c.chunk->>'text' AS t FROM chunks c WHERE c.generation_id = $1${filterSql(filters, params, 'c')} OFFSET 0) AS m ` +
+          'WHERE strpos(t, $2::text) > 0 ORDER BY n DESC, ord LIMIT $3',
         params,
       )
     ).rows;
