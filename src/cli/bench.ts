@@ -15,8 +15,8 @@ import autocannon, { type Request as LoadRequest } from 'autocannon';
 import http from 'node:http';
 import { Command } from 'commander';
 import ort from 'onnxruntime-node';
-import { AutoTokenizer, env as transformersEnv } from '@xenova/transformers';
-import { createEmbedder, type Embedder } from '../embed/embedder.js';
+import { createEmbedder, lowerAscii, MAX_MODEL_TOKENS, type Embedder } from '../embed/embedder.js';
+import { loadWordPiece } from '../embed/wordpiece.js';
 import type { Worker } from 'node:worker_threads';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
 import { startEntry } from './start-entry.js';
@@ -104,13 +104,12 @@ function dirSizeMb(dir: string): number {
 
 /** Texts per second of a plain onnxruntime loop (tokenize, run, read CLS), the bound to compare with. */
 async function plainOrtThroughput(modelDir: string, modelId: string, texts: string[]): Promise<number> {
-  (transformersEnv as { localModelPath: string }).localModelPath = modelDir;
-  transformersEnv.allowRemoteModels = false;
-  const tokenizer = await AutoTokenizer.from_pretrained(modelId);
+  // The server's tokenization (wordpiece.ts, ASCII lower-cased), so the bound measures the same work.
+  const tokenizer = loadWordPiece(modelPathOf(modelDir, modelId));
   const session = await ort.InferenceSession.create(path.join(modelPathOf(modelDir, modelId), ONNX_MODEL_FILE));
   const started = performance.now();
   for (const text of texts) {
-    const encoded = tokenizer(text, { truncation: true, max_length: 512 }) as Record<string, { data: BigInt64Array; dims: number[] }>;
+    const encoded: Record<string, { data: BigInt64Array; dims: number[] }> = { ...tokenizer.encode([lowerAscii(text)], MAX_MODEL_TOKENS) };
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of session.inputNames) feeds[name] = new ort.Tensor('int64', encoded[name]!.data, encoded[name]!.dims);
     const result = await session.run(feeds);

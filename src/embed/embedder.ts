@@ -1,6 +1,6 @@
 /**
- * Turns text into bge-small-zh vectors locally: Transformers.js' tokenizer and onnxruntime
- * (quantized onnx, CLS pooling, L2-normalised). The LangChain adapter is in
+ * Turns text into bge-small-zh vectors locally: our WordPiece tokenizer (wordpiece.ts, the ids of
+ * Transformers.js' tokenizer) and onnxruntime (quantized onnx, CLS pooling, L2-normalised). The LangChain adapter is in
  * langchain-embeddings.ts, so that the embedding worker threads, which load this module, do not
  * load LangChain.
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as onnxruntime from 'onnxruntime-node';
 import { AppError } from '../errors.js';
 import { checkModelFiles, ONNX_MODEL_FILE, type ModelFilesCheck } from './model-files.js';
+import { loadWordPiece, type WordPieceTokenizer } from './wordpiece.js';
 
 /** Vector size of bge-small-zh-v1.5 (its hidden_size). */
 export const EMBEDDING_DIMENSION = 512;
@@ -65,14 +66,9 @@ export const embedderInfo = {
 // onnxruntime-node is CommonJS: depending on the loader its classes are on the namespace or on its default.
 const ort = (onnxruntime as unknown as { default?: typeof onnxruntime }).default ?? onnxruntime;
 
-/** The model's tokenizer as this module calls it (Transformers.js' PreTrainedTokenizer), not the keyword tokenizer of src/text. */
-interface ModelTokenizer {
-  model_max_length?: number;
-  (texts: string[], options: { padding: boolean; truncation: boolean }): Record<string, { data: BigInt64Array; dims: number[] }>;
-}
-
 interface LoadedModel {
-  tokenizer: ModelTokenizer;
+  /** The model's tokenizer, not the keyword tokenizer of src/text. */
+  tokenizer: WordPieceTokenizer;
   session: onnxruntime.InferenceSession;
   dimension: number;
 }
@@ -81,28 +77,19 @@ interface LoadedModel {
 const models = new Map<string, Promise<LoadedModel>>();
 
 /**
- * The tokenizer from Transformers.js' tokenizer module alone and the onnx model in an onnxruntime
- * session of our own: what Transformers.js' feature-extraction pipeline runs, without the rest of
- * the library. A pipeline reads the 24 MB model into memory to give it as bytes, and
- * onnxruntime-node 1.14 ignores the thread options of a model given as bytes (one spinning thread
- * per core in every session; two pool workers on two cores were slower than one); given by path,
- * it honours them. The tokenizer module is imported here, not at the top: a server whose model
- * runs in worker threads (pool.ts) never loads it in its serving thread.
+ * Our tokenizer and the onnx model in an onnxruntime session of our own: what Transformers.js'
+ * feature-extraction pipeline runs, without the library. Its tokenizer module alone cost about
+ * 30 MB of RSS in every embedding worker thread. A pipeline reads the 24 MB model into memory to
+ * give it as bytes, and onnxruntime-node 1.14 ignores the thread options of a model given as bytes
+ * (one spinning thread per core in every session; two pool workers on two cores were slower than
+ * one); given by path, it honours them.
  */
-function loadModel(modelDir: string, modelId: string, modelPath: string, intraOpThreads: number | undefined): Promise<LoadedModel> {
+function loadModel(modelPath: string, intraOpThreads: number | undefined): Promise<LoadedModel> {
   const key = `${modelPath}\u0000${intraOpThreads ?? ''}`;
   let loading = models.get(key);
   if (!loading) {
     loading = (async () => {
-      const [{ AutoTokenizer }, { env }] = await Promise.all([import('@xenova/transformers/src/tokenizers.js'), import('@xenova/transformers/src/env.js')]);
-      // Never the network: files come from model:fetch only.
-      env.allowRemoteModels = false;
-      env.allowLocalModels = true;
-      (env as { localModelPath: string }).localModelPath = modelDir;
-      // Without this, a stale copy in Transformers.js' own cache folder (inside node_modules) would
-      // be read instead of the verified files under modelDir.
-      (env as { useFSCache: boolean }).useFSCache = false;
-      const tokenizer = (await AutoTokenizer.from_pretrained(modelId)) as unknown as ModelTokenizer;
+      const tokenizer = loadWordPiece(modelPath);
       const threads = intraOpThreads === undefined ? {} : { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
       const session = await ort.InferenceSession.create(path.join(modelPath, ONNX_MODEL_FILE), { executionProviders: ['cpu'], ...threads });
       const config = JSON.parse(fs.readFileSync(path.join(modelPath, 'config.json'), 'utf8')) as { hidden_size?: unknown };
@@ -158,29 +145,22 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   const threads = options.intraOpThreads === undefined ? undefined : Math.max(1, Math.floor(options.intraOpThreads));
   let model: LoadedModel;
   try {
-    model = await loadModel(modelDir, modelId, check.modelPath, threads);
+    model = await loadModel(check.modelPath, threads);
   } catch (err) {
     throw new AppError('E_MODEL_MISSING', `embedding model ${modelId} failed to load from ${check.modelPath}: ${(err as Error).message}; run \`npm run model:fetch\``, { cause: err });
   }
   const { tokenizer, session, dimension } = model;
   // Truncation follows the tokenizer's model_max_length only; a config that omits it (or says
   // 1e30, as some tokenizer_config.json files do) would let long text overflow the 512 positions.
-  const configured = typeof tokenizer.model_max_length === 'number' ? tokenizer.model_max_length : Infinity;
-  const limit = Math.min(configured, maxTokens);
+  const limit = Math.min(tokenizer.modelMaxLength, maxTokens);
 
   const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
-    // Set on every call because the tokenizer is shared by embedders that may differ in maxTokens;
-    // it tokenizes synchronously, before any other code can change it. (Given as max_length
-    // instead, it would pad every input to the limit.) Padded to the batch's longest input.
-    tokenizer.model_max_length = limit;
     // The vocabulary has no upper-case Latin tokens and the tokenizer does not lower-case, so
-    // GDP or PM2.5 would become [UNK].
-    const encoded = tokenizer(texts.map(lowerAscii), { padding: true, truncation: true });
-    const ids = encoded.input_ids!;
+    // GDP or PM2.5 would become [UNK]. Padded to the batch's longest input.
+    const encoded: Record<string, { data: BigInt64Array; dims: number[] } | undefined> = { ...tokenizer.encode(texts.map(lowerAscii), limit) };
     const feeds: Record<string, onnxruntime.Tensor> = {};
     for (const name of session.inputNames) {
-      // What Transformers.js feeds a BERT encoder: token_type_ids all 0 when the tokenizer gives none.
-      const input = encoded[name] ?? (name === 'token_type_ids' ? { data: new BigInt64Array(ids.data.length), dims: ids.dims } : undefined);
+      const input = encoded[name];
       if (!input) throw new AppError('E_INTERNAL', `embedder: the model wants input ${name}, which the tokenizer does not give`);
       feeds[name] = new ort.Tensor('int64', input.data, input.dims);
     }
@@ -215,6 +195,7 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   };
 }
 
-function lowerAscii(text: string): string {
+/** The embedder's input as the tokenizer sees it: ASCII A-Z lower-cased, nothing else changed. */
+export function lowerAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
