@@ -188,9 +188,15 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestRunSu
       // Not allowed here: the child runs at the caller's priority.
     }
 
+    // The last 4,000 characters, from a line's start, and V8's FATAL ERROR line on its own: after
+    // an out-of-memory abort, the native stack trace that follows it can be longer than the tail.
     let stderrTail = '';
+    let fatalLine = '';
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
+      const text = stderrTail + chunk.toString('utf8');
+      fatalLine ||= /^.*FATAL ERROR.*\n/m.exec(text)?.[0].trim() ?? '';
+      const cut = text.indexOf('\n', text.length - 4000);
+      stderrTail = text.length <= 4000 ? text : cut >= 0 ? text.slice(cut + 1) : text.slice(-4000);
     });
 
     let outcome: { summary: IngestRunSummary } | { error: AppError } | undefined;
@@ -239,7 +245,7 @@ export function runIngestInChild(options: IngestRunOptions): Promise<IngestRunSu
       if (aborted && !(outcome && 'summary' in outcome)) return reject(abortedError());
       if (outcome && 'summary' in outcome) return resolve(outcome.summary);
       if (outcome) return reject(outcome.error);
-      reject(crashError(code, sig, heapMb, stderrTail));
+      reject(crashError(code, sig, heapMb, stderrTail, fatalLine));
     });
 
     const start: StartMessage = {
@@ -260,13 +266,13 @@ function abortedError(): AppError {
   return new AppError('E_ABORTED', 'ingest: stopped before it finished; the previous index (if any) is unchanged');
 }
 
-function crashError(code: number | null, signal: NodeJS.Signals | null, heapMb: number, stderr: string): AppError {
-  const outOfMemory = /heap limit|heap out of memory|allocation failed/i.test(stderr);
+function crashError(code: number | null, signal: NodeJS.Signals | null, heapMb: number, stderr: string, fatalLine: string): AppError {
+  const outOfMemory = /heap limit|heap out of memory|allocation failed/i.test(`${fatalLine}\n${stderr}`);
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   const why = outOfMemory ? `: it ran out of memory (heap limit ${heapMb} MB; raise INGEST_HEAP_MB)` : '';
   // V8's native stack frames (`12: 0x1231b59 v8::...`) say nothing to the reader: keep the rest.
   const lines = stderr.split('\n').filter((l) => l.trim() && !/^\s*\d+: 0x[0-9a-f]+/i.test(l));
-  const fatal = lines.find((l) => /FATAL ERROR/.test(l));
+  const fatal = fatalLine || lines.find((l) => /FATAL ERROR/.test(l));
   const tail = (outOfMemory && fatal ? [fatal] : lines.slice(-6)).join('\n').trim();
   return new AppError(
     'E_INGEST_CRASHED',
