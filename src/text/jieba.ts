@@ -5,8 +5,10 @@
  * made here, so they cut the same text the same way. Each holds about 35 MB: a server keeps one
  * per live index (its keyword tokenizer's, which the question reader shares).
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Jieba } from '@node-rs/jieba';
-import { dict, idf } from '@node-rs/jieba/dict.js';
 import { IdfTable } from './idf-table.js';
 
 export type { Jieba };
@@ -32,7 +34,16 @@ const ADDED_WORD_FREQUENCY = 200000;
  * dictionary anew (about 0.3 s): make one per index, not per request.
  */
 export function createJieba(words: readonly DictionaryWord[] = []): Jieba {
-  return withAddedWords(Jieba.withDict(dict), words);
+  return withAddedWords(Jieba.withDict(jiebaFile('dict.txt')), words);
+}
+
+/**
+ * A file of jieba's package: dict.txt (the general dictionary, 5 MB), read for each load and then
+ * let go, and idf.txt. Not the package's dict.js, which reads both and keeps them for the life of
+ * the process, though jieba holds its own copy of the dictionary.
+ */
+function jiebaFile(name: 'dict.txt' | 'idf.txt'): Buffer {
+  return fs.readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('@node-rs/jieba/dict.js')), name));
 }
 
 /** The dictionary lines of `words`, as createJieba adds them; empty when none is kept. */
@@ -58,6 +69,7 @@ const DICT_SLICE_BYTES = 32 * 1024;
  */
 export async function loadJieba(words: readonly DictionaryWord[] = []): Promise<Jieba> {
   const jieba = new Jieba();
+  const dict = jiebaFile('dict.txt');
   for (let at = 0; at < dict.length; ) {
     let end = Math.min(dict.length, at + DICT_SLICE_BYTES);
     while (end < dict.length && dict[end - 1] !== 0x0a) end++;
@@ -71,6 +83,6 @@ export async function loadJieba(words: readonly DictionaryWord[] = []): Promise<
 let generalIdfs: IdfTable | undefined;
 /** jieba's general-language IDF table, shared; read() it (all at once, or a slice at a time) before get(). */
 export function generalIdfTable(): IdfTable {
-  generalIdfs ??= new IdfTable(idf);
+  generalIdfs ??= new IdfTable(jiebaFile('idf.txt'));
   return generalIdfs;
 }
