@@ -168,7 +168,7 @@ export type Config = Readonly<{
   hfEndpoint: string | undefined;
   mavenVersions: string[];
   embedBatchSize: number;
-  /** Embedding worker threads; 0: in the main thread (EMBED_WORKERS, default: the core count). */
+  /** Embedding worker threads; 0: in the main thread (EMBED_WORKERS, default: {@link defaultEmbedWorkers}). */
   embedWorkers: number;
   queryInstruction: boolean;
   maxQuestionChars: number;
@@ -212,6 +212,17 @@ export type Config = Readonly<{
   townsFile: string;
 }>;
 
+/**
+ * Embedding workers when EMBED_WORKERS is not set: one per core but one, at least one. The
+ * serving thread's own work per answer (HTTP, retrieval, sentence scoring, composing: ~3.3 ms of
+ * CPU) is more than a question's embedding (~1.9 ms), so it needs a core of its own; on 2 cores
+ * a second worker gave no more answers per second (8 clients, uncached: 319 against 301/s over
+ * three runs each) and cost ~75 MB of RSS (docs/benchmarks.md, "Embedding workers by default").
+ */
+export function defaultEmbedWorkers(cores = os.availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
 /** Parses and validates settings; throws E_CONFIG naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = schema.safeParse(env);
@@ -236,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hfEndpoint: e.HF_ENDPOINT,
     mavenVersions: e.MODEL_MAVEN_VERSIONS.split(',').map((v) => v.trim()).filter(Boolean),
     embedBatchSize: e.EMBED_BATCH_SIZE,
-    embedWorkers: e.EMBED_WORKERS ?? os.availableParallelism(),
+    embedWorkers: e.EMBED_WORKERS ?? defaultEmbedWorkers(),
     queryInstruction: e.QUERY_INSTRUCTION,
     maxQuestionChars: e.MAX_QUESTION_CHARS,
     defaultTopK: e.DEFAULT_TOP_K,

@@ -19,7 +19,7 @@ import { createEmbedder, lowerAscii, MAX_MODEL_TOKENS, type Embedder } from '../
 import { loadWordPiece } from '../embed/wordpiece.js';
 import type { Worker } from 'node:worker_threads';
 import { createEmbedderPool, startWorker } from '../embed/pool.js';
-import { startEntry } from './start-entry.js';
+import { startCommand } from './start-entry.js';
 import { allChunkIds, openIndexContext } from '../retrieve/context.js';
 import { openRecordedFileStore } from '../store/open.js';
 import { modelPathOf, ONNX_MODEL_FILE } from '../embed/model-files.js';
@@ -136,18 +136,19 @@ let built = false;
  * What `npm start` runs: the build (dist/, compiled once per bench run, before any timing), not
  * the sources through tsx, whose loader alone costs a serving process tens of MB.
  */
-function serverEntry(): string {
+function serverArgs(): string[] {
   if (!built) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   built = true;
-  return startEntry();
+  const { nodeFlags, entry } = startCommand();
+  return [...nodeFlags, entry];
 }
 
 /** Starts `npm start`'s entry point as a child process and waits for its first answer. */
 async function startServer(env: Record<string, string>): Promise<Server> {
-  const entry = serverEntry();
+  const args = serverArgs();
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, args, {
     // The per-client rate limit is off: these runs measure capacity, all from one address.
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -382,6 +383,15 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const one = await askLoop(server.base, questions, 1, seconds, 0);
   const eight = await askLoop(server.base, questions, 8, seconds, 5_000);
   await stopServer(server);
+  // A worker per core, against the default of one per core but one (config.ts defaultEmbedWorkers).
+  const workers = config.embedWorkers;
+  let eightPerCore: Awaited<ReturnType<typeof askLoop>> | undefined;
+  if (workers !== cores) {
+    const perCore = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0', EMBED_WORKERS: String(cores) });
+    await askLoop(perCore.base, questions, 2, 2, 20_000);
+    eightPerCore = await askLoop(perCore.base, questions, 8, seconds, 5_000);
+    await stopServer(perCore);
+  }
   // The same 8 clients with inference on the event loop's thread, as before the pool.
   const inThread = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0', EMBED_WORKERS: '0' });
   await askLoop(inThread.base, questions, 2, 2, 20_000);
@@ -416,11 +426,14 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   for (let i = 0; i < chunkTexts.length; i++) worstChunk = Math.max(worstChunk, 1 - cosine(pooledChunks[i]!, ownChunks[i]!));
   await pool.close();
   const load = os.loadavg()[0]!;
-  note(`Uncached answers (ANSWER_CACHE_SIZE=0) to distinct questions (the ${questions.length} eval questions, each varied by a prefix and suffix so no two requests are the same), keep-alive HTTP clients on 127.0.0.1, ${seconds} s per row; server as \`npm start\` runs it with EMBED_WORKERS at its default (${cores}, the core count) and LOG_LEVEL=warn. The ceiling: ${cores} raw onnxruntime sessions (one intra-op thread each, in worker threads) tokenizing and running the same questions with nothing else. 1-minute load average after the run: ${load.toFixed(1)} on ${cores} cores (the machine is shared).`);
+  note(`Uncached answers (ANSWER_CACHE_SIZE=0) to distinct questions (the ${questions.length} eval questions, each varied by a prefix and suffix so no two requests are the same), keep-alive HTTP clients on 127.0.0.1, ${seconds} s per row; server as \`npm start\` runs it with EMBED_WORKERS at its default (${workers}, one per core but one, on ${cores} cores) and LOG_LEVEL=warn. The ceiling: ${cores} raw onnxruntime sessions (one intra-op thread each, in worker threads) tokenizing and running the same questions with nothing else. 1-minute load average after the run: ${load.toFixed(1)} on ${cores} cores (the machine is shared).`);
   note();
   note('| run | answers | per second | client p50 ms | client p95 ms | server tookMs p50 | client − tookMs p50 | errors |');
   note('|---|---|---|---|---|---|---|---|');
-  for (const [label, r] of [[`1 client, pool of ${cores}`, one], [`8 clients, pool of ${cores}`, eight], ['8 clients, EMBED_WORKERS=0 (in-thread)', eightInThread]] as const) {
+  const rows: Array<[string, Awaited<ReturnType<typeof askLoop>>]> = [[`1 client, pool of ${workers}`, one], [`8 clients, pool of ${workers}`, eight]];
+  if (eightPerCore) rows.push([`8 clients, pool of ${cores} (EMBED_WORKERS=${cores})`, eightPerCore]);
+  rows.push(['8 clients, EMBED_WORKERS=0 (in-thread)', eightInThread]);
+  for (const [label, r] of rows) {
     note(`| ${label} | ${r.answers} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.tookP50} | ${r.gapP50} | ${r.errors} |`);
   }
   note();
@@ -431,6 +444,7 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   note(`| pool vs in-thread vectors, largest 1 − cosine (${questions.length} questions, ${chunkTexts.length} chunks) | ${worstQuery.toExponential(1)}, ${worstChunk.toExponential(1)} (must be < 1e-5) |`);
   note(`| 8 clients / 1 client | ${(eight.perSecond / one.perSecond).toFixed(2)}× (target ≥ 2×) |`);
   note(`| 8 clients, pool / in-thread | ${(eight.perSecond / eightInThread.perSecond).toFixed(2)}× |`);
+  if (eightPerCore) note(`| 8 clients, pool of ${cores} / pool of ${workers} | ${(eightPerCore.perSecond / eight.perSecond).toFixed(2)}× |`);
   note(`| 8 clients / embedding ceiling | ${Math.round((100 * eight.perSecond) / ceiling)}% (target ≥ 80%) |`);
   note(`| 1 client: client p50 − server tookMs p50 | ${(one.p50 - one.tookP50).toFixed(1)} ms (target ≤ 2 ms) |`);
 }
@@ -456,10 +470,10 @@ async function firstRequestsSection(indexDir: string, env: Record<string, string
   const later = `/api/suggestions?town=${encodeURIComponent('梅李镇')}`;
   const times = new Map<string, number[]>([...routes, later, 'ready'].map((r) => [r, []]));
   for (let i = 0; i < starts; i++) {
-    const entry = serverEntry();
+    const args = serverArgs();
     const port = await freePort();
     const started = performance.now();
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env, INDEX_DIR: indexDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
