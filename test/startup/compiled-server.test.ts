@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEntry } from '../../src/cli/start-entry.js';
+import { startCommand } from '../../src/cli/start-entry.js';
 import { DEFAULT_MODEL_ID } from '../../src/embed/model-files.js';
 import { buildDocx } from '../fixtures/report-files.js';
 import { call, copyReports, eventually, expectOrderlyExit, postJson, ROOT, scratch, SMALL_REPORT, startServer, stop, type Child } from '../hardening/helpers.js';
@@ -22,7 +22,7 @@ const TOKEN = 'test-admin-token-compiled-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 /** What `npm start` runs after its build, read from its script (throws when it no longer runs dist/). */
-const ENTRY = startEntry(ROOT);
+const { entry: ENTRY, nodeFlags: NODE_FLAGS } = startCommand(ROOT);
 
 let work: { dir: string; remove: () => void };
 let server: (Child & { base: string }) | undefined;
@@ -33,7 +33,7 @@ beforeAll(async () => {
   const corpusDir = path.join(work.dir, 'corpus');
   copyReports(corpusDir, [SMALL_REPORT]);
   server = await startServer(
-    { CORPUS_DIR: corpusDir, INDEX_DIR: path.join(work.dir, 'index'), ADMIN_TOKEN: TOKEN, AUDIT_LOG: path.join(work.dir, 'audit.jsonl'), EMBED_WORKERS: '1' },
+    { CORPUS_DIR: corpusDir, INDEX_DIR: path.join(work.dir, 'index'), ADMIN_TOKEN: TOKEN, AUDIT_LOG: path.join(work.dir, 'audit.jsonl'), EMBED_WORKERS: '1', NODE_OPTIONS: NODE_FLAGS.join(' ') },
     ENTRY,
   );
   await eventually(async () => (await call(server!.base, '/api/health/ready')).status === 200, 180_000);
