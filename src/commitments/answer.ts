@@ -65,8 +65,10 @@ export interface CommitmentAnswerSource {
   filters?: SearchFilters;
   /** The index's keyword tokenizer: content words of a text, and its segmenter for reading the question. */
   tokenizer: Tokenizer;
-  /** The generation the book belongs to: the chunks cited, term weights and document metadata. */
-  snapshot: Pick<IndexSnapshot, 'getChunks' | 'termStats' | 'listDocuments'>;
+  /** The generation the book belongs to: the chunks cited and term weights. */
+  snapshot: Pick<IndexSnapshot, 'getChunks' | 'termStats'>;
+  /** Its documents' metadata by id (the read context's, so no question reads them all again). */
+  documents: ReadonlyMap<string, DocumentMeta>;
 }
 
 /** The lookups the answer is composed with, fetched from the snapshot before composing. */
@@ -167,19 +169,18 @@ async function answerFromCommitments(question: string, intent: 'list' | 'outcome
     (c) => (towns.length === 0 || towns.includes(c.town)) && (years.length === 0 || years.includes(c.year)) && (!halfYear || /下半年/.test(c.section)),
   );
   if (scoped.length === 0) return undefined;
-  // Everything composing may cite or weigh, in three reads: the passages of the commitments in
-  // scope and of their evidence, the subject words' weights, the documents' titles and dates.
+  // Everything composing may cite or weigh, in two reads: the passages of the commitments in
+  // scope and of their evidence, and the subject words' weights.
   const tokenize = (text: string) => source.tokenizer.tokenize(text);
   const words = subjectWords(q, towns, tokenize);
   const chunkIds = [...new Set(scoped.flatMap((c) => [c.chunkId, ...(book.followUps.get(c.id)?.evidence ?? []).map((e) => e.result.chunkId)]).filter((id): id is string => !!id))];
-  const [chunks, stats, metas] = await Promise.all([source.snapshot.getChunks(chunkIds), source.snapshot.termStats(words), source.snapshot.listDocuments()]);
+  const [chunks, stats] = await Promise.all([source.snapshot.getChunks(chunkIds), source.snapshot.termStats(words)]);
   const byId = new Map(chunks.flatMap((c) => (c ? [[c.id, c] as const] : [])));
-  const byDoc = new Map(metas.map((m) => [m.docId, m]));
   const context: CommitmentAnswerContext = {
     towns: source.towns,
     ...(source.filters ? { filters: source.filters } : {}),
     chunk: (id) => byId.get(id),
-    document: (id) => byDoc.get(id),
+    document: (id) => source.documents.get(id),
     tokenize,
     weightOf: (t) => stats.terms[t]?.idf ?? 0,
   };

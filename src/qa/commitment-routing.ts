@@ -12,5 +12,5 @@ import type { SearchFilters } from '../domain/types.js';
 
 /** The commitment book's answer to a list or outcome question, else undefined (retrieval answers). */
 export function routeToCommitments(question: string, filters: SearchFilters | undefined, book: CommitmentBookReader, index: IndexContext): Promise<Answer | undefined> {
-  return answerCommitmentQuestion(question, book, { towns: index.towns, tokenizer: index.tokenizer, snapshot: index.snapshot, ...(filters ? { filters } : {}) });
+  return answerCommitmentQuestion(question, book, { towns: index.towns, tokenizer: index.tokenizer, snapshot: index.snapshot, documents: index.documents, ...(filters ? { filters } : {}) });
 }

@@ -139,7 +139,7 @@ describe('answering from the book by town', () => {
     const asked: Array<readonly string[] | undefined> = [];
     const read = commitmentBookReader(context.snapshot);
     const book = (towns?: readonly string[]) => (asked.push(towns), read(towns));
-    const source = { towns: context.towns, tokenizer: context.tokenizer, snapshot: context.snapshot };
+    const source = { towns: context.towns, tokenizer: context.tokenizer, snapshot: context.snapshot, documents: context.documents };
     const named = await answerCommitmentQuestion('梅李镇2023年有哪些承诺?', book, source);
     expect(named?.citations.every((c) => c.town === '梅李镇')).toBe(true);
     const unnamed = await answerCommitmentQuestion('2023年有哪些承诺?', book, source);

@@ -140,7 +140,7 @@ describe('follow-up of commitments against a later report (fictional fixture)', 
 /** What the service hands the commitment answers: towns, the keyword tokenizer and the snapshot. */
 async function sourceOf(loaded: LoadedIndex) {
   const context = await openIndexContext(snapshotOfLoadedIndex(loaded));
-  return { towns: context.towns, tokenizer: context.tokenizer, snapshot: context.snapshot };
+  return { towns: context.towns, tokenizer: context.tokenizer, snapshot: context.snapshot, documents: context.documents };
 }
 
 describe('outcome questions over the fixture corpus', () => {
