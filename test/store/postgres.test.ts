@@ -192,6 +192,27 @@ describe('npm run db:migrate and db:import', () => {
     }
   });
 
+  it('stores chunk and sentence rows whole, vectors included, not in TOAST (migration 005)', async () => {
+    // Runs after the import above: the database holds the test index's generation.
+    const client = new pg.Client({ connectionString: embedded.url });
+    await client.connect();
+    try {
+      const storage = await client.query("SELECT attrelid::regclass::text AS t, attstorage AS s FROM pg_attribute WHERE attname = 'embedding' AND attrelid IN ('chunks'::regclass, 'sentences'::regclass) ORDER BY 1");
+      expect(storage.rows).toEqual([{ t: 'chunks', s: 'p' }, { t: 'sentences', s: 'p' }]);
+      // Neither table's TOAST holds anything of the generation (with pgvector's default, external,
+      // it held two rows per vector; with the vector alone PLAIN, a row's small text columns).
+      for (const table of ['chunks', 'sentences']) {
+        const toast = (await client.query('SELECT reltoastrelid::regclass::text AS rel FROM pg_class WHERE relname = $1', [table])).rows[0].rel as string;
+        expect(Number((await client.query(`SELECT count(*) AS n FROM ${toast}`)).rows[0].n), table).toBe(0);
+        expect(Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n), table).toBeGreaterThan(100);
+      }
+      const sizes = await client.query('SELECT DISTINCT pg_column_size(embedding) AS n FROM sentences');
+      expect(sizes.rows.map((r) => Number(r.n))).toEqual([8 + 4 * 512]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('fails with what to set when DATABASE_URL is missing', async () => {
     const child = runEntry('src/cli/db.ts', ['migrate'], childEnv({ DATABASE_URL: '' }));
     await child.waitFor(/set DATABASE_URL/);
