@@ -91,9 +91,9 @@ function loadModel(modelPath: string, intraOpThreads: number | undefined): Promi
     loading = (async () => {
       const tokenizer = loadWordPiece(modelPath);
       const threads = intraOpThreads === undefined ? {} : { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1 };
-      // No CPU memory arena: the arena keeps the largest pass's buffers for good (15 MB more RSS
-      // after one 512-token input, per session); plain allocation measured as fast (2.2-2.3 ms a
-      // question either way, docs/benchmarks.md "Replica memory, 2026-12-06").
+      // No CPU memory arena: the arena keeps the largest pass's buffers for good (a session loads
+      // 7-9 MB smaller without it, a 5,000-report replica ends ~20 MB lower after 100 questions);
+      // plain allocation measured as fast (docs/benchmarks.md, "Replica memory at 5,000 reports").
       const session = await ort.InferenceSession.create(path.join(modelPath, ONNX_MODEL_FILE), { executionProviders: ['cpu'], enableCpuMemArena: false, ...threads });
       const config = JSON.parse(fs.readFileSync(path.join(modelPath, 'config.json'), 'utf8')) as { hidden_size?: unknown };
       return { tokenizer, session, dimension: typeof config.hidden_size === 'number' ? config.hidden_size : EMBEDDING_DIMENSION };
