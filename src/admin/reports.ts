@@ -319,9 +319,8 @@ export function createReportStore(options: ReportStoreOptions): ReportStore {
         } else if (manifestFiles[file]?.hash === indexedHashOf(corpusDir, file, hash)) {
           entry.status = 'indexed';
         } else if (failure && sources.lastFailures && info.mtime.toISOString() <= sources.lastFailures.startedAt) {
-          // Both times to the millisecond: a file written in the millisecond the run started was
-          // there when it read the corpus (its ingest reads long after it starts). A strict `<`
-          // listed such a file as pending, the run's failure unseen (a flaky admin-api test).
+          // `<=`: both times are to the millisecond, and a file written in the millisecond the run
+          // started was there when its ingest read the corpus, which happens long after the start.
           entry.status = 'failed';
           entry.statusDetail = failure.message.replace(/^load: /, '');
         }
