@@ -373,39 +373,64 @@ export function recordOf(c: Candidate): CandidateRecord {
   return { features: c.features, failed: c.failed, text: c.text, town: c.town, passageIndex: c.passageIndex, hasDeadline: c.hasDeadline, unheldTopic: c.unheldTopic };
 }
 
+/**
+ * The question's annotation and its candidates from one retrieval, or the refusal the retrieval
+ * alone decides (a place no report covers, no passages, years no report covers).
+ */
+export type Prepared = { refusal: Answer } | { question: QuestionAnnotation; candidates: Candidate[] };
+
 export interface ComposeContext {
   /** Candidates from other towns' reports (the other-town probe), when the service ran one. */
   probes?: Candidate[];
+  /** This retrieval's prepareAnswer, when the caller needed it first (for the probe). */
+  prepared?: Prepared;
 }
 
-export function composeExtractiveAnswer(index: ComposerIndex, retrieval: Retrieval, options: ExtractiveOptions, context: ComposeContext = {}): Answer {
-  const { passages, analysis, ranked } = retrieval;
-  const citations: Citation[] = passages.map((p, i) => ({ n: i + 1, ...p }));
-  const topDense = ranked.slice(0, passages.length).reduce((m, e) => Math.max(m, e.dense), 0);
-  const question = questionOf(index, retrieval);
-  const threshold = options.threshold ?? options.model.threshold;
-  const notFound = (reason: AnswerDiagnostics['reason'], answer: string, extra: Partial<AnswerDiagnostics> = {}): Answer => ({
+/** A not-found answer citing the retrieval's passages. */
+function notFoundAnswer(retrieval: Retrieval, question: QuestionAnnotation, reason: AnswerDiagnostics['reason'], answer: string, extra: Partial<AnswerDiagnostics> = {}): Answer {
+  return {
     answer,
     found: false,
     status: 'not_found',
     reason: PUBLIC_REASON[reason] ?? 'low-confidence',
     mode: 'extractive',
-    citations,
-    diagnostics: { coverage: 0, missing: 0, topDense, sentenceDense: 0, confidence: 0, reason, question, ...extra },
-  });
+    citations: citationsOf(retrieval),
+    diagnostics: { coverage: 0, missing: 0, topDense: topDenseOf(retrieval), sentenceDense: 0, confidence: 0, reason, question, ...extra },
+  };
+}
 
+function citationsOf(retrieval: Retrieval): Citation[] {
+  return retrieval.passages.map((p, i) => ({ n: i + 1, ...p }));
+}
+
+function topDenseOf({ ranked, passages }: Retrieval): number {
+  return ranked.slice(0, passages.length).reduce((m, e) => Math.max(m, e.dense), 0);
+}
+
+export function prepareAnswer(index: ComposerIndex, retrieval: Retrieval, options: ExtractiveOptions): Prepared {
+  const { passages, analysis } = retrieval;
+  const question = questionOf(index, retrieval);
   if (analysis.unknownPlace) {
-    return notFound('unknown-place', `现有报告中没有关于${analysis.unknownPlace}的内容,无法回答这个问题。`);
+    return { refusal: notFoundAnswer(retrieval, question, 'unknown-place', `现有报告中没有关于${analysis.unknownPlace}的内容,无法回答这个问题。`) };
   }
-  if (passages.length === 0) return notFound('no-passages', '现有报告中没有找到与这个问题相关的内容。');
-
+  if (passages.length === 0) return { refusal: notFoundAnswer(retrieval, question, 'no-passages', '现有报告中没有找到与这个问题相关的内容。') };
   const uncovered = uncoveredYears(index, analysis.towns, analysis.years);
   if (uncovered.length > 0) {
     const who = analysis.towns.length > 0 ? analysis.towns.join('、') : '现有';
-    return notFound('year-not-covered', `${who}的报告不涉及${uncovered.join('、')}年,无法回答这个问题。`);
+    return { refusal: notFoundAnswer(retrieval, question, 'year-not-covered', `${who}的报告不涉及${uncovered.join('、')}年,无法回答这个问题。`) };
   }
+  return { question, candidates: candidatesOf(index, retrieval, question, options.model, { ...(options.sentencePool ? { sentencePool: options.sentencePool } : {}) }) };
+}
 
-  const candidates = candidatesOf(index, retrieval, question, options.model, { ...(options.sentencePool ? { sentencePool: options.sentencePool } : {}) });
+export function composeExtractiveAnswer(index: ComposerIndex, retrieval: Retrieval, options: ExtractiveOptions, context: ComposeContext = {}): Answer {
+  const prepared = context.prepared ?? prepareAnswer(index, retrieval, options);
+  if ('refusal' in prepared) return prepared.refusal;
+  const { question, candidates } = prepared;
+  const { analysis } = retrieval;
+  const citations = citationsOf(retrieval);
+  const topDense = topDenseOf(retrieval);
+  const threshold = options.threshold ?? options.model.threshold;
+
   const probes = context.probes ?? [];
   const all = [...candidates, ...probes];
   const decision = decide(candidates, (c) => (c as Candidate).p, threshold, { deadline: question.deadline, probes, ...(analysis.towns.length > 1 ? { towns: analysis.towns } : {}) });
@@ -419,7 +444,7 @@ export function composeExtractiveAnswer(index: ComposerIndex, retrieval: Retriev
   if (decision.kind === 'not_found') {
     const best = [...candidates].sort((a, b) => b.p - a.p)[0];
     const text = decision.reason === 'not-mentioned' ? `${who}报告中没有提到这方面的内容。以下是最接近的段落,供参考。` : `${who}报告中没有找到能回答这个问题的内容。以下是最接近的段落,供参考。`;
-    return notFound(decision.reason, text, { confidence: decision.p, sentenceDense: best?.features.sentenceDense ?? 0, coverage: best?.features.coverageAll ?? 0, candidates: records, ...probeRecords });
+    return notFoundAnswer(retrieval, question, decision.reason, text, { confidence: decision.p, sentenceDense: best?.features.sentenceDense ?? 0, coverage: best?.features.coverageAll ?? 0, candidates: records, ...probeRecords });
   }
 
   if (decision.kind === 'partial' && decision.shown >= candidates.length) {
@@ -427,7 +452,7 @@ export function composeExtractiveAnswer(index: ComposerIndex, retrieval: Retriev
     // copy the other town's figure as this town's).
     const c = all[decision.shown]!;
     return {
-      ...notFound('not-mentioned', partialText('other-town', question, c, '', 0, who), { confidence: decision.p, candidates: records, ...probeRecords }),
+      ...notFoundAnswer(retrieval, question, 'not-mentioned', partialText('other-town', question, c, '', 0, who), { confidence: decision.p, candidates: records, ...probeRecords }),
       reason: 'other-town',
     };
   }

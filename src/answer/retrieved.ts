@@ -8,7 +8,7 @@ import type { Embedder } from '../embed/embedder.js';
 import type { IndexContext } from '../retrieve/context.js';
 import { retrieve } from '../retrieve/hybrid.js';
 import type { SearchFilters } from '../domain/types.js';
-import { candidatesOf, composeExtractiveAnswer, questionOf, type Answer, type Candidate, type ExtractiveOptions } from './extractive.js';
+import { candidatesOf, composeExtractiveAnswer, prepareAnswer, type Answer, type Candidate, type ExtractiveOptions } from './extractive.js';
 
 export interface RetrievedAnswerOptions {
   topK: number;
@@ -21,22 +21,17 @@ export async function answerFromRetrieval(index: IndexContext, embedder: Embedde
   const { topK, filters, compose } = options;
   const retrieval = await retrieve(index, embedder, question, { topK, ...(filters ? { filters } : {}) });
   await nextTurn();
-  let answer = composeExtractiveAnswer(index, retrieval, compose);
+  const prepared = prepareAnswer(index, retrieval, compose);
+  if ('refusal' in prepared || retrieval.scopeTowns.length === 0) return composeExtractiveAnswer(index, retrieval, compose, { prepared });
   // A question about some towns: do other towns' reports answer it far more closely? Then the
   // asked towns' best sentence is about something else (a figure that exists only elsewhere),
   // and the answer says which town has it. One more retrieval, over all towns.
-  if (retrieval.scopeTowns.length > 0 && answer.diagnostics.candidates) {
-    // The focus embedded leaves the towns out, so the first retrieval's vector is this one's too,
-    // and so are the sentence similarities of the chunks both retrievals find.
-    await nextTurn();
-    const knownSentenceScores = new Map(retrieval.ranked.map((e) => [e.chunk.id, e.sentenceScores]));
-    const wider = await retrieve(index, embedder, question, { topK, useHints: false, queryVector: retrieval.queryVector, knownSentenceScores, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
-    const asked = questionOf(index, retrieval);
-    const probes: Candidate[] = candidatesOf(index, wider, { ...asked, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
-    if (probes.length > 0) {
-      await nextTurn();
-      answer = composeExtractiveAnswer(index, retrieval, compose, { probes });
-    }
-  }
-  return answer;
+  // The focus embedded leaves the towns out, so the first retrieval's vector is this one's too,
+  // and so are the sentence similarities of the chunks both retrievals find.
+  await nextTurn();
+  const knownSentenceScores = new Map(retrieval.ranked.map((e) => [e.chunk.id, e.sentenceScores]));
+  const wider = await retrieve(index, embedder, question, { topK, useHints: false, queryVector: retrieval.queryVector, knownSentenceScores, ...(filters?.role ? { filters: { role: filters.role } } : {}) });
+  const probes: Candidate[] = candidatesOf(index, wider, { ...prepared.question, towns: [] }, compose.model, { excludeTowns: retrieval.scopeTowns });
+  await nextTurn();
+  return composeExtractiveAnswer(index, retrieval, compose, { prepared, ...(probes.length > 0 ? { probes } : {}) });
 }
