@@ -19,7 +19,7 @@
 
 /** What the composer reads of the index context (all in memory). */
 export type ComposerIndex = Pick<IndexContext, 'documents' | 'towns' | 'townFacts' | 'tokenizer'>;
-import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
+import { topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
 import { chunkText, type IndexContext } from '../retrieve/context.js';
 import type { Retrieval } from '../retrieve/hybrid.js';
@@ -278,11 +278,6 @@ const PUBLIC_REASON: Partial<Record<AnswerDiagnostics['reason'], AnswerReason>> 
   'low-confidence': 'low-confidence',
 };
 
-/** The question's annotation against the index (今年/去年 against each town's latest report). */
-export function questionOf(index: Pick<IndexContext, 'towns' | 'townFacts' | 'tokenizer'>, retrieval: Pick<Retrieval, 'question'>): QuestionAnnotation {
-  return annotateQuestion(retrieval.question, { knownTowns: index.towns, segmenter: index.tokenizer.segmenter, reportYearOf: (t) => index.townFacts.get(t)?.reportYear });
-}
-
 /**
  * The candidates of a retrieval: each sentence of the best passages with its features, checks
  * and probability. `onlyTowns` keeps the passages of those towns (the other-town probe).
@@ -409,7 +404,7 @@ function topDenseOf({ ranked, passages }: Retrieval): number {
 
 export function prepareAnswer(index: ComposerIndex, retrieval: Retrieval, options: ExtractiveOptions): Prepared {
   const { passages, analysis } = retrieval;
-  const question = questionOf(index, retrieval);
+  const question = retrieval.annotation;
   if (analysis.unknownPlace) {
     return { refusal: notFoundAnswer(retrieval, question, 'unknown-place', `现有报告中没有关于${analysis.unknownPlace}的内容,无法回答这个问题。`) };
   }
