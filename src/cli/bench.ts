@@ -265,10 +265,29 @@ interface ClientRun {
   /** p50 of (client time − tookMs) per request. */
   gapP50: number;
   errors: number;
+  /** CPU milliseconds per answer: the server's event-loop thread, its other threads, this client. */
+  cpu?: { serving: number; otherThreads: number; client: number };
+}
+
+/**
+ * CPU milliseconds a process has used, its first thread's apart, from /proc (Linux only; undefined
+ * elsewhere). utime + stime are in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+ */
+function processCpuMs(pid: number): { serving: number; all: number } | undefined {
+  const ms = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  try {
+    return { serving: ms(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), all: ms(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** `clients` keep-alive connections asking distinct questions for `seconds`; the cache is off on the server. */
-async function askLoop(base: string, questions: readonly string[], clients: number, seconds: number, offset: number): Promise<ClientRun> {
+async function askLoop(server: Server, questions: readonly string[], clients: number, seconds: number, offset: number): Promise<ClientRun> {
+  const { base } = server;
   const url = new URL(base);
   let next = offset;
   let errors = 0;
@@ -277,6 +296,8 @@ async function askLoop(base: string, questions: readonly string[], clients: numb
   const gaps: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
+  const serverCpu = server.child.pid === undefined ? undefined : processCpuMs(server.child.pid);
+  const clientCpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: clients }, async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -307,8 +328,20 @@ async function askLoop(base: string, questions: readonly string[], clients: numb
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(clientCpu);
+  const serverCpuAfter = server.child.pid === undefined ? undefined : processCpuMs(server.child.pid);
   const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
   const r1 = (n: number) => Math.round(n * 10) / 10;
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const answered = Math.max(1, times.length);
+  const cpu =
+    serverCpu && serverCpuAfter
+      ? {
+          serving: r2((serverCpuAfter.serving - serverCpu.serving) / answered),
+          otherThreads: r2((serverCpuAfter.all - serverCpuAfter.serving - (serverCpu.all - serverCpu.serving)) / answered),
+          client: r2((user + system) / 1000 / answered),
+        }
+      : undefined;
   return {
     clients,
     answers: times.length,
@@ -318,6 +351,7 @@ async function askLoop(base: string, questions: readonly string[], clients: numb
     tookP50: r1(percentile(sorted(took), 50)),
     gapP50: r1(percentile(sorted(gaps), 50)),
     errors,
+    ...(cpu ? { cpu } : {}),
   };
 }
 
@@ -379,23 +413,23 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const seconds = opts.duration;
   const server = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0' });
   // Warm-up: JIT, worker sessions, page cache.
-  await askLoop(server.base, questions, 2, 2, 20_000);
-  const one = await askLoop(server.base, questions, 1, seconds, 0);
-  const eight = await askLoop(server.base, questions, 8, seconds, 5_000);
+  await askLoop(server, questions, 2, 2, 20_000);
+  const one = await askLoop(server, questions, 1, seconds, 0);
+  const eight = await askLoop(server, questions, 8, seconds, 5_000);
   await stopServer(server);
   // A worker per core, against the default of one per core but one (config.ts defaultEmbedWorkers).
   const workers = config.embedWorkers;
   let eightPerCore: Awaited<ReturnType<typeof askLoop>> | undefined;
   if (workers !== cores) {
     const perCore = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0', EMBED_WORKERS: String(cores) });
-    await askLoop(perCore.base, questions, 2, 2, 20_000);
-    eightPerCore = await askLoop(perCore.base, questions, 8, seconds, 5_000);
+    await askLoop(perCore, questions, 2, 2, 20_000);
+    eightPerCore = await askLoop(perCore, questions, 8, seconds, 5_000);
     await stopServer(perCore);
   }
   // The same 8 clients with inference on the event loop's thread, as before the pool.
   const inThread = await startServer({ ...env, INDEX_DIR: indexDir, ANSWER_CACHE_SIZE: '0', EMBED_WORKERS: '0' });
-  await askLoop(inThread.base, questions, 2, 2, 20_000);
-  const eightInThread = await askLoop(inThread.base, questions, 8, seconds, 5_000);
+  await askLoop(inThread, questions, 2, 2, 20_000);
+  const eightInThread = await askLoop(inThread, questions, 8, seconds, 5_000);
   await stopServer(inThread);
   const texts = Array.from({ length: 400 }, (_, i) => uniqueQuestion(questions, i));
   const sessions = await ortSessions(config.modelDir, config.embeddingModel, cores);
@@ -428,13 +462,14 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   const load = os.loadavg()[0]!;
   note(`Uncached answers (ANSWER_CACHE_SIZE=0) to distinct questions (the ${questions.length} eval questions, each varied by a prefix and suffix so no two requests are the same), keep-alive HTTP clients on 127.0.0.1, ${seconds} s per row; server as \`npm start\` runs it with EMBED_WORKERS at its default (${workers}, one per core but one, on ${cores} cores) and LOG_LEVEL=warn. The ceiling: ${cores} raw onnxruntime sessions (one intra-op thread each, in worker threads) tokenizing and running the same questions with nothing else. 1-minute load average after the run: ${load.toFixed(1)} on ${cores} cores (the machine is shared).`);
   note();
-  note('| run | answers | per second | client p50 ms | client p95 ms | server tookMs p50 | client − tookMs p50 | errors |');
-  note('|---|---|---|---|---|---|---|---|');
+  note('| run | answers | per second | client p50 ms | client p95 ms | server tookMs p50 | client − tookMs p50 | errors | CPU ms per answer: serving thread, server\'s other threads, load client |');
+  note('|---|---|---|---|---|---|---|---|---|');
   const rows: Array<[string, Awaited<ReturnType<typeof askLoop>>]> = [[`1 client, pool of ${workers}`, one], [`8 clients, pool of ${workers}`, eight]];
   if (eightPerCore) rows.push([`8 clients, pool of ${cores} (EMBED_WORKERS=${cores})`, eightPerCore]);
   rows.push(['8 clients, EMBED_WORKERS=0 (in-thread)', eightInThread]);
   for (const [label, r] of rows) {
-    note(`| ${label} | ${r.answers} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.tookP50} | ${r.gapP50} | ${r.errors} |`);
+    const cpu = r.cpu ? `${r.cpu.serving}, ${r.cpu.otherThreads}, ${r.cpu.client}` : 'n/a';
+    note(`| ${label} | ${r.answers} | ${r.perSecond} | ${r.p50} | ${r.p95} | ${r.tookP50} | ${r.gapP50} | ${r.errors} | ${cpu} |`);
   }
   note();
   note('| measure | value |');
@@ -446,6 +481,13 @@ async function concurrencySection(indexDir: string, env: Record<string, string>,
   note(`| 8 clients, pool / in-thread | ${(eight.perSecond / eightInThread.perSecond).toFixed(2)}× |`);
   if (eightPerCore) note(`| 8 clients, pool of ${cores} / pool of ${workers} | ${(eightPerCore.perSecond / eight.perSecond).toFixed(2)}× |`);
   note(`| 8 clients / embedding ceiling | ${Math.round((100 * eight.perSecond) / ceiling)}% (target ≥ 80%) |`);
+  // At 80% of the ceiling the cores give cores/(0.8 × ceiling) of CPU per answer, of which the
+  // forward pass alone takes cores/ceiling: what is left is a quarter of the forward pass.
+  const forwardMs = (cores * 1000) / ceiling;
+  if (eight.cpu) {
+    const rest = eight.cpu.serving + eight.cpu.otherThreads - forwardMs + eight.cpu.client;
+    note(`| CPU per answer besides the forward pass the 80% target leaves, 8 clients | ${(forwardMs * 0.25).toFixed(2)} ms (${cores} cores ÷ ceiling = ${forwardMs.toFixed(2)} ms a forward pass); used: ${rest.toFixed(2)} ms (serving thread, the server's other threads less one forward pass, load client) |`);
+  }
   note(`| 1 client: client p50 − server tookMs p50 | ${(one.p50 - one.tookP50).toFixed(1)} ms (target ≤ 2 ms) |`);
 }
 
