@@ -73,7 +73,9 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
     generation: infoOf(index.manifest, sentenceCount),
     async searchChunks(vector, k, filters) {
       const towns = filters?.towns ?? [];
-      if (towns.length === 0) return toHits(index.vectors.search(vector, k, accept(filters)));
+      // Without a filter hnswlib need not call back into JavaScript for every node it visits.
+      const filtered = filters?.role !== undefined || filters?.year !== undefined;
+      if (towns.length === 0) return toHits(index.vectors.search(vector, k, filtered ? accept(filters) : undefined));
       // Exact within the towns: hnswlib under so selective a filter walks most of its graph.
       const ok = accept(filters);
       return toHits(
