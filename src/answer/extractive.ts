@@ -19,7 +19,7 @@
 
 /** What the composer reads of the index context (all in memory). */
 export type ComposerIndex = Pick<IndexContext, 'documents' | 'towns' | 'townFacts' | 'tokenizer'>;
-import { topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
+import type { QuestionAnnotation, Topic } from '../annotate/question.js';
 import { stanceOfClause, type Figure, type SentenceAnnotation } from '../annotate/sentence.js';
 import { chunkText, type IndexContext } from '../retrieve/context.js';
 import type { Retrieval } from '../retrieve/hybrid.js';
@@ -302,8 +302,7 @@ export function candidatesOf(index: ComposerIndex, retrieval: Retrieval, questio
   const maxKnownWeight = Math.max(1e-9, ...known.map((t) => weights.get(t)!));
   const rarest = question.asks ? known.filter((t) => t.length >= 2).sort((a, b) => weights.get(b)! - weights.get(a)!)[0] : undefined;
   const rarestMissing = rarest && retrieval.scopeTowns.length > 0 && !stats.inTowns(rarest, retrieval.scopeTowns) ? rarest : undefined;
-  const topics = topicsOf(question.indicator, index.tokenizer.segmenter);
-  const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(index, retrieval, topics, retrieval.scopeTowns) : [];
+  const missingNouns = retrieval.scopeTowns.length > 0 ? missingTopics(index, retrieval, retrieval.topics, retrieval.scopeTowns) : [];
   const candidates: Candidate[] = [];
   for (const passageIndex of pool) {
     const passage = passages[passageIndex]!;

@@ -7,7 +7,7 @@
  * reads, so that a Retrieval is plain data the extractive composer reads without the store.
  */
 import { nextTurn } from '../turns.js';
-import { annotateQuestion, topicsOf, type QuestionAnnotation } from '../annotate/question.js';
+import { annotateQuestion, topicsOf, type QuestionAnnotation, type Topic } from '../annotate/question.js';
 import type { SentenceAnnotation } from '../annotate/sentence.js';
 import type { Embedder } from '../embed/embedder.js';
 import { dotProduct } from '../store/shared.js';
@@ -81,6 +81,8 @@ export interface Retrieval {
    * words of its topics; empty without `evidence`.
    */
   terms: TermTable;
+  /** The nouns of the question's indicator (topicsOf); empty without `evidence`. */
+  topics: Topic[];
 }
 
 /** RRF constant: ranks beyond a few dozen contribute little; 60 is the customary value. */
@@ -99,8 +101,8 @@ export function annotationOf(context: Pick<IndexContext, 'towns' | 'townFacts' |
 }
 
 /** The terms whose statistics the composer weighs: the question's tokens, its topics' words and their parts. */
-function termsOfInterest(context: IndexContext, queryTokens: readonly string[], annotation: QuestionAnnotation): string[] {
-  const words = topicsOf(annotation.indicator, context.tokenizer.segmenter).map((t) => t.word);
+function termsOfInterest(context: IndexContext, queryTokens: readonly string[], topics: readonly Topic[]): string[] {
+  const words = topics.map((t) => t.word);
   return [...new Set([...queryTokens, ...words, ...words.flatMap((w) => context.tokenizer.tokenize(w))])];
 }
 
@@ -180,21 +182,23 @@ export async function retrieve(context: IndexContext, embedder: Embedder, questi
   const annotation = annotationOf(context, question);
 
   let terms = termTableOf({ chunkCount: context.generation.chunks, averageLength: 0, terms: {} });
+  let topics: Topic[] = [];
   if (options.evidence !== false) {
+    topics = topicsOf(annotation.indicator, context.tokenizer.segmenter);
     // What the composer reads of the returned passages and of the question's words, in three batched reads.
     const topIds = top.map((e) => e.chunk.id);
     const [annotations, tokens, stats] = await Promise.all([
       snapshot.getDerived<SentenceAnnotation[]>(SENTENCE_ANNOTATIONS, topIds),
       snapshot.getDerived<string[][]>(SENTENCE_TOKENS, topIds),
       // Per-town counts serve only the not-mentioned check on the question's own towns.
-      snapshot.termStats(termsOfInterest(context, queryTokens, annotation), towns.length > 0 ? { byTown: true, towns } : {}),
+      snapshot.termStats(termsOfInterest(context, queryTokens, topics), towns.length > 0 ? { byTown: true, towns } : {}),
     ]);
     const annotationsOf = new Map(annotations.map((r) => [r.key, r.value]));
     const tokensOf = new Map(tokens.map((r) => [r.key, r.value]));
     for (const e of top) e.sentences = { annotations: annotationsOf.get(e.chunk.id) ?? [], tokens: tokensOf.get(e.chunk.id) ?? [] };
     terms = termTableOf(stats);
   }
-  return { question, queryVector, scopeTowns: towns, analysis, annotation, queryTokens, ranked, passages, terms };
+  return { question, queryVector, scopeTowns: towns, analysis, annotation, queryTokens, ranked, passages, terms, topics };
 }
 
 /** The sentence closest to the question: its similarity and its index. */
