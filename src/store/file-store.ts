@@ -23,7 +23,7 @@ import type {
   WatchOptions,
 } from './index-store.js';
 import { pollGeneration } from './index-store.js';
-import { checkGenerationId, GenerationCheck, occurrences, dotProduct, newGenerationId, passesFilters } from './shared.js';
+import { checkGenerationId, GenerationCheck, occurrences, dotProduct, newGenerationId, filtersNothing, passesFilters } from './shared.js';
 
 export interface FileStoreOptions {
   /** The index folder (config INDEX_DIR). */
@@ -74,8 +74,7 @@ export function snapshotOfLoadedIndex(index: LoadedIndex): IndexSnapshot {
     async searchChunks(vector, k, filters) {
       const towns = filters?.towns ?? [];
       // Without a filter hnswlib need not call back into JavaScript for every node it visits.
-      const filtered = filters?.role !== undefined || filters?.year !== undefined;
-      if (towns.length === 0) return toHits(index.vectors.search(vector, k, filtered ? accept(filters) : undefined));
+      if (towns.length === 0) return toHits(index.vectors.search(vector, k, filtersNothing(filters) ? undefined : accept(filters)));
       // Exact within the towns: hnswlib under so selective a filter walks most of its graph.
       const ok = accept(filters);
       return toHits(

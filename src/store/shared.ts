@@ -17,6 +17,11 @@ export function passesFilters(chunk: Pick<Chunk, 'town' | 'role' | 'years'>, fil
   return true;
 }
 
+/** True when passesFilters passes every chunk: a search can then skip calling it. */
+export function filtersNothing(filters: StoreFilters = {}): boolean {
+  return !(filters.towns && filters.towns.length > 0) && !filters.role && filters.year === undefined;
+}
+
 /**
  * Where `phrase` stands in `text`, found from the left without overlaps: the start offsets
  * (findPhrase counts them, the PostgreSQL store the same way with SQL's replace; the drafting
